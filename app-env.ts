@@ -1,0 +1,22 @@
+import type { Config } from './config.ts';
+import type { Logger } from './lib/logger.ts';
+import type { Store } from './store/types.ts';
+import type { Hub } from './workers/hub.ts';
+
+/** What differs between Bun and Node: the peer address, and lifting the idle timeout for a long stream. */
+export interface Runtime {
+  name: 'bun' | 'node';
+  peer(req: Request, env: unknown): string;
+  keepOpen(req: Request, env: unknown): void;
+}
+
+export interface Deps {
+  config: Config;
+  store: Store;
+  hub: Hub;
+  logger: Logger;
+  runtime: Runtime;
+}
+
+/** The Hono environment every route module shares. */
+export type AppEnv = { Variables: { deps: Deps } };

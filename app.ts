@@ -1,0 +1,35 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv, Deps } from './app-env.ts';
+import { StoreUnavailableError } from './store/types.ts';
+import { HubFullError } from './workers/hub.ts';
+import { events } from './routes/events.ts';
+import { health } from './routes/health.ts';
+import { messages } from './routes/messages.ts';
+import { page } from './routes/page.ts';
+import { assets } from './routes/static.ts';
+
+/** The whole HTTP surface, the same on Bun and Node. */
+export function createApp(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  app.use(async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+  app.route('/', health);
+  app.route('/', assets);
+  app.route('/', messages);
+  app.route('/', events);
+  app.route('/', page);
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse();
+    if (error instanceof HubFullError || error instanceof StoreUnavailableError) {
+      c.header('Retry-After', '5');
+      return c.json({ error: `${error.message}; try again shortly` }, 503);
+    }
+    deps.logger.error('request failed', { method: c.req.method, path: c.req.path, error: String(error?.stack ?? error) });
+    return c.json({ error: 'internal error' }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,77 @@
+/**
+ * Every setting, read once from flags and environment into a frozen object. A flag beats its env var, which
+ * beats the default. `--help` prints this table.
+ */
+import { parseArgs } from 'node:util';
+
+type Kind = 'int' | 'string' | 'bool';
+interface OptionSpec {
+  env: string;
+  kind: Kind;
+  default: string | number | boolean;
+  help: string;
+  /** Returns an error message for a bad value. */
+  check?: (value: never) => string | null;
+}
+
+const positive = (max: number) => (v: number) => (v >= 1 && v <= max ? null : `must be a whole number from 1 to ${max}`);
+
+export const OPTIONS = {
+  port: { env: 'CHAT_PORT', kind: 'int', default: 3000, help: 'TCP port to listen on (0: any free port); PORT also works', check: (v: number) => (v >= 0 && v <= 65535 ? null : 'must be 0..65535') },
+  host: { env: 'CHAT_HOST', kind: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 for every interface)' },
+  data: { env: 'CHAT_DATA', kind: 'string', default: './data', help: 'directory of the SQLite file' },
+  store: { env: 'CHAT_STORE', kind: 'string', default: 'sqlite', help: 'sqlite | memory | redis://host:port/db (REDIS_URL also works)', check: (v: string) => (/^(sqlite|memory|rediss?:\/\/.+)$/.test(v) ? null : 'must be sqlite, memory or a redis:// URL') },
+  history: { env: 'CHAT_HISTORY', kind: 'int', default: 100, help: 'messages replayed to a new stream', check: (v: number) => (v >= 0 && v <= 10_000 ? null : 'must be 0..10000') },
+  retention: { env: 'CHAT_RETENTION', kind: 'int', default: 10_000, help: 'messages kept per room', check: positive(10_000_000) },
+  'max-streams': { env: 'CHAT_MAX_STREAMS', kind: 'int', default: 5000, help: 'open streams (Workers) allowed at once; more get 503', check: positive(100_000) },
+  heartbeat: { env: 'CHAT_HEARTBEAT_MS', kind: 'int', default: 15_000, help: 'milliseconds between keep-alive comments on a stream', check: positive(3_600_000) },
+  'slow-ms': { env: 'CHAT_SLOW_MS', kind: 'int', default: 10_000, help: 'a stream whose buffer stays full this long is dropped', check: positive(3_600_000) },
+  log: { env: 'CHAT_LOG', kind: 'string', default: '', help: 'pretty | json | silent (default: pretty on a terminal, json otherwise)', check: (v: string) => (['', 'pretty', 'json', 'silent'].includes(v) ? null : 'must be pretty, json or silent') },
+  faults: { env: 'CHAT_FAULTS', kind: 'bool', default: false, help: 'test hook: honour ?fault=throw on streams (never in production)' },
+} satisfies Record<string, OptionSpec>;
+
+type Options = typeof OPTIONS;
+type ValueOf<K extends keyof Options> = Options[K]['kind'] extends 'int' ? number : Options[K]['kind'] extends 'bool' ? boolean : string;
+export type Config = Readonly<{ [K in keyof Options]: ValueOf<K> }>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function helpText(command = 'bun server.ts'): string {
+  const rows = Object.entries(OPTIONS).map(([name, o]) => {
+    const flag = o.kind === 'bool' ? `--${name}` : `--${name} ${o.kind === 'int' ? 'N' : 'VALUE'}`;
+    return `  ${flag.padEnd(22)} ${o.help}\n  ${''.padEnd(22)} env ${o.env}, default ${JSON.stringify(o.default)}`;
+  });
+  return `Usage: ${command} [options]\n\nthreadchat: POST messages in, Server-Sent Events out, one Worker per stream.\n\nOptions:\n${rows.join('\n')}\n  --help                 show this help\n`;
+}
+
+/** Reads flags and env; throws ConfigError naming the option and the accepted values. */
+export function loadConfig(argv: string[], env: Record<string, string | undefined>): Config & { help: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      ...Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.kind === 'bool' ? 'boolean' : 'string' }])),
+    } as Record<string, { type: 'string' | 'boolean'; short?: string }>,
+    strict: true,
+    allowPositionals: false,
+  });
+  const config: Record<string, unknown> = { help: values.help === true };
+  for (const [name, spec] of Object.entries(OPTIONS) as [keyof Options, OptionSpec][]) {
+    const fallback = name === 'port' ? env.PORT : name === 'store' ? (env.REDIS_URL && !env.CHAT_STORE ? env.REDIS_URL : undefined) : undefined;
+    const raw = values[name] ?? env[spec.env] ?? fallback;
+    let value: unknown = spec.default;
+    if (raw !== undefined) {
+      if (spec.kind === 'int') {
+        if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new ConfigError(`--${name} (${spec.env}): "${raw}" is not a whole number`);
+        value = Number(raw);
+      } else if (spec.kind === 'bool') value = raw === true || raw === '1' || raw === 'true';
+      else value = raw;
+    }
+    const problem = spec.check?.(value as never);
+    if (problem) throw new ConfigError(`--${name} (${spec.env}): "${String(value)}" ${problem}`);
+    config[name] = value;
+  }
+  return Object.freeze(config) as Config & { help: boolean };
+}

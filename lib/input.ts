@@ -1,0 +1,55 @@
+/** Validation of everything a client sends: rooms, names, texts, client ids, stream options. */
+import { z } from 'zod';
+
+export const LIMITS = { name: 32, text: 4000, room: 64, client: 64, bodyBytes: 64 * 1024 } as const;
+
+// C0 and C1 controls, DEL, and the bidi overrides that can disguise text; \n and \t are handled per field.
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** A single-line name: controls (newlines too) removed, spaces folded, trimmed. */
+export const cleanName = (s: string) => s.replace(/[\t\n\r]/g, ' ').replace(CONTROLS, '').replace(/ {2,}/g, ' ').trim();
+/** A message text: \r\n and \r become \n, tabs and newlines stay, other controls go, outer blank lines trimmed. */
+export const cleanText = (s: string) => s.replace(/\r\n?/g, '\n').replace(CONTROLS, '').replace(/^\s*\n|\s+$/g, '');
+
+export const roomSchema = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'room must be 1-64 of a-z, 0-9, _ and -');
+export const clientSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'client id must be 1-64 of A-Z, a-z, 0-9, _ and -');
+/** Store ids: integers (SQLite, memory) or Redis stream ids. */
+export const eventIdSchema = z.string().regex(/^\d{1,20}(-\d{1,20})?$/, 'Last-Event-ID must be an id this server sent');
+
+const name = z
+  .string()
+  .transform(cleanName)
+  .pipe(z.string().max(LIMITS.name, `name is longer than ${LIMITS.name} characters`))
+  .transform((s) => s || 'anonymous');
+
+export const newMessageSchema = z.object({
+  name: z.string().optional().default('anonymous').pipe(name),
+  text: z
+    .string({ error: 'text is missing' })
+    .transform(cleanText)
+    .pipe(z.string().min(1, 'text is empty').max(LIMITS.text, `text is longer than ${LIMITS.text} characters`)),
+  client: clientSchema.nullable().optional().default(null),
+});
+export type MessageInput = z.infer<typeof newMessageSchema>;
+
+export const streamQuerySchema = z.object({
+  format: z.enum(['json', 'html', 'text'], { error: 'format must be json, html or text' }).default('json'),
+  history: z.coerce.number().int().min(0).max(1000, 'history is at most 1000').optional(),
+  lastEventId: eventIdSchema.optional(),
+  client: clientSchema.optional(),
+  name: z.string().optional().pipe(name.optional()),
+  fault: z.enum(['throw']).optional(),
+});
+
+export const historyQuerySchema = z.object({
+  after: eventIdSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(1000, 'limit is at most 1000').default(100),
+});
+
+/** The first problem zod found, as one sentence. */
+export const firstIssue = (error: { issues: readonly { message: string; path: readonly PropertyKey[] }[] }) => {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid input';
+  const where = issue.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+  return issue.message.includes(' ') ? issue.message : `${where}${issue.message}`;
+};

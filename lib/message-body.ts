@@ -1,0 +1,67 @@
+import { createMiddleware } from 'hono/factory';
+import { fail } from './errors.ts';
+import { firstIssue, LIMITS, newMessageSchema, type MessageInput } from './input.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Strict percent-decoding of a form body: malformed escapes or invalid UTF-8 are errors, not U+FFFD. */
+function parseForm(body: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const pair of body.split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    const decode = (s: string) => decodeURIComponent(s.replaceAll('+', ' '));
+    try {
+      fields.set(decode(eq < 0 ? pair : pair.slice(0, eq)), eq < 0 ? '' : decode(pair.slice(eq + 1)));
+    } catch {
+      fail(400, 'form body is not valid percent-encoded UTF-8');
+    }
+  }
+  return fields;
+}
+
+/** What the body says, before validation: JSON, a form, or the whole body as the text. */
+async function readFields(req: Request): Promise<Record<string, unknown>> {
+  const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const bytes = new Uint8Array(await req.arrayBuffer());
+  if (bytes.length > LIMITS.bodyBytes) fail(413, `body is larger than ${LIMITS.bodyBytes} bytes`);
+  if (type === 'multipart/form-data') {
+    const form = await new Response(bytes, { headers: req.headers }).formData().catch(() => fail(400, 'malformed multipart body'));
+    const field = (k: string) => (typeof form.get(k) === 'string' ? form.get(k) : undefined);
+    return { name: field('name'), text: field('text'), client: field('client') };
+  }
+  let body: string;
+  try {
+    body = utf8.decode(bytes);
+  } catch {
+    fail(400, 'body is not valid UTF-8');
+  }
+  if (type === 'application/json' || type.endsWith('+json')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(body);
+    } catch {
+      fail(400, 'body is not valid JSON');
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(422, 'JSON body must be an object like {"name": "...", "text": "..."}');
+    return Object.fromEntries(Object.entries(value));
+  }
+  if (type === 'application/x-www-form-urlencoded') {
+    // `curl -d 'hello'` sends a bare text with this type: without a `text` field the whole body is the text.
+    const form = parseForm(body);
+    if (form.has('text')) return Object.fromEntries(form);
+    return { text: body };
+  }
+  if (type === '' || type.startsWith('text/')) return { text: body };
+  fail(415, `content type ${type} is not accepted; send JSON, a form, or text/plain`);
+}
+
+/** Parses and validates a new message; the query's `name` and `client` fill what the body leaves out. */
+export const messageBody = createMiddleware<{ Variables: { message: MessageInput } }>(async (c, next) => {
+  const fields = await readFields(c.req.raw);
+  const client = fields.client ?? c.req.header('x-client-id') ?? c.req.query('client');
+  const parsed = newMessageSchema.safeParse({ ...fields, name: fields.name ?? c.req.query('name'), client });
+  if (!parsed.success) fail(422, firstIssue(parsed.error));
+  c.set('message', parsed.data);
+  await next();
+});

@@ -1,0 +1,50 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../app-env.ts';
+import { fail } from '../lib/errors.ts';
+import { valid } from '../lib/validate.ts';
+import { eventIdSchema, firstIssue, roomSchema, streamQuerySchema } from '../lib/input.ts';
+
+const RETRY_MS = 2000;
+
+/** The live stream of a room: Server-Sent Events written by the stream's own Worker. */
+export const events = new Hono<AppEnv>().get(
+  '/rooms/:room/events',
+  valid('param', z.object({ room: roomSchema })),
+  valid('query', streamQuerySchema),
+  async (c) => {
+    const { hub, config, runtime } = c.get('deps');
+    const { room } = c.req.valid('param');
+    const query = c.req.valid('query');
+    // EventSource and htmx send the header on reconnect; a first connect may name its position in the query.
+    const header = c.req.header('last-event-id');
+    const fromHeader = header ? eventIdSchema.safeParse(header) : null;
+    if (fromHeader && !fromHeader.success) fail(400, firstIssue(fromHeader.error));
+    const lastEventId = fromHeader?.data ?? query.lastEventId ?? null;
+    const client = c.req.header('x-client-id') ?? query.client ?? null;
+    if (client !== null && !/^[A-Za-z0-9_-]{1,64}$/.test(client)) fail(400, 'client id must be 1-64 of A-Z, a-z, 0-9, _ and -');
+
+    const stream = await hub.open({
+      room,
+      client,
+      name: query.name ?? null,
+      format: query.format,
+      lastEventId,
+      history: query.history ?? config.history,
+      retryMs: RETRY_MS,
+      heartbeatMs: config.heartbeat,
+      slowMs: config['slow-ms'],
+      fault: config.faults ? (query.fault ?? null) : null,
+      peer: runtime.peer(c.req.raw, c.env),
+    });
+    runtime.keepOpen(c.req.raw, c.env);
+    return new Response(stream, {
+      headers: {
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-cache, no-transform',
+        'X-Accel-Buffering': 'no',
+        Connection: 'keep-alive',
+      },
+    });
+  },
+);

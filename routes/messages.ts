@@ -1,0 +1,44 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import type { AppEnv } from '../app-env.ts';
+import { fail } from '../lib/errors.ts';
+import { valid } from '../lib/validate.ts';
+import { firstIssue, historyQuerySchema, LIMITS, roomSchema } from '../lib/input.ts';
+import { messageBody } from '../lib/message-body.ts';
+import { renderMessage } from '../views/message.tsx';
+
+const params = valid('param', z.object({ room: roomSchema }));
+const limit = bodyLimit({ maxSize: LIMITS.bodyBytes, onError: () => fail(413, `body is larger than ${LIMITS.bodyBytes} bytes`) });
+
+/** Posting messages and reading a room's history as JSON. */
+export const messages = new Hono<AppEnv>()
+  .post('/rooms/:room/messages', params, limit, messageBody, async (c) => {
+    const { store, hub } = c.get('deps');
+    const { room } = c.req.valid('param');
+    const input = c.get('message');
+    const saved = await store.append({ room, ...input });
+    hub.noteName(room, input.client, input.name);
+    const { client: _private, ...message } = saved;
+    if (c.req.header('hx-request')) return c.html(renderMessage(saved), 201);
+    // A browser without JavaScript posted the page's form: back to the room page.
+    if (!c.req.header('accept')?.includes('application/json') && c.req.header('accept')?.includes('text/html')) {
+      return c.redirect(`/rooms/${room}#m-${saved.id}`, 303);
+    }
+    return c.json(message, 201);
+  })
+  .get(
+    '/rooms/:room/messages',
+    params,
+    valid('query', historyQuerySchema),
+    async (c) => {
+      const { store } = c.get('deps');
+      const { room } = c.req.valid('param');
+      const { after, limit } = c.req.valid('query');
+      const page = after === undefined
+        ? { messages: await store.recent(room, limit), more: false, gap: false }
+        : await store.since(room, after, limit);
+      const list = page.messages.map(({ client: _private, ...m }) => m);
+      return c.json({ room, messages: list, more: page.more, gap: page.gap });
+    },
+  );

@@ -1,0 +1,52 @@
+import { compareIds, type ChatMessage, type NewMessage, type SincePage, type Store } from './types.ts';
+import { createEmitter } from './emitter.ts';
+
+export interface MemoryStoreOptions {
+  /** Messages kept per room; older ones are dropped. Default 10,000. */
+  retention?: number;
+}
+
+/** The reference backend: everything in process memory, bounded per room. */
+export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
+  const retention = options.retention ?? 10_000;
+  const rooms = new Map<string, { messages: ChatMessage[]; trimmedThrough: string | null }>();
+  const emitter = createEmitter<ChatMessage>();
+  let nextId = 1;
+
+  const roomOf = (room: string) => {
+    let r = rooms.get(room);
+    if (!r) rooms.set(room, (r = { messages: [], trimmedThrough: null }));
+    return r;
+  };
+
+  return {
+    kind: 'memory',
+    async append(input: NewMessage) {
+      const message: ChatMessage = { ...input, id: String(nextId++), ts: Date.now() };
+      const r = roomOf(input.room);
+      r.messages.push(message);
+      if (r.messages.length > retention) {
+        const dropped = r.messages.splice(0, r.messages.length - retention);
+        r.trimmedThrough = dropped[dropped.length - 1]!.id;
+      }
+      emitter.emit(message);
+      return message;
+    },
+    async since(room, afterId, limit): Promise<SincePage> {
+      const r = rooms.get(room);
+      if (!r) return { messages: [], more: false, gap: false };
+      const start = r.messages.findIndex((m) => compareIds(m.id, afterId) > 0);
+      const rest = start < 0 ? [] : r.messages.slice(start, start + limit + 1);
+      const gap = r.trimmedThrough !== null && compareIds(afterId, r.trimmedThrough) < 0;
+      return { messages: rest.slice(0, limit), more: rest.length > limit, gap };
+    },
+    async recent(room, k) {
+      const r = rooms.get(room);
+      return r && k > 0 ? r.messages.slice(-k) : [];
+    },
+    subscribe: emitter.subscribe,
+    async close() {
+      rooms.clear();
+    },
+  } satisfies Store;
+}

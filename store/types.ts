@@ -1,0 +1,70 @@
+/** A stored chat message. `id` is opaque, strictly increasing within a room, and is the SSE `id:`. */
+export interface ChatMessage {
+  id: string;
+  room: string;
+  name: string;
+  text: string;
+  /** Milliseconds since the epoch, set by the server. */
+  ts: number;
+  /** The sender's client id, used only to keep its own stream from echoing it; never sent to other clients. */
+  client: string | null;
+}
+
+export interface NewMessage {
+  room: string;
+  name: string;
+  text: string;
+  client: string | null;
+}
+
+/** Who is in a room right now. */
+export interface Presence {
+  room: string;
+  members: string[];
+  count: number;
+  /** What changed, for join/leave notices. */
+  change: { kind: 'join' | 'leave' | 'rename'; name: string; from?: string } | null;
+}
+
+/** What the fan-out log carries: a chat message or a presence update. */
+export type ChatEvent = ({ kind: 'message' } & ChatMessage) | ({ kind: 'presence' } & Presence);
+
+export interface SincePage {
+  messages: ChatMessage[];
+  /** More messages follow the last one returned. */
+  more: boolean;
+  /** `after` is older than the oldest retained message: some messages in between were dropped by retention. */
+  gap: boolean;
+}
+
+/** The storage interface every backend implements. The memory backend is the reference. */
+export interface Store {
+  readonly kind: string;
+  /** Stores a message and returns it with its id. Resolves only once the message is durable (per backend). */
+  append(message: NewMessage): Promise<ChatMessage>;
+  /** Messages after `afterId` in `room`, oldest first, at most `limit`. */
+  since(room: string, afterId: string, limit: number): Promise<SincePage>;
+  /** The last `k` messages in `room`, oldest first. */
+  recent(room: string, k: number): Promise<ChatMessage[]>;
+  /** Called with every appended message, in id order per room (for Redis: from every instance). */
+  subscribe(listener: (message: ChatMessage) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Orders two ids: integers ("42") or Redis stream ids ("1700000000000-3"). Negative when a < b. */
+export function compareIds(a: string, b: string): number {
+  const pa = a.split('-');
+  const pb = b.split('-');
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? '0';
+    const y = pb[i] ?? '0';
+    if (x.length !== y.length) return x.length - y.length;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** A store error the HTTP layer turns into 503 (backend unavailable) rather than 500. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}

@@ -1,0 +1,1 @@
+/* page behaviour: see the browser page issue */

@@ -1,0 +1,68 @@
+import type { ChatMessage, Presence } from '../store/types.ts';
+import type { NamedEvent, StreamFormat } from '../workers/protocol.ts';
+import { renderMessage } from './message.tsx';
+
+/**
+ * One SSE frame. Every line of `data` gets its own `data:` field, so no payload can start a new field or event
+ * (names and texts never hold a bare \r: input validation strips it).
+ */
+export function sseFrame(data: string, options: { id?: string; event?: NamedEvent } = {}): string {
+  let frame = '';
+  if (options.event) frame += `event: ${options.event}\n`;
+  if (options.id !== undefined) frame += `id: ${options.id}\n`;
+  for (const line of data.split('\n')) frame += `data: ${line}\n`;
+  return frame + '\n';
+}
+
+const publicMessage = (m: ChatMessage) => ({ id: m.id, room: m.room, name: m.name, text: m.text, ts: m.ts });
+
+/** A terminal line: `[hh:mm:ss] name: text`, in the server's local time; continuation lines are indented. */
+export function textLine(m: ChatMessage): string {
+  const t = new Date(m.ts);
+  const hh = String(t.getHours()).padStart(2, '0');
+  const mm = String(t.getMinutes()).padStart(2, '0');
+  const ss = String(t.getSeconds()).padStart(2, '0');
+  return `[${hh}:${mm}:${ss}] ${m.name}: ${m.text.replaceAll('\n', '\n    ')}`;
+}
+
+/** A chat message: unnamed (htmx 4 swaps only unnamed events; EventSource's onmessage sees only those). */
+export function messageFrame(m: ChatMessage, format: StreamFormat): string {
+  switch (format) {
+    case 'json':
+      return sseFrame(JSON.stringify(publicMessage(m)), { id: m.id });
+    case 'html':
+      return sseFrame(renderMessage(m), { id: m.id });
+    case 'text':
+      return sseFrame(textLine(m), { id: m.id });
+  }
+}
+
+export function presenceLine(p: Presence): string {
+  const who = p.members.length ? p.members.join(', ') : 'nobody named';
+  const change = p.change
+    ? p.change.kind === 'rename' ? `${p.change.from} is now ${p.change.name}; ` : `${p.change.name} ${p.change.kind === 'join' ? 'joined' : 'left'}; `
+    : '';
+  return `* ${change}${p.count} here: ${who}`;
+}
+
+export function presenceFrame(p: Presence, format: StreamFormat): string {
+  const data = format === 'text' ? presenceLine(p) : JSON.stringify(p);
+  return sseFrame(data, { event: 'presence' });
+}
+
+/** Sent before a replay when the client's Last-Event-ID is older than what the store retains. */
+export function resetFrame(after: string | null, format: StreamFormat): string {
+  const data = format === 'text'
+    ? `* some messages after ${after} are no longer kept; showing what is left`
+    : JSON.stringify({ reason: 'gap', after });
+  return sseFrame(data, { event: 'reset' });
+}
+
+/** The last event of a stream the server ends. */
+export function byeFrame(reason: string, format: StreamFormat): string {
+  const data = format === 'text' ? `* disconnected by the server (${reason})` : JSON.stringify({ reason });
+  return sseFrame(data, { event: 'bye' });
+}
+
+export const heartbeatFrame = ': keep-alive\n\n';
+export const retryFrame = (ms: number) => `retry: ${ms}\n\n`;

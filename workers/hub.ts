@@ -1,0 +1,204 @@
+import { byeFrame } from '../views/frames.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { ChatEvent, Store } from '../store/types.ts';
+import {
+  CTL_DOORBELL, CTL_FLAGS, DEFAULT_LOG_SIZES, type EndReason, type HistoryPage, type LogSizes, type MainToWorker,
+  type StreamOptions, type WorkerToMain,
+} from './protocol.ts';
+import { createLogWriter } from './shared-log.ts';
+import { createOutRingBuffer, createRingReader } from './out-ring.ts';
+import { createPresence } from './presence.ts';
+
+export interface HubOptions {
+  store: Store;
+  logger: Logger;
+  /** Most streams open at once (each has a Worker); past it `open` throws HubFullError. */
+  maxStreams: number;
+  /** Messages per history page sent to a Worker during a replay. */
+  replayPage: number;
+  logSizes?: LogSizes;
+}
+
+export interface OpenRequest extends Omit<StreamOptions, 'fault'> {
+  /** Recent messages to replay when there is no lastEventId. */
+  history: number;
+  name: string | null;
+  peer: string;
+  fault: StreamOptions['fault'];
+}
+
+export class HubFullError extends Error {
+  override name = 'HubFullError';
+}
+
+interface Conn {
+  slot: number;
+  request: OpenRequest;
+  worker: Worker;
+  ring: ReturnType<typeof createRingReader>;
+  controller: ReadableStreamDefaultController<Uint8Array> | null;
+  ended: boolean;
+}
+
+const encoder = new TextEncoder();
+const workerUrl = new URL('./stream-worker.ts', import.meta.url).href;
+/** Bytes the response stream may queue before the hub stops draining a ring (then the ring fills: backpressure). */
+const STREAM_HIGH_WATER = 64 * 1024;
+
+/**
+ * The main thread's side of the fan-out: writes each event once into the shared log, gives every stream its own
+ * Worker, and moves the Workers' frames from their rings to the sockets on one doorbell.
+ */
+export function createHub(options: HubOptions) {
+  const { store, logger } = options;
+  const log = createLogWriter(options.logSizes ?? DEFAULT_LOG_SIZES);
+  const control = new SharedArrayBuffer(4 * (CTL_FLAGS + options.maxStreams));
+  const ctl = new Int32Array(control);
+  const conns: (Conn | undefined)[] = [];
+  const freeSlots: number[] = [];
+  let open = 0;
+  let workersAlive = 0;
+  let running = true;
+
+  const publish = (event: ChatEvent) => log.append(encoder.encode(JSON.stringify(event)));
+  const presence = createPresence((p) => publish({ kind: 'presence', ...p }));
+  const unsubscribe = store.subscribe((m) => publish({ kind: 'message', ...m }));
+
+  /** Moves a ring's bytes into its response while the response has room; `force` ignores the room (at the end). */
+  const pump = (conn: Conn, force = false) => {
+    const controller = conn.controller;
+    if (!controller) return;
+    try {
+      while (force || (controller.desiredSize ?? 0) > 0) {
+        const chunk = conn.ring.drain();
+        if (!chunk) break;
+        controller.enqueue(chunk);
+      }
+    } catch (error) {
+      end(conn, 'closed', String(error)); // the response can't be written: this subscriber is gone
+    }
+  };
+
+  const drainLoop = async () => {
+    let seen = Atomics.load(ctl, CTL_DOORBELL);
+    while (running) {
+      const wait = Atomics.waitAsync(ctl, CTL_DOORBELL, seen);
+      if (wait.async) await wait.value;
+      seen = Atomics.load(ctl, CTL_DOORBELL);
+      for (let slot = 0; slot < conns.length; slot++) {
+        // Reset before draining: a frame written after the reset rings again, so none is left behind.
+        if (ctl[CTL_FLAGS + slot] !== 0 && Atomics.exchange(ctl, CTL_FLAGS + slot, 0) !== 0) {
+          const conn = conns[slot];
+          if (conn) pump(conn);
+        }
+      }
+    }
+  };
+  void drainLoop();
+
+  const page = async (request: OpenRequest, after: string | null): Promise<HistoryPage> => {
+    const fromSeq = log.seq; // taken before the query: whatever the query misses, the log has
+    if (after === null) {
+      const messages = await store.recent(request.room, request.history);
+      return { messages, more: false, gap: false, fromSeq };
+    }
+    return { ...(await store.since(request.room, after, options.replayPage)), fromSeq };
+  };
+
+  const send = (conn: Conn, message: MainToWorker) => conn.worker.postMessage(message);
+
+  function end(conn: Conn, reason: EndReason, detail?: string) {
+    if (conn.ended) return;
+    conn.ended = true;
+    pump(conn, true);
+    try {
+      if (reason !== 'closed') conn.controller?.enqueue(encoder.encode(byeFrame(reason, conn.request.format)));
+      conn.controller?.close();
+    } catch {
+      // already closed by the client
+    }
+    conn.worker.terminate();
+    conns[conn.slot] = undefined;
+    Atomics.store(ctl, CTL_FLAGS + conn.slot, 0);
+    freeSlots.push(conn.slot);
+    open--;
+    presence.leave(conn.request.room, conn.slot);
+    const log = reason === 'error' ? logger.warn : logger.info;
+    log(`Closed connection from ${conn.request.peer}`, { room: conn.request.room, reason, ...(detail ? { detail } : {}) });
+  }
+
+  const onWorkerMessage = async (conn: Conn, message: WorkerToMain) => {
+    switch (message.type) {
+      case 'more':
+        try {
+          const next = await page(conn.request, message.after);
+          if (!conn.ended) send(conn, { type: 'page', page: next });
+        } catch (error) {
+          end(conn, 'error', String(error));
+        }
+        break;
+      case 'ended':
+        end(conn, message.reason, message.detail);
+        break;
+      default:
+        message satisfies never;
+    }
+  };
+
+  return {
+    /** Opens a stream: its Worker replays history, then follows the room. Throws HubFullError at maxStreams. */
+    async open(request: OpenRequest): Promise<ReadableStream<Uint8Array>> {
+      if (!running) throw new HubFullError('shutting down');
+      if (open >= options.maxStreams) throw new HubFullError(`${open} streams open, the most this server allows`);
+      const slot = freeSlots.pop() ?? conns.length;
+      open++;
+      conns[slot] = undefined;
+      let first: HistoryPage;
+      try {
+        first = await page(request, request.lastEventId);
+      } catch (error) {
+        freeSlots.push(slot);
+        open--;
+        throw error;
+      }
+      const out = createOutRingBuffer();
+      const worker = new Worker(workerUrl, { smol: true } as WorkerOptions);
+      workersAlive++;
+      worker.addEventListener('close', () => workersAlive--);
+      const conn: Conn = { slot, request, worker, ring: createRingReader(out), controller: null, ended: false };
+      conns[slot] = conn;
+      worker.onmessage = (event: MessageEvent<WorkerToMain>) => void onWorkerMessage(conn, event.data);
+      worker.onerror = (event) => {
+        event.preventDefault();
+        end(conn, 'error', event.message);
+      };
+      const { history: _h, name: _n, peer: _p, ...streamOptions } = request;
+      send(conn, { type: 'open', slot, log: log.buffer, logSizes: log.sizes, control, out, options: streamOptions, page: first });
+      presence.join(request.room, slot, { name: request.name, client: request.client });
+      logger.info(`Accepted connection from ${request.peer}`, { room: request.room, streams: open });
+      return new ReadableStream<Uint8Array>(
+        {
+          start: (controller) => void (conn.controller = controller),
+          pull: () => pump(conn),
+          cancel: () => end(conn, 'closed'),
+        },
+        new ByteLengthQueuingStrategy({ highWaterMark: STREAM_HIGH_WATER }),
+      );
+    },
+    members: (room: string) => presence.get(room),
+    noteName: (room: string, client: string | null, name: string) => {
+      if (client) presence.rename(room, client, name);
+    },
+    stats: () => ({ streams: open, workers: workersAlive, logSeq: log.seq }),
+    /** Ends every stream with a final `bye` event and stops the drain loop. */
+    async close() {
+      running = false;
+      unsubscribe();
+      for (const conn of conns) if (conn) end(conn, 'shutdown');
+      Atomics.add(ctl, CTL_DOORBELL, 1);
+      Atomics.notify(ctl, CTL_DOORBELL);
+    },
+  };
+}
+
+export type Hub = ReturnType<typeof createHub>;

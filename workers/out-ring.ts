@@ -1,0 +1,67 @@
+import { OUT_HEADER_BYTES, OUT_READ, OUT_RING_BYTES, OUT_WRITE } from './protocol.ts';
+
+/** A single-producer (Worker), single-consumer (main thread) byte ring of SSE frames. */
+export function createOutRingBuffer(bytes = OUT_RING_BYTES): SharedArrayBuffer {
+  return new SharedArrayBuffer(OUT_HEADER_BYTES + bytes);
+}
+
+function views(buffer: SharedArrayBuffer) {
+  return {
+    header: new Int32Array(buffer, 0, OUT_HEADER_BYTES / 4),
+    data: new Uint8Array(buffer, OUT_HEADER_BYTES),
+  };
+}
+
+/** The Worker's end: writes whole frames or nothing. */
+export function createRingWriter(buffer: SharedArrayBuffer) {
+  const { header, data } = views(buffer);
+  const size = data.length;
+  return {
+    header,
+    /** Bytes free right now. */
+    free(): number {
+      return size - ((Atomics.load(header, OUT_WRITE) - Atomics.load(header, OUT_READ)) >>> 0);
+    },
+    /** Copies `frame` in whole and publishes it; false (nothing written) when it does not fit. */
+    write(frame: Uint8Array): boolean {
+      if (frame.length > this.free()) return false;
+      const w = Atomics.load(header, OUT_WRITE) >>> 0;
+      const at = w % size;
+      const first = Math.min(frame.length, size - at);
+      data.set(frame.subarray(0, first), at);
+      if (first < frame.length) data.set(frame.subarray(first), 0);
+      Atomics.store(header, OUT_WRITE, (w + frame.length) | 0);
+      return true;
+    },
+    /** Resolves when the consumer has drained something since `read` (or after `timeoutMs`). */
+    async waitForSpace(timeoutMs: number): Promise<void> {
+      const read = Atomics.load(header, OUT_READ);
+      const result = Atomics.waitAsync(header, OUT_READ, read, timeoutMs);
+      if (result.async) await result.value;
+    },
+    capacity: size,
+  };
+}
+
+/** The main thread's end: takes everything published so far. */
+export function createRingReader(buffer: SharedArrayBuffer) {
+  const { header, data } = views(buffer);
+  const size = data.length;
+  return {
+    /** Everything written and not yet drained, as one new array (null when empty); wakes a Worker waiting for space. */
+    drain(): Uint8Array | null {
+      const w = Atomics.load(header, OUT_WRITE) >>> 0;
+      const r = Atomics.load(header, OUT_READ) >>> 0;
+      const used = (w - r) >>> 0;
+      if (used === 0) return null;
+      const at = r % size;
+      const out = new Uint8Array(used);
+      const first = Math.min(used, size - at);
+      out.set(data.subarray(at, at + first));
+      if (first < used) out.set(data.subarray(0, used - first), first);
+      Atomics.store(header, OUT_READ, (r + used) | 0);
+      Atomics.notify(header, OUT_READ);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import {
+  DEFAULT_LOG_SIZES, LOG_HEADER_INTS, LOG_INDEX_FIELDS, LOG_OLDEST, LOG_SEQ, type LogSizes,
+} from './protocol.ts';
+
+/** Bytes of the one SharedArrayBuffer that holds a log with these sizes. */
+export function logBufferBytes(sizes: LogSizes): number {
+  return (LOG_HEADER_INTS + sizes.indexSlots * LOG_INDEX_FIELDS) * 4 + sizes.dataBytes;
+}
+
+function views(buffer: SharedArrayBuffer, sizes: LogSizes) {
+  const header = new Int32Array(buffer, 0, LOG_HEADER_INTS);
+  const index = new Int32Array(buffer, LOG_HEADER_INTS * 4, sizes.indexSlots * LOG_INDEX_FIELDS);
+  const data = new Uint8Array(buffer, (LOG_HEADER_INTS + sizes.indexSlots * LOG_INDEX_FIELDS) * 4, sizes.dataBytes);
+  return { header, index, data };
+}
+
+/**
+ * The single writer of the event log (the main thread). Each entry is written once, however many Workers read it.
+ * Entries are laid end to end in the data ring; one that does not fit before the end starts again at 0.
+ */
+export function createLogWriter(sizes: LogSizes = DEFAULT_LOG_SIZES) {
+  const buffer = new SharedArrayBuffer(logBufferBytes(sizes));
+  const { header, index, data } = views(buffer, sizes);
+  const mask = sizes.indexSlots - 1;
+  let head = 0; // next free byte in `data`
+  let oldest = 0; // mirrors header[LOG_OLDEST]
+
+  const overlaps = (seq: number, from: number, to: number) => {
+    const at = (seq & mask) * LOG_INDEX_FIELDS;
+    const off = index[at + 1]!;
+    return off < to && off + index[at + 2]! > from;
+  };
+
+  return {
+    buffer,
+    sizes,
+    /** Sequence number the next entry gets; entries below it are readable. */
+    get seq() {
+      return header[LOG_SEQ]!;
+    },
+    /** Publishes one entry and wakes every waiting reader. Returns its sequence number. */
+    append(bytes: Uint8Array): number {
+      if (bytes.length > sizes.dataBytes / 4) throw new RangeError(`log entry of ${bytes.length} bytes is too large`);
+      const seq = header[LOG_SEQ]!;
+      let off = head;
+      let wasted = -1; // start of the unused tail when this entry wraps to 0
+      if (off + bytes.length > sizes.dataBytes) {
+        wasted = off;
+        off = 0;
+      }
+      const end = off + bytes.length;
+      // Retire every entry whose bytes this write covers (or whose index slot it reuses) before touching them.
+      while (
+        oldest < seq &&
+        (seq - oldest >= sizes.indexSlots || overlaps(oldest, off, end) || (wasted >= 0 && overlaps(oldest, wasted, sizes.dataBytes)))
+      ) oldest++;
+      Atomics.store(header, LOG_OLDEST, oldest);
+      data.set(bytes, off);
+      const at = (seq & mask) * LOG_INDEX_FIELDS;
+      index[at] = seq;
+      index[at + 1] = off;
+      index[at + 2] = bytes.length;
+      head = end;
+      Atomics.store(header, LOG_SEQ, seq + 1);
+      Atomics.notify(header, LOG_SEQ);
+      return seq;
+    },
+  };
+}
+
+export type LogWriter = ReturnType<typeof createLogWriter>;
+
+/** A reader's view of the log (one per Worker). */
+export function createLogReader(buffer: SharedArrayBuffer, sizes: LogSizes) {
+  const { header, index, data } = views(buffer, sizes);
+  const mask = sizes.indexSlots - 1;
+  return {
+    header,
+    get seq() {
+      return Atomics.load(header, LOG_SEQ);
+    },
+    /**
+     * A copy of entry `seq`, or null when the writer has already overwritten it (the reader fell behind).
+     * The second check catches an overwrite that raced with the copy.
+     */
+    read(seq: number): Uint8Array | null {
+      if (seq < Atomics.load(header, LOG_OLDEST)) return null;
+      const at = (seq & mask) * LOG_INDEX_FIELDS;
+      if (index[at] !== seq) return null;
+      const off = index[at + 1]!;
+      const copy = data.slice(off, off + index[at + 2]!);
+      return seq < Atomics.load(header, LOG_OLDEST) ? null : copy;
+    },
+    /** Resolves once an entry at or past `seq` is published (or at once if one already is). */
+    async waitFor(seq: number): Promise<void> {
+      const current = Atomics.load(header, LOG_SEQ);
+      if (current > seq) return;
+      const result = Atomics.waitAsync(header, LOG_SEQ, current);
+      if (result.async) await result.value;
+    },
+  };
+}
+
+export type LogReader = ReturnType<typeof createLogReader>;
