@@ -1,0 +1,96 @@
+import { afterAll, describe, expect, it } from 'bun:test';
+import { createApp } from '../../app.ts';
+import { loadConfig } from '../../config.ts';
+import { createLogger } from '../../lib/logger.ts';
+import { createMemoryStore } from '../../store/memory.ts';
+import { createHub } from '../../workers/hub.ts';
+
+const config = loadConfig(['--store', 'memory'], {});
+const store = createMemoryStore();
+const logger = createLogger('silent');
+const hub = createHub({ store, logger, maxStreams: 10, replayPage: 100 });
+const runtime = { name: 'bun' as const, peer: () => 'test', keepOpen: () => {} };
+const app = createApp({ config, store, hub, logger, runtime });
+afterAll(() => hub.close());
+
+const postRaw = (body: BodyInit | null, headers: Record<string, string> = {}, path = '/rooms/main/messages') =>
+  app.request(path, { method: 'POST', body, headers });
+
+describe('POST /rooms/:room/messages', () => {
+  it('accepts JSON, forms, multipart and raw text', async () => {
+    const json = await postRaw(JSON.stringify({ name: 'ann', text: 'from json' }), { 'Content-Type': 'application/json' });
+    expect(json.status).toBe(201);
+    expect(await json.json()).toMatchObject({ name: 'ann', text: 'from json', room: 'main' });
+    const form = await postRaw('name=bo+b&text=from%20form', { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' });
+    expect(await form.json()).toMatchObject({ name: 'bo b', text: 'from form' });
+    const multipart = new FormData();
+    multipart.set('name', 'cy');
+    multipart.set('text', 'from multipart');
+    expect(await (await postRaw(multipart, { Accept: 'application/json' })).json()).toMatchObject({ name: 'cy', text: 'from multipart' });
+    // What `curl -d 'hello' '…?name=alice'` sends: a bare body with the form content type.
+    const curlish = await postRaw('hello', { 'Content-Type': 'application/x-www-form-urlencoded' }, '/rooms/main/messages?name=alice');
+    expect(await curlish.json()).toMatchObject({ name: 'alice', text: 'hello' });
+    const plain = await postRaw('plain text', { 'Content-Type': 'text/plain' });
+    expect(await plain.json()).toMatchObject({ name: 'anonymous', text: 'plain text' });
+  });
+
+  it('strips control characters and keeps names on one line', async () => {
+    const res = await postRaw(JSON.stringify({ name: 'ev\nil\u0007', text: 'a\r\nb\u0000c\r\n\r\nevent: bye' }), { 'Content-Type': 'application/json' });
+    expect(await res.json()).toMatchObject({ name: 'ev il', text: 'a\nbc\n\nevent: bye' });
+  });
+
+  it('answers htmx with the message markup, and a browser without JavaScript with a redirect', async () => {
+    const htmx = await postRaw('text=%3Cimg+src%3Dx%3E', { 'Content-Type': 'application/x-www-form-urlencoded', 'HX-Request': 'true' });
+    expect(htmx.status).toBe(201);
+    const html = await htmx.text();
+    expect(html).toContain('&lt;img src=x&gt;');
+    expect(html).not.toContain('<img');
+    const plain = await postRaw('text=hi', { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html' });
+    expect(plain.status).toBe(303);
+    expect(plain.headers.get('location')).toStartWith('/rooms/main');
+  });
+
+  const bad: [string, () => Promise<Response>, number, string][] = [
+    ['empty text', () => postRaw(JSON.stringify({ text: '  \n ' }), { 'Content-Type': 'application/json' }), 422, 'text is empty'],
+    ['missing text', () => postRaw(JSON.stringify({ name: 'x' }), { 'Content-Type': 'application/json' }), 422, 'text is missing'],
+    ['over-long text', () => postRaw(JSON.stringify({ text: 'x'.repeat(4001) }), { 'Content-Type': 'application/json' }), 422, 'longer than 4000'],
+    ['over-long name', () => postRaw(JSON.stringify({ name: 'n'.repeat(33), text: 'hi' }), { 'Content-Type': 'application/json' }), 422, 'longer than 32'],
+    ['text of the wrong type', () => postRaw(JSON.stringify({ text: 42 }), { 'Content-Type': 'application/json' }), 422, 'text'],
+    ['bad room', () => postRaw('hi', {}, '/rooms/No_Caps!/messages'), 400, 'room must be'],
+    ['invalid JSON', () => postRaw('{"text":', { 'Content-Type': 'application/json' }), 400, 'not valid JSON'],
+    ['a JSON array', () => postRaw('[1]', { 'Content-Type': 'application/json' }), 422, 'must be an object'],
+    ['wrong content type', () => postRaw('<x/>', { 'Content-Type': 'application/xml' }), 415, 'not accepted'],
+    ['invalid UTF-8', () => postRaw(new Uint8Array([0x68, 0xff, 0xfe]), { 'Content-Type': 'text/plain' }), 400, 'UTF-8'],
+    ['bad percent-encoding', () => postRaw('text=%E0%A4%A', { 'Content-Type': 'application/x-www-form-urlencoded' }), 400, 'percent-encoded'],
+    ['a body over the limit', () => postRaw('x'.repeat(70_000), { 'Content-Type': 'text/plain' }), 413, 'larger than'],
+    ['a bad client id', () => postRaw(JSON.stringify({ text: 'hi', client: 'has space' }), { 'Content-Type': 'application/json' }), 422, 'client id'],
+  ];
+  for (const [what, send, status, reason] of bad) {
+    it(`refuses ${what} with ${status} and a reason, storing nothing`, async () => {
+      const before = await store.recent('main', 10_000);
+      const res = await send();
+      expect(res.status).toBe(status);
+      expect((await res.json()).error).toContain(reason);
+      expect(await store.recent('main', 10_000)).toEqual(before);
+    });
+  }
+});
+
+describe('GET /rooms/:room/messages', () => {
+  it('pages through history after an id', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await store.append({ room: 'hist', name: 'a', text: `h${i}`, client: 'secret' })).id);
+    const res = await app.request(`/rooms/hist/messages?after=${ids[1]}&limit=2`);
+    const body = await res.json();
+    expect(body.messages.map((m: { text: string }) => m.text)).toEqual(['h2', 'h3']);
+    expect(body.more).toBe(true);
+    expect(JSON.stringify(body)).not.toContain('secret');
+  });
+
+  it('refuses bad query values', async () => {
+    expect((await app.request('/rooms/hist/messages?limit=0')).status).toBe(400);
+    expect((await app.request('/rooms/hist/messages?after=abc')).status).toBe(400);
+    expect((await app.request('/rooms/hist/events?format=xml')).status).toBe(400);
+    expect((await app.request('/rooms/hist/events', { headers: { 'Last-Event-ID': 'nope' } })).status).toBe(400);
+  });
+});

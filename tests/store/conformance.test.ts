@@ -1,0 +1,101 @@
+import { afterAll, describe, expect, it } from 'bun:test';
+import { createMemoryStore } from '../../store/memory.ts';
+import { createSqliteStore } from '../../store/sqlite.ts';
+import { compareIds, type ChatMessage, type Store } from '../../store/types.ts';
+import { tempDir } from '../helpers.ts';
+
+const dirs: { remove(): void }[] = [];
+afterAll(() => dirs.forEach((d) => d.remove()));
+
+/** Every backend is held to the same contract; the memory backend is the reference. */
+export const backends: Record<string, (retention?: number) => Promise<Store>> = {
+  memory: async (retention) => createMemoryStore({ retention }),
+  sqlite: async (retention) => {
+    const dir = tempDir();
+    dirs.push(dir);
+    return createSqliteStore({ dir: dir.path, retention });
+  },
+};
+
+const msg = (room: string, text: string) => ({ room, name: 'tester', text, client: null });
+
+for (const [kind, make] of Object.entries(backends)) {
+  describe(`store: ${kind}`, () => {
+    it('gives strictly increasing ids within a room and keeps order', async () => {
+      const store = await make();
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) ids.push((await store.append(msg(i % 2 ? 'a' : 'b', `m${i}`))).id);
+      const a = await store.recent('a', 100);
+      expect(a.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i * 2 + 1}`));
+      for (let i = 1; i < a.length; i++) expect(compareIds(a[i]!.id, a[i - 1]!.id)).toBeGreaterThan(0);
+      await store.close();
+    });
+
+    it('answers since() in pages, and recent() with the last k', async () => {
+      const store = await make();
+      const all: ChatMessage[] = [];
+      for (let i = 0; i < 7; i++) all.push(await store.append(msg('r', `t${i}`)));
+      const first = await store.since('r', all[1]!.id, 3);
+      expect(first.messages.map((m) => m.text)).toEqual(['t2', 't3', 't4']);
+      expect(first.more).toBe(true);
+      expect(first.gap).toBe(false);
+      const rest = await store.since('r', first.messages.at(-1)!.id, 3);
+      expect(rest.messages.map((m) => m.text)).toEqual(['t5', 't6']);
+      expect(rest.more).toBe(false);
+      expect((await store.recent('r', 2)).map((m) => m.text)).toEqual(['t5', 't6']);
+      expect(await store.recent('empty', 5)).toEqual([]);
+      await store.close();
+    });
+
+    it('notifies subscribers of each append in order', async () => {
+      const store = await make();
+      const seen: string[] = [];
+      const off = store.subscribe((m) => seen.push(m.text));
+      await store.append(msg('r', 'one'));
+      await store.append(msg('r', 'two'));
+      off();
+      await store.append(msg('r', 'three'));
+      expect(seen).toEqual(['one', 'two']);
+      await store.close();
+    });
+
+    it('keeps only the retained messages and reports a gap for an older position', async () => {
+      const store = await make(100);
+      const all: ChatMessage[] = [];
+      for (let i = 0; i < 300; i++) all.push(await store.append(msg('r', `t${i}`)));
+      const kept = await store.recent('r', 1000);
+      expect(kept.length).toBeGreaterThanOrEqual(100);
+      expect(kept.length).toBeLessThan(300);
+      expect(kept.at(-1)!.text).toBe('t299');
+      const old = await store.since('r', all[0]!.id, 1000);
+      expect(old.gap).toBe(true);
+      expect(old.messages[0]!.text).toBe(kept[0]!.text);
+      expect((await store.since('r', kept[0]!.id, 10)).gap).toBe(false);
+      await store.close();
+    });
+  });
+}
+
+describe('store: sqlite durability', () => {
+  it('keeps history and continues ids after reopening the same directory', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const first = createSqliteStore({ dir: dir.path });
+    const a = await first.append(msg('r', 'before'));
+    await first.close();
+    const second = createSqliteStore({ dir: dir.path });
+    expect((await second.recent('r', 10)).map((m) => m.text)).toEqual(['before']);
+    const b = await second.append(msg('r', 'after'));
+    expect(compareIds(b.id, a.id)).toBeGreaterThan(0);
+    await second.close();
+  });
+});
+
+describe('compareIds', () => {
+  it('orders integer and stream ids numerically', () => {
+    expect(compareIds('9', '10')).toBeLessThan(0);
+    expect(compareIds('10', '10')).toBe(0);
+    expect(compareIds('1700000000000-2', '1700000000000-10')).toBeLessThan(0);
+    expect(compareIds('1700000000001-0', '1700000000000-10')).toBeGreaterThan(0);
+  });
+});

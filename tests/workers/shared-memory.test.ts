@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'bun:test';
+import { createLogReader, createLogWriter } from '../../workers/shared-log.ts';
+import { createOutRingBuffer, createRingReader, createRingWriter } from '../../workers/out-ring.ts';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array | null) => (b ? new TextDecoder().decode(b) : null);
+
+describe('shared log', () => {
+  it('lets a reader read every entry in order, across wrap-around', () => {
+    const writer = createLogWriter({ indexSlots: 8, dataBytes: 64 });
+    const reader = createLogReader(writer.buffer, writer.sizes);
+    for (let i = 0; i < 100; i++) {
+      const seq = writer.append(bytes(`entry-${i}`));
+      expect(seq).toBe(i);
+      expect(text(reader.read(seq))).toBe(`entry-${i}`);
+    }
+    expect(reader.seq).toBe(100);
+  });
+
+  it('tells a reader that fell behind that its entries are gone, never hands it torn bytes', () => {
+    const writer = createLogWriter({ indexSlots: 8, dataBytes: 64 });
+    const reader = createLogReader(writer.buffer, writer.sizes);
+    for (let i = 0; i < 20; i++) writer.append(bytes(`e${String(i).padStart(3, '0')}`));
+    expect(reader.read(0)).toBeNull();
+    expect(reader.read(11)).toBeNull(); // index slot reused
+    for (let seq = 12; seq < 20; seq++) expect(text(reader.read(seq))).toBe(`e${String(seq).padStart(3, '0')}`);
+  });
+
+  it('retires the unused tail when an entry wraps to the start', () => {
+    const writer = createLogWriter({ indexSlots: 64, dataBytes: 40 });
+    const reader = createLogReader(writer.buffer, writer.sizes);
+    writer.append(bytes('aaaaaaaa')); // 0..8
+    writer.append(bytes('bbbbbbbb')); // 8..16
+    writer.append(bytes('cccccccc')); // 16..24
+    writer.append(bytes('dddddddd')); // 24..32
+    writer.append(bytes('eeeeeeeee')); // does not fit at 32: wraps to 0, overwriting a and b
+    expect(reader.read(0)).toBeNull();
+    expect(reader.read(1)).toBeNull();
+    expect(text(reader.read(2))).toBe('cccccccc');
+    expect(text(reader.read(4))).toBe('eeeeeeeee');
+  });
+
+  it('wakes a waiting reader in a Worker', async () => {
+    // Room for all 50 entries: this test is about waking, not about falling behind.
+    const writer = createLogWriter({ indexSlots: 64, dataBytes: 4096 });
+    const worker = new Worker(new URL('./log-reader-worker.ts', import.meta.url).href);
+    const got = new Promise<string[]>((resolve) => (worker.onmessage = (e) => resolve(e.data)));
+    worker.postMessage({ buffer: writer.buffer, sizes: writer.sizes, count: 50 });
+    for (let i = 0; i < 50; i++) {
+      writer.append(bytes(`m${i}`));
+      if (i % 7 === 0) await Bun.sleep(1);
+    }
+    expect(await got).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
+    worker.terminate();
+  });
+});
+
+describe('output ring', () => {
+  it('carries frames across wrap-around and refuses what does not fit', () => {
+    const buffer = createOutRingBuffer(32);
+    const writer = createRingWriter(buffer);
+    const reader = createRingReader(buffer);
+    let received = '';
+    let sent = '';
+    for (let i = 0; i < 50; i++) {
+      const frame = `f${i};`;
+      expect(writer.write(bytes(frame))).toBe(true);
+      sent += frame;
+      if (i % 3 === 0) received += text(reader.drain()) ?? '';
+    }
+    received += text(reader.drain()) ?? '';
+    expect(received).toBe(sent);
+    expect(writer.write(bytes('x'.repeat(33)))).toBe(false);
+    expect(writer.write(bytes('x'.repeat(32)))).toBe(true);
+    expect(writer.write(bytes('y'))).toBe(false);
+    expect(text(reader.drain())).toBe('x'.repeat(32));
+  });
+
+  it('keeps position arithmetic right past 2^32 bytes', () => {
+    const buffer = createOutRingBuffer(16);
+    const header = new Int32Array(buffer, 0, 4);
+    header[0] = -8; // 2^32 - 8 as a uint32: eight bytes before the wrap of the counters
+    header[1] = -8;
+    const writer = createRingWriter(buffer);
+    const reader = createRingReader(buffer);
+    expect(writer.write(bytes('0123456789ab'))).toBe(true);
+    expect(text(reader.drain())).toBe('0123456789ab');
+    expect(writer.free()).toBe(16);
+  });
+});
