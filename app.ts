@@ -5,6 +5,7 @@ import { StoreUnavailableError } from './store/types.ts';
 import { HubFullError } from './workers/hub.ts';
 import { events } from './routes/events.ts';
 import { health } from './routes/health.ts';
+import { members } from './routes/members.ts';
 import { messages } from './routes/messages.ts';
 import { page } from './routes/page.ts';
 import { assets } from './routes/static.ts';
@@ -20,6 +21,7 @@ export function createApp(deps: Deps) {
   app.route('/', assets);
   app.route('/', messages);
   app.route('/', events);
+  app.route('/', members);
   app.route('/', page);
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {

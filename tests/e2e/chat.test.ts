@@ -78,9 +78,9 @@ describe('chat over real HTTP', () => {
     await again.next((e) => e.id === live.id, 'the live message');
     expect(again.messages().map((m) => m.id)).toEqual([...missed, live.id]);
     again.close();
-    const viaQuery = await openStream(`${server.url}/rooms/${room}/events?lastEventId=${missed[3]}`);
+    const viaQuery = await openStream(`${server.url}/rooms/${room}/events?lastEventId=${missed[3]!}`);
     await viaQuery.next((e) => e.id === live.id, 'the live message via ?lastEventId');
-    expect(viaQuery.messages().map((m) => m.id)).toEqual([missed[4], live.id]);
+    expect(viaQuery.messages().map((m) => m.id)).toEqual([missed[4]!, live.id]);
     viaQuery.close();
   });
 

@@ -50,7 +50,7 @@ describe('POST /rooms/:room/messages', () => {
     expect(plain.headers.get('location')).toStartWith('/rooms/main');
   });
 
-  const bad: [string, () => Promise<Response>, number, string][] = [
+  const bad: [string, () => Response | Promise<Response>, number, string][] = [
     ['empty text', () => postRaw(JSON.stringify({ text: '  \n ' }), { 'Content-Type': 'application/json' }), 422, 'text is empty'],
     ['missing text', () => postRaw(JSON.stringify({ name: 'x' }), { 'Content-Type': 'application/json' }), 422, 'text is missing'],
     ['over-long text', () => postRaw(JSON.stringify({ text: 'x'.repeat(4001) }), { 'Content-Type': 'application/json' }), 422, 'longer than 4000'],
