@@ -189,6 +189,10 @@ export function createHub(options: HubOptions) {
     noteName: (room: string, client: string | null, name: string) => {
       if (client) presence.rename(room, client, name);
     },
+    /** Ends every stream of a room at once without a final event, as a dropped connection would (a test hook). */
+    drop(room: string) {
+      for (const conn of conns) if (conn?.request.room === room) end(conn, 'closed', 'dropped');
+    },
     stats: () => ({ streams: open, workers: workersAlive, logSeq: log.seq }),
     /** Ends every stream with a final `bye` event and stops the drain loop. */
     async close() {
