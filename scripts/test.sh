@@ -26,8 +26,14 @@ command -v curl >/dev/null || missing+=(curl)
 command -v redis-server >/dev/null || missing+=(redis-server)
 if ((${#missing[@]})); then
   echo "Installing ${missing[*]} (Debian packages)..." >&2
-  $SUDO apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2 \
-    || echo "Could not install ${missing[*]}: the tests that need them will fail." >&2
+  aptlog=$(mktemp)
+  if $SUDO apt-get update -qq >"$aptlog" 2>&1 && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >>"$aptlog" 2>&1; then
+    echo "Installed ${missing[*]}." >&2
+  else
+    tail -20 "$aptlog" >&2
+    echo "Could not install ${missing[*]} (log above): the tests that need them will fail." >&2
+  fi
+  rm -f "$aptlog"
 fi
 if command -v redis-server >/dev/null && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
   echo "Starting redis-server on 127.0.0.1:6379..." >&2
