@@ -1,0 +1,40 @@
+/** Figures of one target at one subscriber count. Times in ms. */
+export interface Row {
+  target: string;
+  subs: number;
+  failedConnects: number;
+  connectAllMs: number;
+  connectP50: number;
+  connectP99: number;
+  pacedConnectP99: number;
+  deliveriesPerSec: number;
+  p50: number;
+  p99: number;
+  max: number;
+  steadyP50: number;
+  steadyP99: number;
+  rssPerStreamKb: number;
+  rssMb: number;
+  lost: number;
+  duplicates: number;
+}
+
+export const percentile = (sorted: ArrayLike<number>, q: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
+
+const num = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
+const ratio = (v: number, base: number | undefined) => (base && Number.isFinite(v) && Number.isFinite(base) && base !== 0 ? ` (${(v / base).toFixed(2)}x)` : '');
+
+/** A Markdown table; every figure of a non-baseline row carries its ratio to the baseline at the same N. */
+export function formatTable(rows: Row[]): string {
+  const head = '| target | N | deliveries/s | p50 ms | p99 ms | max ms | steady p99 ms | connect all ms | connect p99 ms | paced connect p99 ms | RSS/stream KB | lost | dup |';
+  const lines = [head, head.replace(/[^|]+/g, '---')];
+  for (const r of rows) {
+    const b = rows.find((x) => x.target === 'baseline' && x.subs === r.subs);
+    const base = r.target === 'baseline' ? undefined : b;
+    lines.push(
+      `| ${r.target} | ${r.subs} | ${num(r.deliveriesPerSec, 0)}${ratio(r.deliveriesPerSec, base?.deliveriesPerSec)} | ${num(r.p50)}${ratio(r.p50, base?.p50)} | ${num(r.p99)}${ratio(r.p99, base?.p99)} | ${num(r.max)} | ${num(r.steadyP99)}${ratio(r.steadyP99, base?.steadyP99)} | ${num(r.connectAllMs, 0)}${ratio(r.connectAllMs, base?.connectAllMs)} | ${num(r.connectP99)}${ratio(r.connectP99, base?.connectP99)} | ${num(r.pacedConnectP99)} | ${num(r.rssPerStreamKb, 0)}${ratio(r.rssPerStreamKb, base?.rssPerStreamKb)} | ${r.lost} | ${r.duplicates} |`,
+    );
+  }
+  return lines.join('\n');
+}

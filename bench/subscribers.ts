@@ -1,0 +1,142 @@
+/**
+ * Cheap SSE subscribers for the bench: raw TCP sockets (Bun.connect), one GET each, no fetch and no parser
+ * beyond finding the bench's message texts `b:<seq>:<send time>` in the bytes that arrive.
+ */
+import type { Socket } from 'bun';
+
+export interface Delivery {
+  count: number;
+  lost: number;
+  duplicates: number;
+  latencies: Float64Array;
+  lastAt: number;
+}
+
+interface Sub {
+  socket: Socket<Sub> | null;
+  tail: string;
+  seen: Uint8Array;
+  ready: boolean;
+  connectStart: number;
+  closed: boolean;
+}
+
+const PATTERN = /"text":"b:(\d+):([\d.]+)"/g;
+
+/** Opens subscribers to `path` on host:port and records every bench message they receive. */
+export function createSubscriberPool(host: string, port: number, path: string) {
+  const subs: Sub[] = [];
+  let capacity = 0;
+  let latencies = new Float64Array(0);
+  let count = 0;
+  let duplicates = 0;
+  let lastAt = 0;
+  let readyWaiters: (() => void)[] = [];
+  const connectTimes: number[] = [];
+
+  const onData = (sub: Sub, text: string) => {
+    const now = performance.now();
+    if (!sub.ready && text.includes('retry:')) {
+      sub.ready = true;
+      connectTimes.push(now - sub.connectStart);
+      readyWaiters.splice(0).forEach((w) => w());
+    }
+    const chunk = sub.tail + text;
+    const cut = chunk.lastIndexOf('\n');
+    sub.tail = cut < 0 ? chunk : chunk.slice(cut + 1);
+    const lines = cut < 0 ? '' : chunk.slice(0, cut);
+    for (const m of lines.matchAll(PATTERN)) {
+      const seq = Number(m[1]);
+      if (seq >= sub.seen.length) continue;
+      if (sub.seen[seq]) {
+        duplicates++;
+        continue;
+      }
+      sub.seen[seq] = 1;
+      if (count < capacity) latencies[count] = now - Number(m[2]);
+      count++;
+      lastAt = now;
+    }
+  };
+
+  const connectOne = async () => {
+    const sub: Sub = { socket: null, tail: '', seen: new Uint8Array(capacity), ready: false, connectStart: performance.now(), closed: false };
+    subs.push(sub);
+    sub.socket = await Bun.connect<Sub>({
+      hostname: host,
+      port,
+      data: sub,
+      socket: {
+        open(socket) {
+          socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nAccept: text/event-stream\r\n\r\n`);
+        },
+        data(socket, data) {
+          onData(socket.data, data.toString('latin1'));
+        },
+        close(socket) {
+          socket.data.closed = true;
+        },
+        error(socket) {
+          socket.data.closed = true;
+        },
+      },
+    });
+    return sub;
+  };
+
+  const waitReady = (sub: Sub, ms: number) =>
+    new Promise<boolean>((resolve) => {
+      const deadline = Date.now() + ms;
+      const check = () => {
+        if (sub.ready) return resolve(true);
+        if (sub.closed || Date.now() > deadline) return resolve(false);
+        readyWaiters.push(check);
+        setTimeout(check, 100);
+      };
+      check();
+    });
+
+  return {
+    subs,
+    connectTimes,
+    /** Opens `n` more subscribers, `concurrency` at a time; resolves when each has its first frame. */
+    async connect(n: number, concurrency = 50, onProgress?: (done: number) => void) {
+      let started = 0;
+      let failed = 0;
+      const lane = async () => {
+        while (started < n) {
+          const mine = ++started;
+          const sub = await connectOne().catch(() => null);
+          if (!sub || !(await waitReady(sub, 15_000))) failed++;
+          onProgress?.(mine);
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, lane));
+      return failed;
+    },
+    /** Opens one subscriber and returns how long it took to get its first frame (ms), or null. */
+    async connectTimed() {
+      const sub = await connectOne().catch(() => null);
+      if (!sub || !(await waitReady(sub, 15_000))) return null;
+      return connectTimes.at(-1)!;
+    },
+    /** Starts a new measurement of `messages` messages. */
+    reset(messages: number) {
+      capacity = messages * subs.length;
+      latencies = new Float64Array(capacity);
+      count = 0;
+      duplicates = 0;
+      for (const sub of subs) sub.seen = new Uint8Array(messages);
+    },
+    delivered: () => count,
+    result(messages: number): Delivery {
+      const live = subs.filter((s) => !s.closed).length;
+      return { count, lost: Math.max(0, messages * live - count), duplicates, latencies: latencies.subarray(0, Math.min(count, capacity)), lastAt };
+    },
+    openCount: () => subs.filter((s) => !s.closed && s.ready).length,
+    close() {
+      for (const sub of subs) sub.socket?.end();
+      readyWaiters = [];
+    },
+  };
+}
