@@ -23,7 +23,7 @@ if (config.help) {
 }
 
 const logger = createLogger(config.log === 'pretty' || config.log === 'json' || config.log === 'silent' ? config.log : process.stdout.isTTY ? 'pretty' : 'json');
-const store = await createStore(config);
+const store = await createStore(config, logger);
 const hub = createHub({ store, logger, maxStreams: config['max-streams'], replayPage: 500 });
 
 const bunRuntime: Runtime = {

@@ -1,11 +1,14 @@
 import type { Config } from '../config.ts';
+import type { Logger } from '../lib/logger.ts';
 import { createMemoryStore } from './memory.ts';
+import { createRedisStore } from './redis.ts';
 import { createSqliteStore } from './sqlite.ts';
 import type { Store } from './types.ts';
 
-/** The backend the config names. */
-export async function createStore(config: Pick<Config, 'store' | 'data' | 'retention'>): Promise<Store> {
+/** The backend the config names; `logger` hears about backend outages (redis), once per outage. */
+export async function createStore(config: Pick<Config, 'store' | 'data' | 'retention'>, logger?: Logger): Promise<Store> {
   if (config.store === 'memory') return createMemoryStore({ retention: config.retention });
   if (config.store === 'sqlite') return createSqliteStore({ dir: config.data, retention: config.retention });
+  if (/^rediss?:\/\//.test(config.store)) return createRedisStore({ url: config.store, retention: config.retention, logger });
   throw new Error(`store ${config.store} is not available yet`);
 }

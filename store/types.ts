@@ -68,3 +68,36 @@ export function compareIds(a: string, b: string): number {
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
 }
+
+/** What one instance contributes to a room's presence: its open streams, and how many of them each name holds. */
+export interface PresenceShare {
+  streams: number;
+  names: Record<string, number>;
+}
+
+/** A join, leave or rename as seen in a room's presence. */
+export type PresenceChange = NonNullable<Presence['change']>;
+
+/**
+ * Optional ability: presence shared by every instance on the same backend (redis). Each instance shares its own
+ * streams per room and keeps a current copy of the others' shares; the share of an instance that stops
+ * refreshing it (crashed, cut off) expires, and the others report its members as gone.
+ */
+export interface SharedPresence {
+  /**
+   * Replaces this instance's share of `room` (0 streams withdraws it) and tells the other instances; `change` is
+   * the local change that caused it, so a rename is reported as one. Never throws: a write that fails (backend
+   * away) is retried by the next heartbeat.
+   */
+  sharePresence(room: string, share: PresenceShare, change: Presence['change']): void;
+  /** The other instances' shares of `room`, summed; synchronous: the copy kept current by their notices. */
+  remotePresence(room: string): PresenceShare;
+  /** Called after the other instances' shares of `room` changed, with the names that came, went or were renamed. */
+  onRemotePresence(listener: (room: string, changes: PresenceChange[]) => void): () => void;
+}
+
+/** The store's shared presence when it has one (redis), else undefined (presence stays per instance). */
+export function sharedPresenceOf(store: Store): SharedPresence | undefined {
+  const candidate = store as Store & Partial<SharedPresence>;
+  return typeof candidate.sharePresence === 'function' ? (candidate as Store & SharedPresence) : undefined;
+}

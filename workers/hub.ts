@@ -8,6 +8,7 @@ import {
 import { createLogWriter } from './shared-log.ts';
 import { createOutRingBuffer, createRingReader } from './out-ring.ts';
 import { createPresence } from './presence.ts';
+import { sharedPresenceOf } from '../store/types.ts'; // presence across instances (issue 7)
 
 export interface HubOptions {
   store: Store;
@@ -61,7 +62,7 @@ export function createHub(options: HubOptions) {
   let running = true;
 
   const publish = (event: ChatEvent) => log.append(encoder.encode(JSON.stringify(event)));
-  const presence = createPresence((p) => publish({ kind: 'presence', ...p }));
+  const presence = createPresence((p) => publish({ kind: 'presence', ...p }), sharedPresenceOf(store));
   const unsubscribe = store.subscribe((m) => publish({ kind: 'message', ...m }));
 
   /** Moves a ring's bytes into its response while the response has room; `force` ignores the room (at the end). */

@@ -1,23 +1,43 @@
-import type { Presence } from '../store/types.ts';
+import type { Presence, PresenceShare, SharedPresence } from '../store/types.ts';
 
 interface Member {
   name: string | null;
   client: string | null;
 }
 
-/** Who is connected to each room on this instance: one entry per open stream, keyed by its slot. */
-export function createPresence(onChange: (presence: Presence) => void) {
+/**
+ * Who is connected to each room: one entry per open stream of this instance, keyed by its slot, plus (with a
+ * `shared` store, e.g. redis) the members other instances report.
+ */
+export function createPresence(onChange: (presence: Presence) => void, shared?: SharedPresence) {
   const rooms = new Map<string, Map<number, Member>>();
+  /** What other instances report (shared presence, issue 7); nothing without a shared store. */
+  const remote = (room: string): PresenceShare => shared?.remotePresence(room) ?? { streams: 0, names: {} };
 
   const snapshot = (room: string, change: Presence['change']): Presence => {
     const members = rooms.get(room);
-    const names = new Set<string>();
+    const names = new Set<string>(Object.keys(remote(room).names));
     for (const m of members?.values() ?? []) if (m.name) names.add(m.name);
-    return { room, members: [...names].sort(), count: members?.size ?? 0, change };
+    return { room, members: [...names].sort(), count: (members?.size ?? 0) + remote(room).streams, change };
   };
-  /** A named member's arrival or departure is news only when no other stream of theirs is still here. */
-  const stillHere = (room: string, name: string) =>
-    [...(rooms.get(room)?.values() ?? [])].some((m) => m.name === name);
+  const heldHere = (room: string, name: string) => [...(rooms.get(room)?.values() ?? [])].some((m) => m.name === name);
+  /** A named member's arrival or departure is news only when no other stream of theirs is still here (or elsewhere). */
+  const stillHere = (room: string, name: string) => heldHere(room, name) || (remote(room).names[name] ?? 0) > 0;
+
+  // --- shared presence (issue 7): other instances' members, and telling them about ours ---
+  const share = (room: string, change: Presence['change']) => {
+    if (!shared) return;
+    const names: Record<string, number> = {};
+    for (const m of rooms.get(room)?.values() ?? []) if (m.name) names[m.name] = (names[m.name] ?? 0) + 1;
+    shared.sharePresence(room, { streams: rooms.get(room)?.size ?? 0, names }, change);
+  };
+  // Another instance's members came or went: news here only for a name no stream of this instance holds.
+  shared?.onRemotePresence((room, changes) => {
+    const news = changes.filter((c) => c.kind === 'rename' || !heldHere(room, c.name));
+    if (news.length === 0) onChange(snapshot(room, null));
+    for (const change of news) onChange(snapshot(room, change));
+  });
+  // --- end shared presence ---
 
   return {
     join(room: string, slot: number, member: Member) {
@@ -25,7 +45,9 @@ export function createPresence(onChange: (presence: Presence) => void) {
       if (!members) rooms.set(room, (members = new Map()));
       const news = member.name !== null && !stillHere(room, member.name);
       members.set(slot, member);
-      onChange(snapshot(room, news ? { kind: 'join', name: member.name! } : null));
+      const change = news ? { kind: 'join' as const, name: member.name! } : null;
+      share(room, change);
+      onChange(snapshot(room, change));
     },
     leave(room: string, slot: number) {
       const members = rooms.get(room);
@@ -34,18 +56,23 @@ export function createPresence(onChange: (presence: Presence) => void) {
       members.delete(slot);
       if (members.size === 0) rooms.delete(room);
       const news = member.name !== null && !stillHere(room, member.name);
-      onChange(snapshot(room, news ? { kind: 'leave', name: member.name! } : null));
+      const change = news ? { kind: 'leave' as const, name: member.name! } : null;
+      share(room, change);
+      onChange(snapshot(room, change));
     },
     /** The client posted under a new name: its streams take that name. */
     rename(room: string, client: string, name: string) {
       const members = rooms.get(room);
       let from: string | null = null;
+      let renamed = false;
       for (const m of members?.values() ?? []) {
         if (m.client === client && m.name !== name) {
           from = m.name;
           m.name = name;
+          renamed = true;
         }
       }
+      if (renamed) share(room, from !== null ? { kind: 'rename', name, from } : null);
       if (from !== null) onChange(snapshot(room, { kind: 'rename', name, from }));
     },
     get(room: string): Presence {

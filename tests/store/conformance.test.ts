@@ -1,11 +1,17 @@
 import { afterAll, describe, expect, it } from 'bun:test';
 import { createMemoryStore } from '../../store/memory.ts';
+import { createRedisStore } from '../../store/redis.ts';
 import { createSqliteStore } from '../../store/sqlite.ts';
 import { compareIds, type ChatMessage, type Store } from '../../store/types.ts';
 import { tempDir } from '../helpers.ts';
+import { DB, deleteKeys, SHARED_REDIS, storeUrl, uniquePrefix } from './redis-helpers.ts';
 
 const dirs: { remove(): void }[] = [];
-afterAll(() => dirs.forEach((d) => d.remove()));
+const redisPrefixes: string[] = [];
+afterAll(async () => {
+  dirs.forEach((d) => d.remove());
+  for (const prefix of redisPrefixes) await deleteKeys(SHARED_REDIS, DB.conformance, prefix);
+});
 
 /** Every backend is held to the same contract; the memory backend is the reference. */
 export const backends: Record<string, (retention?: number) => Promise<Store>> = {
@@ -14,6 +20,12 @@ export const backends: Record<string, (retention?: number) => Promise<Store>> = 
     const dir = tempDir();
     dirs.push(dir);
     return createSqliteStore({ dir: dir.path, retention });
+  },
+  // The shared Redis on 6379, each store under keys of its own.
+  redis: async (retention) => {
+    const prefix = uniquePrefix('conformance');
+    redisPrefixes.push(prefix);
+    return createRedisStore({ url: storeUrl(SHARED_REDIS, DB.conformance, prefix), retention });
   },
 };
 

@@ -1,0 +1,211 @@
+/**
+ * Presence shared through Redis: a hash per room with one field per instance (its share, stamped with an expiry
+ * in Redis's own clock, so instances' clocks need not agree), refreshed by a heartbeat; a pub/sub notice after
+ * each change tells the other instances to re-read that room. A crashed instance stops refreshing: its field
+ * expires, and every instance's next sweep reports its members as gone.
+ */
+import type Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from '../lib/logger.ts';
+import { createEmitter } from './emitter.ts';
+import { defineScript } from './redis-connection.ts';
+import type { Presence, PresenceChange, PresenceShare, SharedPresence } from './types.ts';
+
+export interface PresenceKeys {
+  /** The hash of one room: field = instance id, value = "<expiry ms> <share as JSON>". */
+  presence(room: string): string;
+  /** SCAN pattern matching every room's hash. */
+  presencePattern: string;
+  /** Pub/sub channel of change notices (pub/sub ignores the database number, so the name carries it). */
+  channel: string;
+}
+
+export interface RedisPresenceOptions {
+  commands: Redis;
+  /** A connection of its own: SUBSCRIBE holds it. */
+  subscriber: Redis;
+  keys: PresenceKeys;
+  /** Milliseconds a share lives without a refresh; refreshed every third of it. */
+  ttlMs: number;
+  logger?: Logger;
+}
+
+/** Writes (or with an empty share, deletes) one instance's field, refreshes the key's TTL, and publishes a notice. */
+const SHARE_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ARGV[3] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], string.format('%.0f', now + tonumber(ARGV[2])) .. ' ' .. ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
+return 1`;
+
+/** Returns the live fields of a room's hash as [instance, share JSON, ...] and deletes the expired ones. */
+const READ_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local all = redis.call('HGETALL', KEYS[1])
+local live = {}
+for i = 1, #all, 2 do
+  local expiry, share = string.match(all[i + 1], '^(%d+) (.*)$')
+  if expiry == nil or tonumber(expiry) < now then
+    redis.call('HDEL', KEYS[1], all[i])
+  else
+    live[#live + 1] = all[i]
+    live[#live + 1] = share
+  end
+end
+return live`;
+
+interface Notice {
+  room: string;
+  from: string;
+  change: Presence['change'];
+}
+
+const EMPTY: PresenceShare = Object.freeze({ streams: 0, names: Object.freeze({}) });
+
+const namesIn = (shares: Map<string, PresenceShare> | undefined) => {
+  const names = new Set<string>();
+  for (const share of shares?.values() ?? []) for (const [name, n] of Object.entries(share.names)) if (n > 0) names.add(name);
+  return names;
+};
+const streamsIn = (shares: Map<string, PresenceShare> | undefined) =>
+  [...(shares?.values() ?? [])].reduce((sum, share) => sum + share.streams, 0);
+
+/** What changed between two views of the other instances; a rename `hint` pairs a departure with an arrival. */
+export function diffPresence(before: Set<string>, after: Set<string>, hint: Presence['change']): PresenceChange[] {
+  const gone = [...before].filter((name) => !after.has(name));
+  const came = [...after].filter((name) => !before.has(name));
+  const changes: PresenceChange[] = [];
+  if (hint?.kind === 'rename' && hint.from && gone.includes(hint.from) && came.includes(hint.name)) {
+    changes.push(hint);
+    gone.splice(gone.indexOf(hint.from), 1);
+    came.splice(came.indexOf(hint.name), 1);
+  }
+  for (const name of gone.sort()) changes.push({ kind: 'leave', name });
+  for (const name of came.sort()) changes.push({ kind: 'join', name });
+  return changes;
+}
+
+export async function createRedisPresence(options: RedisPresenceOptions): Promise<SharedPresence & { close(): Promise<void> }> {
+  const { commands, subscriber, keys, ttlMs } = options;
+  const instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** This instance's shares, by room (bounded by its open streams). */
+  const mine = new Map<string, PresenceShare>();
+  /** Rooms whose last write failed (Redis away): written again by the heartbeat. */
+  const unsynced = new Set<string>();
+  /** The other instances' shares, by room then instance (only rooms where some other instance has streams). */
+  const others = new Map<string, Map<string, PresenceShare>>();
+  const emitter = createEmitter<{ room: string; changes: PresenceChange[] }>();
+  let closed = false;
+  const shareScript = defineScript(commands, 'threadchatSharePresence', SHARE_LUA, 1);
+  const readScript = defineScript(commands, 'threadchatReadPresence', READ_LUA, 1);
+
+  const write = async (room: string, notice: Notice | null) => {
+    const share = mine.get(room);
+    try {
+      await shareScript(keys.presence(room), instance, String(ttlMs), share ? JSON.stringify(share) : '', keys.channel, notice ? JSON.stringify(notice) : '');
+      unsynced.delete(room);
+    } catch {
+      unsynced.add(room); // the outage itself is logged by the connection watcher
+    }
+  };
+
+  /** Re-reads a room's shares (dropping expired ones) and reports what changed to the listeners. */
+  const refresh = async (room: string, hint: Presence['change']) => {
+    let flat: string[];
+    try {
+      flat = (await readScript(keys.presence(room))) as string[];
+    } catch {
+      return; // Redis away: the heartbeat after it is back reads again
+    }
+    const next = new Map<string, PresenceShare>();
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      if (flat[i] === instance) continue;
+      try {
+        next.set(flat[i]!, JSON.parse(flat[i + 1]!) as PresenceShare);
+      } catch {
+        // a field this version cannot read: ignore it
+      }
+    }
+    const before = others.get(room);
+    if (next.size > 0) others.set(room, next);
+    else others.delete(room);
+    const changes = diffPresence(namesIn(before), namesIn(next), hint);
+    if (changes.length > 0 || streamsIn(before) !== streamsIn(next)) emitter.emit({ room, changes });
+  };
+
+  /** Every room with a hash: after start and after a reconnect (notices sent meanwhile were missed). */
+  const resync = async () => {
+    const rooms = new Set<string>(others.keys());
+    const prefix = keys.presence('');
+    try {
+      let cursor = '0';
+      do {
+        const [next, found] = (await commands.call('SCAN', cursor, 'MATCH', keys.presencePattern, 'COUNT', '500')) as [string, string[]];
+        cursor = next;
+        for (const key of found) rooms.add(key.slice(prefix.length));
+      } while (cursor !== '0');
+    } catch {
+      return;
+    }
+    await Promise.all([...rooms].map((room) => refresh(room, null)));
+  };
+
+  /** Keeps this instance's shares alive, retries failed writes, and notices other instances' expired shares. */
+  const heartbeat = setInterval(() => {
+    for (const room of new Set([...mine.keys(), ...unsynced])) void write(room, null);
+    for (const room of others.keys()) void refresh(room, null);
+  }, Math.max(100, Math.floor(ttlMs / 3)));
+
+  subscriber.on('message', (channel: string, raw: string) => {
+    if (channel !== keys.channel) return;
+    let notice: Notice;
+    try {
+      notice = JSON.parse(raw) as Notice;
+    } catch {
+      return;
+    }
+    if (notice.from !== instance && typeof notice.room === 'string') void refresh(notice.room, notice.change ?? null);
+  });
+  // Back after an outage: our shares may have expired meanwhile, and others' notices were missed.
+  subscriber.on('ready', () => {
+    if (closed) return;
+    for (const room of mine.keys()) void write(room, { room, from: instance, change: null });
+    void resync();
+  });
+  await subscriber.subscribe(keys.channel);
+  await resync();
+
+  return {
+    sharePresence(room, share, change) {
+      if (closed) return;
+      if (share.streams > 0) mine.set(room, { streams: share.streams, names: { ...share.names } });
+      else mine.delete(room);
+      void write(room, { room, from: instance, change });
+    },
+    remotePresence(room) {
+      const shares = others.get(room);
+      if (!shares) return EMPTY;
+      const names: Record<string, number> = {};
+      for (const share of shares.values()) for (const [name, n] of Object.entries(share.names)) names[name] = (names[name] ?? 0) + n;
+      return { streams: streamsIn(shares), names };
+    },
+    onRemotePresence(listener) {
+      return emitter.subscribe(({ room, changes }) => listener(room, changes));
+    },
+    /** Withdraws this instance's shares (the others see its members leave now, not at expiry). */
+    async close() {
+      closed = true;
+      clearInterval(heartbeat);
+      const rooms = [...mine.keys()];
+      mine.clear();
+      await Promise.all(rooms.map((room) => write(room, { room, from: instance, change: null })));
+    },
+  };
+}

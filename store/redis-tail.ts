@@ -1,0 +1,161 @@
+/**
+ * The one blocking reader of the redis store on each instance: it follows the feed stream (every room's messages,
+ * in the order Redis assigned their ids) and hands each message to the store's listeners exactly once.
+ */
+import type Redis from 'ioredis';
+import type { Logger } from '../lib/logger.ts';
+import { reconnectDelay, whenReady } from './redis-connection.ts';
+import { compareIds, type ChatMessage } from './types.ts';
+
+export interface FeedKeys {
+  /** The stream of every room's messages: the ids are the messages' ids. */
+  feed: string;
+  /** The set of room names that ever had a message (to catch up room by room when the feed was trimmed past us). */
+  rooms: string;
+  /** The stream of one room (history, `since`, `recent`). */
+  room(room: string): string;
+}
+
+/** A feed position: the last id read and its feed sequence number (null when unknown: an empty feed). */
+export interface FeedPosition {
+  id: string;
+  n: number | null;
+}
+
+type Entry = [id: string, fields: string[]];
+
+/** A stream entry as a message; `n` is the feed sequence number (room streams have none). */
+export function parseEntry([id, fields]: Entry): { n: number | null; message: ChatMessage } {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+  const n = Number(f.n);
+  return {
+    n: f.n !== undefined && Number.isSafeInteger(n) ? n : null,
+    message: { id, room: f.room ?? '', name: f.name ?? '', text: f.text ?? '', ts: Number(f.ts), client: f.client || null },
+  };
+}
+
+/** Where the feed ends now: a tail started here sees every message appended after this call. */
+export async function feedPosition(redis: Redis, keys: FeedKeys): Promise<FeedPosition> {
+  const last = (await redis.call('XREVRANGE', keys.feed, '+', '-', 'COUNT', '1')) as Entry[];
+  return last[0] ? { id: last[0][0], n: parseEntry(last[0]).n } : { id: '0-0', n: null };
+}
+
+export interface TailOptions {
+  /** A connection of its own: XREAD BLOCK holds it. */
+  redis: Redis;
+  keys: FeedKeys;
+  from: FeedPosition;
+  /** Messages kept per room: bounds the catch-up read of each room. */
+  roomRetention: number;
+  /** Called with each batch, in feed order; each message once. */
+  deliver(messages: ChatMessage[]): void;
+  logger?: Logger;
+  /** Milliseconds one XREAD blocks before it is issued again. Default 5000. */
+  blockMs?: number;
+}
+
+const BATCH = 500;
+
+/** Starts the tail; `reached(id)` resolves once it delivered `id`, `stop()` ends it. */
+export function startFeedTail(options: TailOptions) {
+  const { redis, keys } = options;
+  let position: FeedPosition = { ...options.from };
+  let running = true;
+  const waiters = new Set<{ id: string; done: (reached: boolean) => void }>();
+
+  /**
+   * The feed keeps a bounded number of entries; a tail that was away longer (a partition) finds a jump in the
+   * sequence numbers. What fell in the jump is still in the room streams: read it from every room, in id order.
+   */
+  const catchUp = async (after: string, before: string): Promise<ChatMessage[]> => {
+    const found: ChatMessage[] = [];
+    let cursor = '0';
+    do {
+      const [next, rooms] = (await redis.call('SSCAN', keys.rooms, cursor, 'COUNT', '500')) as [string, string[]];
+      cursor = next;
+      for (const room of rooms) {
+        const entries = (await redis.call('XRANGE', keys.room(room), `(${after}`, `(${before}`, 'COUNT', String(options.roomRetention))) as Entry[];
+        for (const entry of entries) found.push({ ...parseEntry(entry).message, room });
+      }
+    } while (cursor !== '0');
+    options.logger?.warn('Redis feed was trimmed past this instance: caught up from the room streams', { after, before, messages: found.length });
+    return found.sort((a, b) => compareIds(a.id, b.id));
+  };
+
+  /** Reads the next batch after `position`; returns it with the position it ends at (not yet committed). */
+  const readBatch = async (): Promise<{ messages: ChatMessage[]; end: FeedPosition } | null> => {
+    const reply = (await redis.call('XREAD', 'COUNT', String(BATCH), 'BLOCK', String(options.blockMs ?? 5000), 'STREAMS', keys.feed, position.id)) as
+      | [string, Entry[]][]
+      | null;
+    const entries = reply?.[0]?.[1];
+    if (!entries?.length) return null;
+    const messages: ChatMessage[] = [];
+    let end = position;
+    for (const raw of entries) {
+      const { n, message } = parseEntry(raw);
+      if (end.n !== null && n !== null && n !== end.n + 1) messages.push(...(await catchUp(end.id, message.id)));
+      messages.push(message);
+      end = { id: message.id, n };
+    }
+    return { messages, end };
+  };
+
+  const settle = () => {
+    for (const waiter of waiters) if (compareIds(waiter.id, position.id) <= 0) waiter.done(true);
+  };
+
+  const loop = async () => {
+    let failures = 0;
+    let reported = false;
+    while (running) {
+      try {
+        const batch = await readBatch();
+        failures = 0;
+        reported = false;
+        if (!batch || !running) continue;
+        // Commit the position only once delivered: a batch that failed half-way is read again, whole.
+        position = batch.end;
+        options.deliver(batch.messages);
+        settle();
+      } catch (error) {
+        if (!running) break;
+        if (redis.status !== 'ready') {
+          await whenReady(redis, () => !running); // the outage is logged by the connection watcher
+          continue;
+        }
+        if (!reported) options.logger?.error('Redis feed read failed; retrying with backoff', { error: String(error) });
+        reported = true;
+        await new Promise((resolve) => setTimeout(resolve, reconnectDelay(++failures)));
+      }
+    }
+  };
+  const done = loop();
+
+  return {
+    /** Resolves true once the tail delivered `id`, false after `ms` without it (the message is stored either way). */
+    reached(id: string, ms: number): Promise<boolean> {
+      if (compareIds(id, position.id) <= 0) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const waiter = {
+          id,
+          done: (reached: boolean) => {
+            clearTimeout(timer);
+            waiters.delete(waiter);
+            resolve(reached);
+          },
+        };
+        const timer = setTimeout(() => waiter.done(false), ms);
+        waiters.add(waiter);
+      });
+    },
+    position: () => position,
+    /** Stops reading and closes the tail's connection (which ends a pending XREAD). */
+    async stop() {
+      running = false;
+      for (const waiter of waiters) waiter.done(false);
+      redis.disconnect();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * The redis backend: several server instances share rooms through Redis Streams.
+ *
+ * Keys (all under the prefix, default `threadchat:`):
+ * - `feed`: one stream of every room's messages. Its ids are the message ids: one id sequence for all rooms, so
+ *   each instance follows every room with a single blocking XREAD (see redis-tail.ts), and ids are still
+ *   strictly increasing within each room.
+ * - `room:<room>`: the room's history under the same ids (XRANGE for `since`, XREVRANGE for `recent`), trimmed
+ *   with MAXLEN ~ retention; its max-deleted-entry-id tells whether a position fell out of it (the gap flag).
+ * - `seq`: a counter stamped on each feed entry, so a tail that finds a jump knows the feed was trimmed past it.
+ * - `rooms`: the set of room names, to catch up room by room after such a jump.
+ * - `presence:<room>`: shared presence (redis-presence.ts).
+ *
+ * One Lua script appends to the feed and the room stream atomically, so every instance sees the same messages
+ * in the same order with the same ids. `append` does not notify listeners itself: the tail does, for local and
+ * remote appends alike (exactly once each), and `append` resolves after the tail delivered its message, so a
+ * 201 means the message is stored and already in this instance's fan-out.
+ */
+import type Redis from 'ioredis';
+import type { Logger } from '../lib/logger.ts';
+import { createEmitter } from './emitter.ts';
+import { connectRedis, defineScript, globEscape, parseRedisUrl, unavailableOnFailure, watchOutages } from './redis-connection.ts';
+import { createRedisPresence } from './redis-presence.ts';
+import { feedPosition, parseEntry, startFeedTail, type FeedKeys } from './redis-tail.ts';
+import { compareIds, type ChatMessage, type NewMessage, type SharedPresence, type SincePage, type Store } from './types.ts';
+
+export interface RedisStoreOptions {
+  /** `redis://host:port/db` (or `rediss://`), optionally `?prefix=P&presenceTtl=MS` (see parseRedisUrl). */
+  url: string;
+  /** Messages kept per room (MAXLEN ~: Redis trims whole nodes, so somewhat more may stay). Default 10,000. */
+  retention?: number;
+  /** Entries kept in the feed of all rooms: how far a tail may fall behind before it catches up room by room. Default 10,000. */
+  feedRetention?: number;
+  /** Receives one line per outage (not per failed request). */
+  logger?: Logger;
+  /** Milliseconds `append` waits for this instance's tail to deliver its message before resolving anyway. Default 2000. */
+  deliveryWaitMs?: number;
+}
+
+/** KEYS: feed, room stream, rooms set, counter. ARGV: room, feed maxlen, room maxlen, name, text, ts, client. */
+const APPEND_LUA = `
+local n = redis.call('INCR', KEYS[4])
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'n', n, 'room', ARGV[1], 'name', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6], 'client', ARGV[7])
+local stored = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], id, 'room', ARGV[1], 'name', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6], 'client', ARGV[7])
+if type(stored) == 'table' and stored.err then
+  redis.call('XDEL', KEYS[1], id)
+  redis.call('DECR', KEYS[4])
+  return stored
+end
+redis.call('SADD', KEYS[3], ARGV[1])
+return id`;
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+/** The first stream id after `id` (an integer or `ms-seq`), or null when there is none or `id` is not an id. */
+function idAfter(id: string): string | null {
+  const match = /^(\d{1,20})(?:-(\d{1,20}))?$/.exec(id);
+  if (!match) return null;
+  const ms = BigInt(match[1]!);
+  const seq = BigInt(match[2] ?? '0');
+  if (ms > MAX_U64 || seq > MAX_U64) return null;
+  if (seq < MAX_U64) return `${ms}-${seq + 1n}`;
+  return ms < MAX_U64 ? `${ms + 1n}-0` : null;
+}
+
+/** A field of an XINFO STREAM reply (a flat [name, value, ...] list). */
+const infoField = (info: unknown, name: string) => {
+  if (!Array.isArray(info)) return undefined;
+  const at = info.indexOf(name);
+  return at >= 0 && at % 2 === 0 ? info[at + 1] : undefined;
+};
+
+/**
+ * Whether messages after the position just before `start` were trimmed. Redis 7.0 does not move
+ * max-deleted-entry-id when MAXLEN trims, so: something was trimmed (more entries added than held) and the
+ * position is older than the first entry held. A position at exactly the last trimmed entry reads as a gap too
+ * (its successor is unknown once trimmed): the client gets a `reset` it did not need, never a silent loss.
+ */
+function trimmedPast(info: unknown, start: string): boolean {
+  const deleted = infoField(info, 'max-deleted-entry-id');
+  if (typeof deleted === 'string' && deleted !== '0-0') return compareIds(start, deleted) <= 0;
+  const first = infoField(info, 'first-entry') as [string, string[]] | null | undefined;
+  const trimmed = Number(infoField(info, 'entries-added')) > Number(infoField(info, 'length'));
+  return trimmed && !!first && compareIds(start, first[0]) <= 0;
+}
+
+const toMessages = (entries: unknown) => (entries as [string, string[]][]).map((entry) => parseEntry(entry).message);
+
+export async function createRedisStore(options: RedisStoreOptions): Promise<Store & SharedPresence> {
+  const target = parseRedisUrl(options.url);
+  const retention = options.retention ?? 10_000;
+  const { prefix } = target;
+  const keys: FeedKeys & { seq: string } = {
+    feed: `${prefix}feed`,
+    seq: `${prefix}seq`,
+    rooms: `${prefix}rooms`,
+    room: (room) => `${prefix}room:${room}`,
+  };
+  const connections: Redis[] = [];
+  try {
+    connections.push(await connectRedis(target, 'commands', 5000));
+    connections.push(await connectRedis(target, 'tail'));
+    connections.push(await connectRedis(target, 'presence'));
+  } catch (error) {
+    connections.forEach((c) => c.disconnect());
+    throw error;
+  }
+  const [commands, tailConnection, subscriber] = connections as [Redis, Redis, Redis];
+  const outages = watchOutages(options.logger, { commands, tail: tailConnection, presence: subscriber });
+  const appendScript = defineScript(commands, 'threadchatAppend', APPEND_LUA, 4);
+
+  const emitter = createEmitter<ChatMessage>();
+  const tail = startFeedTail({
+    redis: tailConnection,
+    keys,
+    from: await feedPosition(tailConnection, keys),
+    roomRetention: retention,
+    deliver: (messages) => messages.forEach((m) => emitter.emit(m)),
+    logger: options.logger,
+  });
+  const presence = await createRedisPresence({
+    commands,
+    subscriber,
+    keys: {
+      presence: (room) => `${prefix}presence:${room}`,
+      presencePattern: `${globEscape(prefix)}presence:*`,
+      channel: `${prefix}presence@${target.db}`,
+    },
+    ttlMs: target.presenceTtlMs ?? 15_000,
+    logger: options.logger,
+  });
+  let closing: Promise<void> | null = null;
+
+  return {
+    kind: 'redis',
+    async append(input: NewMessage) {
+      const ts = Date.now();
+      const feedLength = String(options.feedRetention ?? 10_000);
+      const id = (await unavailableOnFailure('append', () =>
+        appendScript(keys.feed, keys.room(input.room), keys.rooms, keys.seq, input.room, feedLength, String(retention), input.name, input.text, String(ts), input.client ?? ''),
+      )) as string;
+      // Stored: the 201 is true from here on. Waiting for the tail keeps "in the fan-out once append resolves".
+      await tail.reached(id, options.deliveryWaitMs ?? 2000);
+      return { id, room: input.room, name: input.name, text: input.text, ts, client: input.client };
+    },
+    async since(room, afterId, limit): Promise<SincePage> {
+      const start = idAfter(afterId);
+      if (start === null) return { messages: [], more: false, gap: !/^\d+(-\d+)?$/.test(afterId) };
+      const key = keys.room(room);
+      const replies = await unavailableOnFailure('since', async () => {
+        const result = await commands.multi().call('XRANGE', key, start, '+', 'COUNT', String(limit + 1)).call('XINFO', 'STREAM', key).exec();
+        if (!result) throw new Error('transaction aborted');
+        return result;
+      });
+      const [rangeError, range] = replies[0]!;
+      if (rangeError) throw rangeError;
+      const [, info] = replies[1]!; // an error here means no such stream: nothing was ever trimmed
+      const messages = toMessages(range);
+      return { messages: messages.slice(0, limit), more: messages.length > limit, gap: trimmedPast(info, start) };
+    },
+    async recent(room, k) {
+      if (k <= 0) return [];
+      const entries = await unavailableOnFailure('recent', () => commands.call('XREVRANGE', keys.room(room), '+', '-', 'COUNT', String(k)));
+      return toMessages(entries).reverse();
+    },
+    subscribe: emitter.subscribe,
+    sharePresence: presence.sharePresence,
+    remotePresence: presence.remotePresence,
+    onRemotePresence: presence.onRemotePresence,
+    close() {
+      closing ??= (async () => {
+        await presence.close(); // withdraw this instance's members before the connection goes
+        outages.stop();
+        await tail.stop();
+        for (const connection of [commands, subscriber]) {
+          await connection.quit().catch(() => connection.disconnect());
+        }
+      })();
+      return closing;
+    },
+  } satisfies Store & SharedPresence;
+}

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { compareIds } from '../../store/types.ts';
+import { health, openStream, post, startServer, waitFor, type ServerProcess, type Stream } from '../helpers.ts';
+import { DB, deleteKeys, SHARED_REDIS, startPrivateRedis, storeUrl, uniquePrefix } from '../store/redis-helpers.ts';
+
+const members = async (base: string, room: string) =>
+  (await (await fetch(`${base}/rooms/${room}/members`)).json()) as { members: string[]; count: number };
+const history = async (base: string, room: string) =>
+  ((await (await fetch(`${base}/rooms/${room}/messages?limit=1000`)).json()) as { messages: { id: string }[] }).messages.map((m) => m.id);
+const hasAll = (stream: Stream, ids: string[]) => {
+  const got = new Set(stream.messages().map((m) => m.id));
+  return ids.every((id) => got.has(id));
+};
+/** The first presence event on `stream` that passes `check`. */
+const presence = (stream: Stream, check: (p: { members: string[]; change: unknown }) => boolean, what: string, ms?: number) =>
+  stream.next((e) => e.event === 'presence' && check(JSON.parse(e.data)), what, ms);
+
+describe('several instances on one Redis', () => {
+  const prefix = uniquePrefix('e2e');
+  // Presence of a dead instance expires after 1.5 s here (15 s by default).
+  const url = storeUrl(SHARED_REDIS, DB.e2e, prefix, { presenceTtl: '1500' });
+  let a: ServerProcess;
+  let b: ServerProcess;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startServer(['--store', url]), startServer(['--store', url])]);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await deleteKeys(SHARED_REDIS, DB.e2e, prefix);
+  });
+
+  it('delivers every message posted to either instance to clients on both, in one order with the same ids', async () => {
+    const room = 'shared';
+    const onA = await openStream(`${a.url}/rooms/${room}/events?client=reader-a`);
+    const onB = await openStream(`${b.url}/rooms/${room}/events?client=reader-b`);
+    await Promise.all([presence(onA, () => true, 'the stream on A'), presence(onB, () => true, 'the stream on B')]);
+    // Two posters at once, one per instance: Redis orders the appends, every client must see that one order.
+    const [viaA, viaB] = await Promise.all(
+      (
+        [
+          [a, 'poster-a'],
+          [b, 'poster-b'],
+        ] as const
+      ).map(async ([server, client]) => {
+        const ids: string[] = [];
+        for (let i = 0; i < 25; i++) ids.push((await post(server.url, room, { name: client, text: `${client} ${i}` }, { 'X-Client-Id': client })).id);
+        return ids;
+      }),
+    );
+    const acked = [...viaA!, ...viaB!];
+    await waitFor(() => hasAll(onA, acked) && hasAll(onB, acked), 'every message on both instances');
+    const idsA = onA.messages().map((m) => m.id);
+    const idsB = onB.messages().map((m) => m.id);
+    expect(idsA).toEqual(idsB);
+    expect(idsA.length).toBe(50);
+    expect(new Set(idsA)).toEqual(new Set(acked));
+    for (let i = 1; i < idsA.length; i++) expect(compareIds(idsA[i]!, idsA[i - 1]!)).toBeGreaterThan(0);
+    expect(idsA.filter((id) => viaA!.includes(id))).toEqual(viaA!);
+    expect(await history(a.url, room)).toEqual(idsA);
+    expect(await history(b.url, room)).toEqual(idsA);
+    onA.close();
+    onB.close();
+  });
+
+  it('lets a client move from A to B with its Last-Event-ID, missing nothing and getting nothing twice', async () => {
+    const room = 'move';
+    const first = await openStream(`${a.url}/rooms/${room}/events?client=mover`);
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) seen.push((await post(a.url, room, { text: `seen-${i}` })).id);
+    await first.next((e) => e.id === seen.at(-1), 'the last message before moving');
+    const lastEventId = first.events.filter((e) => e.id).at(-1)!.id!;
+    first.close();
+    const missed: string[] = [];
+    for (let i = 0; i < 6; i++) missed.push((await post(i % 2 ? b.url : a.url, room, { text: `missed-${i}` })).id);
+    const again = await openStream(`${b.url}/rooms/${room}/events?client=mover`, { 'Last-Event-ID': lastEventId });
+    const live = await post(a.url, room, { text: 'live' });
+    await again.next((e) => e.id === live.id, 'the live message on B');
+    expect(lastEventId).toBe(seen.at(-1)!);
+    expect(again.messages().map((m) => m.id)).toEqual([...missed, live.id]);
+    expect(again.events.some((e) => e.event === 'reset')).toBe(false);
+    again.close();
+  });
+
+  it('shows on A a member connected to B, and their leaving', async () => {
+    const room = 'who';
+    const watcher = await openStream(`${a.url}/rooms/${room}/events?name=walt`);
+    await presence(watcher, (p) => p.members.includes('walt'), 'walt on A');
+    const bob = await openStream(`${b.url}/rooms/${room}/events?name=bob`);
+    const joined = await presence(watcher, (p) => p.members.includes('bob'), 'bob (on B) in a presence event on A');
+    expect(JSON.parse(joined.data).change).toEqual({ kind: 'join', name: 'bob' });
+    expect(await members(a.url, room)).toEqual({ room, members: ['bob', 'walt'], count: 2 } as never);
+    expect(await members(b.url, room)).toEqual({ room, members: ['bob', 'walt'], count: 2 } as never);
+    bob.close();
+    const left = await presence(watcher, (p) => JSON.stringify(p.change) === '{"kind":"leave","name":"bob"}', 'bob leaving, seen on A');
+    expect(JSON.parse(left.data).members).toEqual(['walt']);
+    expect((await members(a.url, room)).members).toEqual(['walt']);
+    watcher.close();
+  });
+
+  it('drops the members of an instance that died once its presence expires', async () => {
+    const room = 'crash';
+    const c = await startServer(['--store', url]);
+    const carol = await openStream(`${c.url}/rooms/${room}/events?name=carol`);
+    await waitFor(async () => (await members(a.url, room)).members.includes('carol'), 'carol (on C) listed on A');
+    await c.kill9(); // no goodbye: only the expiry of its share can remove carol
+    carol.close();
+    await waitFor(async () => (await members(a.url, room)).count === 0, 'carol gone from A after the expiry', 10_000);
+  });
+});
+
+describe('when Redis goes away', () => {
+  it('answers POST with 503 while it is down, keeps streams open, and loses nothing acknowledged', async () => {
+    const redis = await startPrivateRedis();
+    const url = storeUrl(redis.url, 0, 'outage:');
+    const servers = await Promise.all([startServer(['--store', url, '--log', 'json']), startServer(['--store', url, '--log', 'json'])]);
+    const [a, b] = servers as [ServerProcess, ServerProcess];
+    const room = 'outage';
+    try {
+      const onA = await openStream(`${a.url}/rooms/${room}/events?client=reader-a`);
+      const onB = await openStream(`${b.url}/rooms/${room}/events?client=reader-b`);
+      const acked = [(await post(a.url, room, { text: 'before-a' })).id, (await post(b.url, room, { text: 'before-b' })).id];
+      await waitFor(() => hasAll(onA, acked) && hasAll(onB, acked), 'the first messages on both streams');
+
+      await redis.kill();
+      for (const server of [a, b, a, b]) {
+        const res = await fetch(`${server.url}/rooms/${room}/messages`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          body: JSON.stringify({ text: 'while down' }),
+        });
+        expect(res.status).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('5');
+      }
+      expect((await health(a.url)).streams).toBe(1); // the streams stay open through the outage
+      expect((await health(b.url)).streams).toBe(1);
+
+      await redis.start();
+      const retry = (server: ServerProcess, text: string) => waitFor(() => post(server.url, room, { text }).catch(() => null), `${text} accepted`, 15_000);
+      acked.push((await retry(b, 'back-b')).id, (await retry(a, 'back-a')).id);
+      for (let i = 0; i < 6; i++) acked.push((await post(i % 2 ? b.url : a.url, room, { text: `after-${i}` })).id);
+      await waitFor(() => hasAll(onA, acked) && hasAll(onB, acked), 'every acknowledged message on both streams');
+      // The same two streams, never ended: every acknowledged message once, in order, and none of the 503s.
+      expect(onA.messages().map((m) => m.id)).toEqual(acked);
+      expect(onB.messages().map((m) => m.id)).toEqual(acked);
+      expect([...onA.events, ...onB.events].some((e) => e.event === 'bye')).toBe(false);
+      expect(await history(a.url, room)).toEqual(acked);
+      for (const server of servers) expect(server.output().match(/Redis unavailable/g)).toHaveLength(1);
+      onA.close();
+      onB.close();
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+      await redis.remove();
+    }
+  }, 60_000);
+});
