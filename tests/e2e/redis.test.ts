@@ -89,6 +89,7 @@ describe('several instances on one Redis', () => {
     const joined = await presence(watcher, (p) => p.members.includes('bob'), 'bob (on B) in a presence event on A');
     expect(JSON.parse(joined.data).change).toEqual({ kind: 'join', name: 'bob' });
     expect(await members(a.url, room)).toEqual({ room, members: ['bob', 'walt'], count: 2 } as never);
+    await waitFor(async () => (await members(b.url, room)).count === 2, 'both members listed on B');
     expect(await members(b.url, room)).toEqual({ room, members: ['bob', 'walt'], count: 2 } as never);
     bob.close();
     const left = await presence(watcher, (p) => JSON.stringify(p.change) === '{"kind":"leave","name":"bob"}', 'bob leaving, seen on A');
@@ -105,6 +106,18 @@ describe('several instances on one Redis', () => {
     await c.kill9(); // no goodbye: only the expiry of its share can remove carol
     carol.close();
     await waitFor(async () => (await members(a.url, room)).count === 0, 'carol gone from A after the expiry', 10_000);
+  });
+
+  it('withdraws the members of an instance that shuts down, and exits 0', async () => {
+    const room = 'bye';
+    const watcher = await openStream(`${a.url}/rooms/${room}/events?name=wendy`);
+    const dave = await openStream(`${b.url}/rooms/${room}/events?name=dave`);
+    await presence(watcher, (p) => p.members.includes('dave'), 'dave (on B) listed on A');
+    expect(await b.stop()).toBe(0);
+    const left = await presence(watcher, (p) => JSON.stringify(p.change) === '{"kind":"leave","name":"dave"}', 'dave leaving with B');
+    expect(JSON.parse(left.data).members).toEqual(['wendy']);
+    dave.close();
+    watcher.close();
   });
 });
 
