@@ -103,6 +103,7 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
   const others = new Map<string, Map<string, PresenceShare>>();
   const emitter = createEmitter<{ room: string; changes: PresenceChange[] }>();
   let closed = false;
+  let resyncDue = false;
   const shareScript = defineScript(commands, 'threadchatSharePresence', SHARE_LUA, 1);
   const readScript = defineScript(commands, 'threadchatReadPresence', READ_LUA, 1);
 
@@ -152,16 +153,12 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
         for (const key of found) rooms.add(key.slice(prefix.length));
       } while (cursor !== '0');
     } catch {
+      resyncDue = true; // Redis away: the heartbeat tries again
       return;
     }
+    resyncDue = false;
     await Promise.all([...rooms].map((room) => refresh(room, null)));
   };
-
-  /** Keeps this instance's shares alive, retries failed writes, and notices other instances' expired shares. */
-  const heartbeat = setInterval(() => {
-    for (const room of new Set([...mine.keys(), ...unsynced])) void write(room, null);
-    for (const room of others.keys()) void refresh(room, null);
-  }, Math.max(100, Math.floor(ttlMs / 3)));
 
   subscriber.on('message', (channel: string, raw: string) => {
     if (channel !== keys.channel) return;
@@ -181,6 +178,12 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
   });
   await subscriber.subscribe(keys.channel);
   await resync();
+  /** Keeps this instance's shares alive, retries failed writes, and notices other instances' expired shares. */
+  const heartbeat = setInterval(() => {
+    for (const room of new Set([...mine.keys(), ...unsynced])) void write(room, null);
+    for (const room of others.keys()) void refresh(room, null);
+    if (resyncDue) void resync();
+  }, Math.max(100, Math.floor(ttlMs / 3)));
 
   return {
     sharePresence(room, share, change) {

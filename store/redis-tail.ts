@@ -114,7 +114,7 @@ export function startFeedTail(options: TailOptions) {
         failures = 0;
         reported = false;
         if (!batch || !running) continue;
-        // Commit the position only once delivered: a batch that failed half-way is read again, whole.
+        // The position moves by whole batches: one whose catch-up failed half-way is read again, whole.
         position = batch.end;
         options.deliver(batch.messages);
         settle();

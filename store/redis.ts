@@ -110,10 +110,17 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   const appendScript = defineScript(commands, 'threadchatAppend', APPEND_LUA, 4);
 
   const emitter = createEmitter<ChatMessage>();
+  let from;
+  try {
+    from = await feedPosition(tailConnection, keys);
+  } catch (error) {
+    connections.forEach((c) => c.disconnect());
+    throw error;
+  }
   const tail = startFeedTail({
     redis: tailConnection,
     keys,
-    from: await feedPosition(tailConnection, keys),
+    from,
     roomRetention: retention,
     deliver: (messages) => messages.forEach((m) => emitter.emit(m)),
     logger: options.logger,
@@ -128,6 +135,10 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     },
     ttlMs: target.presenceTtlMs ?? 15_000,
     logger: options.logger,
+  }).catch(async (error: unknown) => {
+    await tail.stop();
+    connections.forEach((c) => c.disconnect());
+    throw error;
   });
   let closing: Promise<void> | null = null;
 
