@@ -29,8 +29,7 @@ const server = Bun.serve({
       return Response.json(message, { status: 201 });
     }
     if (req.method === 'GET' && url.pathname.endsWith('/events')) {
-      return new Response(
-        new ReadableStream({
+      const source: Bun.DirectUnderlyingSource<Uint8Array> = {
           type: 'direct',
           pull(controller) {
             const sub = {
@@ -47,9 +46,11 @@ const server = Bun.serve({
               resolve();
             }));
           },
-        }),
-        { headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' } },
-      );
+        };
+      // Bun's direct streams write straight to the socket; the DOM typings do not know the `direct` type.
+      return new Response(new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>), {
+        headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' },
+      });
     }
     if (url.pathname === '/healthz') return Response.json({ ok: true, streams: subscribers.size });
     return new Response('not found', { status: 404 });

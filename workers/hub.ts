@@ -1,14 +1,16 @@
-import { byeFrame } from '../views/frames.ts';
+import { byeFrame, messageFrame, presenceFrame, resetFrame } from '../views/frames.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { ChatEvent, Store } from '../store/types.ts';
+import type { ChatMessage, Presence, Store } from '../store/types.ts';
+import { sharedPresenceOf } from '../store/types.ts'; // presence across instances (issue 7)
 import {
-  CTL_DOORBELL, CTL_FLAGS, DEFAULT_LOG_SIZES, type EndReason, type HistoryPage, type LogSizes, type MainToWorker,
-  type StreamOptions, type WorkerToMain,
+  CTL_DOORBELL, CTL_FLAGS, DEFAULT_LOG_SIZES, type EndReason, type HistoryPage, type LogSizes,
+  type MainToWorker, type StreamOptions, type WorkerToMain,
 } from './protocol.ts';
+import { encodeEntry, FORMATS, KIND_MESSAGE, KIND_PRESENCE } from './entry.ts';
 import { createLogWriter } from './shared-log.ts';
 import { createOutRingBuffer, createRingReader } from './out-ring.ts';
 import { createPresence } from './presence.ts';
-import { sharedPresenceOf } from '../store/types.ts'; // presence across instances (issue 7)
+import { createWorkerPool } from './pool.ts';
 
 export interface HubOptions {
   store: Store;
@@ -17,15 +19,16 @@ export interface HubOptions {
   maxStreams: number;
   /** Messages per history page sent to a Worker during a replay. */
   replayPage: number;
+  /** Idle Workers kept ready (default 8 at the least, 64 at the most). */
+  pool?: { minIdle: number; maxIdle: number };
   logSizes?: LogSizes;
 }
 
-export interface OpenRequest extends Omit<StreamOptions, 'fault'> {
+export interface OpenRequest extends Omit<StreamOptions, 'slot'> {
   /** Recent messages to replay when there is no lastEventId. */
   history: number;
   name: string | null;
   peer: string;
-  fault: StreamOptions['fault'];
 }
 
 export class HubFullError extends Error {
@@ -42,28 +45,33 @@ interface Conn {
 }
 
 const encoder = new TextEncoder();
-const workerUrl = new URL('./stream-worker.ts', import.meta.url).href;
 /** Bytes the response stream may queue before the hub stops draining a ring (then the ring fills: backpressure). */
 const STREAM_HIGH_WATER = 64 * 1024;
+/** How long a Worker may take to let go of a stream before it is terminated instead of pooled. */
+const RELEASE_TIMEOUT_MS = 5000;
 
 /**
- * The main thread's side of the fan-out: writes each event once into the shared log, gives every stream its own
- * Worker, and moves the Workers' frames from their rings to the sockets on one doorbell.
+ * The main thread's side of the fan-out: renders each event once into the shared log, gives every stream a
+ * Worker of its own (from a warm pool), and moves the Workers' frames from their rings to the sockets on one
+ * doorbell.
  */
 export function createHub(options: HubOptions) {
   const { store, logger } = options;
   const log = createLogWriter(options.logSizes ?? DEFAULT_LOG_SIZES);
   const control = new SharedArrayBuffer(4 * (CTL_FLAGS + options.maxStreams));
   const ctl = new Int32Array(control);
+  const pool = createWorkerPool({ init: { log: log.buffer, logSizes: log.sizes, control }, ...(options.pool ?? { minIdle: 8, maxIdle: 64 }) });
   const conns: (Conn | undefined)[] = [];
   const freeSlots: number[] = [];
   let open = 0;
-  let workersAlive = 0;
   let running = true;
 
-  const publish = (event: ChatEvent) => log.append(encoder.encode(JSON.stringify(event)));
-  const presence = createPresence((p) => publish({ kind: 'presence', ...p }), sharedPresenceOf(store));
-  const unsubscribe = store.subscribe((m) => publish({ kind: 'message', ...m }));
+  const publishMessage = (m: ChatMessage) =>
+    log.append(encodeEntry({ kind: KIND_MESSAGE, room: m.room, id: m.id, client: m.client, frames: FORMATS.map((f) => messageFrame(m, f)) }));
+  const publishPresence = (p: Presence) =>
+    log.append(encodeEntry({ kind: KIND_PRESENCE, room: p.room, id: '', client: null, frames: FORMATS.map((f) => presenceFrame(p, f)) }));
+  const presence = createPresence(publishPresence, sharedPresenceOf(store));
+  const unsubscribe = store.subscribe(publishMessage);
 
   /** Moves a ring's bytes into its response while the response has room; `force` ignores the room (at the end). */
   const pump = (conn: Conn, force = false) => {
@@ -97,16 +105,49 @@ export function createHub(options: HubOptions) {
   };
   void drainLoop();
 
+  /**
+   * The next page of a replay, rendered in the stream's format. A first connect (after = null) shows the
+   * recent history with the client's own messages; a resume leaves those out, as the client already has them.
+   */
   const page = async (request: OpenRequest, after: string | null): Promise<HistoryPage> => {
     const fromSeq = log.seq; // taken before the query: whatever the query misses, the log has
-    if (after === null) {
-      const messages = await store.recent(request.room, request.history);
-      return { messages, more: false, gap: false, fromSeq };
+    const result = after === null
+      ? { messages: await store.recent(request.room, request.history), more: false, gap: false }
+      : await store.since(request.room, after, options.replayPage);
+    const frames: string[] = result.gap ? [resetFrame(after, request.format)] : [];
+    for (const m of result.messages) {
+      if (after !== null && request.client !== null && m.client === request.client) continue;
+      frames.push(messageFrame(m, request.format));
     }
-    return { ...(await store.since(request.room, after, options.replayPage)), fromSeq };
+    const encoded = frames.map((f) => encoder.encode(f));
+    const bytes = new Uint8Array(encoded.reduce((n, f) => n + f.length, 0));
+    const ends: number[] = [];
+    let at = 0;
+    for (const f of encoded) {
+      bytes.set(f, at);
+      ends.push((at += f.length));
+    }
+    return { frames: bytes, ends, lastId: result.messages.at(-1)?.id ?? null, more: result.more, fromSeq };
   };
 
-  const send = (conn: Conn, message: MainToWorker) => conn.worker.postMessage(message);
+  const send = (worker: Worker, message: MainToWorker) => worker.postMessage(message);
+
+  /** Gives the Worker back to the pool once it has let go of the stream; a Worker that failed exits instead. */
+  const retire = (conn: Conn, failed: boolean) => {
+    const { worker } = conn;
+    if (failed) return pool.discard(worker);
+    const timer = setTimeout(() => pool.discard(worker), RELEASE_TIMEOUT_MS);
+    worker.onmessage = (event: MessageEvent<WorkerToMain>) => {
+      if (event.data.type !== 'released') return;
+      clearTimeout(timer);
+      pool.release(worker);
+    };
+    worker.onerror = () => {
+      clearTimeout(timer);
+      pool.discard(worker);
+    };
+    send(worker, { type: 'close' });
+  };
 
   function end(conn: Conn, reason: EndReason, detail?: string) {
     if (conn.ended) return;
@@ -118,14 +159,14 @@ export function createHub(options: HubOptions) {
     } catch {
       // already closed by the client
     }
-    conn.worker.terminate();
+    retire(conn, reason === 'error');
     conns[conn.slot] = undefined;
     Atomics.store(ctl, CTL_FLAGS + conn.slot, 0);
     freeSlots.push(conn.slot);
     open--;
     presence.leave(conn.request.room, conn.slot);
-    const log = reason === 'error' ? logger.warn : logger.info;
-    log(`Closed connection from ${conn.request.peer}`, { room: conn.request.room, reason, ...(detail ? { detail } : {}) });
+    const write = reason === 'error' ? logger.warn : logger.info;
+    write(`Closed connection from ${conn.request.peer}`, { room: conn.request.room, reason, ...(detail ? { detail } : {}) });
   }
 
   const onWorkerMessage = async (conn: Conn, message: WorkerToMain) => {
@@ -133,7 +174,7 @@ export function createHub(options: HubOptions) {
       case 'more':
         try {
           const next = await page(conn.request, message.after);
-          if (!conn.ended) send(conn, { type: 'page', page: next });
+          if (!conn.ended) send(conn.worker, { type: 'page', page: next });
         } catch (error) {
           end(conn, 'error', String(error));
         }
@@ -141,6 +182,8 @@ export function createHub(options: HubOptions) {
       case 'ended':
         end(conn, message.reason, message.detail);
         break;
+      case 'released':
+        break; // only expected after `close`, handled by retire()
       default:
         message satisfies never;
     }
@@ -149,8 +192,8 @@ export function createHub(options: HubOptions) {
   return {
     /** Opens a stream: its Worker replays history, then follows the room. Throws HubFullError at maxStreams. */
     async open(request: OpenRequest): Promise<ReadableStream<Uint8Array>> {
-      if (!running) throw new HubFullError('shutting down');
-      if (open >= options.maxStreams) throw new HubFullError(`${open} streams open, the most this server allows`);
+      if (!running) throw new HubFullError('the server is shutting down');
+      if (open >= options.maxStreams) throw new HubFullError(`${open} streams are open, the most this server allows`);
       const slot = freeSlots.pop() ?? conns.length;
       open++;
       conns[slot] = undefined;
@@ -163,9 +206,7 @@ export function createHub(options: HubOptions) {
         throw error;
       }
       const out = createOutRingBuffer();
-      const worker = new Worker(workerUrl, { smol: true } as WorkerOptions);
-      workersAlive++;
-      worker.addEventListener('close', () => workersAlive--);
+      const worker = pool.acquire();
       const conn: Conn = { slot, request, worker, ring: createRingReader(out), controller: null, ended: false };
       conns[slot] = conn;
       worker.onmessage = (event: MessageEvent<WorkerToMain>) => void onWorkerMessage(conn, event.data);
@@ -174,7 +215,7 @@ export function createHub(options: HubOptions) {
         end(conn, 'error', event.message);
       };
       const { history: _h, name: _n, peer: _p, ...streamOptions } = request;
-      send(conn, { type: 'open', slot, log: log.buffer, logSizes: log.sizes, control, out, options: streamOptions, page: first });
+      send(worker, { type: 'open', out, options: { ...streamOptions, slot }, page: first });
       presence.join(request.room, slot, { name: request.name, client: request.client });
       logger.info(`Accepted connection from ${request.peer}`, { room: request.room, streams: open });
       return new ReadableStream<Uint8Array>(
@@ -194,12 +235,17 @@ export function createHub(options: HubOptions) {
     drop(room: string) {
       for (const conn of conns) if (conn?.request.room === room) end(conn, 'closed', 'dropped');
     },
-    stats: () => ({ streams: open, workers: workersAlive, logSeq: log.seq }),
-    /** Ends every stream with a final `bye` event and stops the drain loop. */
+    /** `threads`: Worker threads alive (counted by their exit events); `idle`: pooled; `workers`: the rest, serving streams. */
+    stats: () => {
+      const { threads, idle } = pool.stats();
+      return { streams: open, workers: threads - idle, idle, threads, logSeq: log.seq };
+    },
+    /** Ends every stream with a final `bye` event and stops the drain loop and the pool. */
     async close() {
       running = false;
       unsubscribe();
       for (const conn of conns) if (conn) end(conn, 'shutdown');
+      pool.close();
       Atomics.add(ctl, CTL_DOORBELL, 1);
       Atomics.notify(ctl, CTL_DOORBELL);
     },

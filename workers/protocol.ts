@@ -9,7 +9,6 @@
  * Memory model: plain reads and writes of payload bytes are ordered by the Atomics operation that publishes them
  * (a writer fills bytes, then Atomics.store's the position; a reader Atomics.load's the position, then reads).
  */
-import type { ChatEvent, ChatMessage } from '../store/types.ts';
 
 // ---- Event log: a byte ring of variable-length entries plus an index ring addressed by sequence number ----
 
@@ -32,7 +31,7 @@ export const DEFAULT_LOG_SIZES: LogSizes = { indexSlots: 1 << 14, dataBytes: 1 <
 
 /** Worker adds 1 and notifies after raising its flag from 0 to 1; the main thread waits on it. */
 export const CTL_DOORBELL = 0;
-/** Flag of Worker slot s lives at CTL_FLAGS + s: Worker sets 1 when its ring has new bytes, main resets to 0 before draining. */
+/** Flag of stream slot s lives at CTL_FLAGS + s: Worker sets 1 when its ring has new bytes, main resets to 0 before draining. */
 export const CTL_FLAGS = 1;
 
 // ---- Output ring: Int32Array header, then data bytes. Positions are free-running uint32 (kept in Int32 slots). ----
@@ -47,16 +46,22 @@ export const OUT_RING_BYTES = 1 << 16;
 
 export type StreamFormat = 'json' | 'html' | 'text';
 
-/** One page of history sent to a Worker; `fromSeq` is the log position to continue from once `more` is false. */
+/** One page of history for a Worker, already rendered in its format and filtered for its client by the main thread. */
 export interface HistoryPage {
-  messages: ChatMessage[];
+  /** The page's SSE frames end to end (a `reset` frame first when some messages were no longer kept). */
+  frames: Uint8Array;
+  /** Where each frame ends in `frames`, so the Worker can write them one at a time as its ring has room. */
+  ends: number[];
+  /** Id of the last message the page covers (written or skipped as the client's own); null for an empty page. */
+  lastId: string | null;
+  /** More messages follow: ask for the next page after `lastId`. */
   more: boolean;
+  /** The log position to follow from once `more` is false (taken before the store was asked). */
   fromSeq: number;
-  /** The requested position was older than what the store retains: some messages are gone. */
-  gap: boolean;
 }
 
 export interface StreamOptions {
+  slot: number;
   room: string;
   client: string | null;
   format: StreamFormat;
@@ -70,20 +75,30 @@ export interface StreamOptions {
   fault: 'throw' | null;
 }
 
+/** Shared memory every Worker gets once, when it is spawned. */
+export interface WorkerInit {
+  log: SharedArrayBuffer;
+  logSizes: LogSizes;
+  control: SharedArrayBuffer;
+}
+
 export type MainToWorker =
-  | { type: 'open'; slot: number; log: SharedArrayBuffer; logSizes: LogSizes; control: SharedArrayBuffer; out: SharedArrayBuffer; options: StreamOptions; page: HistoryPage }
+  | { type: 'init'; init: WorkerInit }
+  | { type: 'open'; out: SharedArrayBuffer; options: StreamOptions; page: HistoryPage }
   | { type: 'page'; page: HistoryPage }
+  /** End the stream and come back to the pool (the Worker answers `released`). */
   | { type: 'close' };
 
 export type WorkerToMain =
   /** Replay needs the messages after `after` (null: the recent history). */
   | { type: 'more'; after: string | null }
   /** The Worker stops its stream: it fell too far behind (slow) or failed. */
-  | { type: 'ended'; reason: EndReason; detail?: string };
+  | { type: 'ended'; reason: EndReason; detail?: string }
+  /** The stream is over and the Worker is free for another. */
+  | { type: 'released' };
 
 export type EndReason = 'slow' | 'error' | 'shutdown' | 'closed';
 
 /** The named SSE events besides plain chat messages (which carry no event name). */
 export type NamedEvent = 'presence' | 'reset' | 'bye';
 
-export type { ChatEvent };

@@ -1,34 +1,49 @@
 /**
- * The thread of one client: it replays the room's history, then follows the shared event log, keeps the room's
- * events that this client should see, formats them as SSE frames and writes them into its own output ring.
- * It never touches the socket; the main thread drains the ring.
+ * The thread of one client. It writes the room's history, then follows the shared event log: it keeps the
+ * entries of its room that its client should see (not the client's own, nothing twice) and copies their
+ * frames into its own output ring, waiting while the client is slow, and keeps the stream alive with
+ * heartbeats. It never touches the socket: the main thread drains the ring. When the stream ends it goes
+ * back to the pool and serves the next one.
  */
-import { heartbeatFrame, messageFrame, presenceFrame, resetFrame, retryFrame } from '../views/frames.ts';
-import { compareIds, type ChatEvent } from '../store/types.ts';
-import { CTL_DOORBELL, CTL_FLAGS, type HistoryPage, type MainToWorker, type StreamOptions, type WorkerToMain } from './protocol.ts';
+import { compareIds } from '../store/types.ts';
+import { createEntryReader, KIND_MESSAGE } from './entry.ts';
+import {
+  CTL_DOORBELL, CTL_FLAGS, type HistoryPage, type MainToWorker, type StreamOptions, type WorkerInit, type WorkerToMain,
+} from './protocol.ts';
 import { createLogReader, type LogReader } from './shared-log.ts';
 import { createRingWriter } from './out-ring.ts';
 
 declare const self: Worker;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const HEARTBEAT = encoder.encode(': keep-alive\n\n');
 const post = (message: WorkerToMain) => self.postMessage(message);
 
-class Ended extends Error {}
+/** Thrown to unwind a stream that was stopped while it waited. */
+class Stopped extends Error {}
 
+let shared: { log: LogReader; control: Int32Array } | null = null;
 let stream: ReturnType<typeof createStream> | null = null;
 
 self.onmessage = (event: MessageEvent<MainToWorker>) => {
   const message = event.data;
   switch (message.type) {
-    case 'open':
-      stream = createStream(message);
-      stream.run().catch((error) => {
-        if (error instanceof Ended) return;
-        post({ type: 'ended', reason: 'error', detail: String(error?.stack ?? error) });
-      });
+    case 'init':
+      shared = init(message.init);
       break;
+    case 'open': {
+      const current = (stream = createStream(shared!, message.out, message.options, message.page));
+      current
+        .run()
+        .catch((error) => {
+          if (!(error instanceof Stopped)) post({ type: 'ended', reason: 'error', detail: String(error?.stack ?? error) });
+        })
+        .finally(() => {
+          if (stream === current) stream = null;
+          post({ type: 'released' });
+        });
+      break;
+    }
     case 'page':
       stream?.deliverPage(message.page);
       break;
@@ -40,20 +55,29 @@ self.onmessage = (event: MessageEvent<MainToWorker>) => {
   }
 };
 
-function createStream(open: Extract<MainToWorker, { type: 'open' }>) {
-  const options: StreamOptions = open.options;
-  const log: LogReader = createLogReader(open.log, open.logSizes);
-  const ring = createRingWriter(open.out);
-  const control = new Int32Array(open.control);
-  const flag = CTL_FLAGS + open.slot;
+function init(message: WorkerInit) {
+  return { log: createLogReader(message.log, message.logSizes), control: new Int32Array(message.control) };
+}
+
+function createStream(
+  { log, control }: NonNullable<typeof shared>,
+  out: SharedArrayBuffer,
+  options: StreamOptions,
+  firstPage: HistoryPage,
+) {
+  const ring = createRingWriter(out);
+  const entries = createEntryReader(options.room, options.client, options.format);
+  const flag = CTL_FLAGS + options.slot;
   let stopped = false;
+  let wake: () => void = () => {};
+  const stopSignal = new Promise<void>((resolve) => (wake = resolve));
+  const stopError = stopSignal.then(() => Promise.reject(new Stopped()));
+  stopError.catch(() => {}); // handled where it is raced; never an unhandled rejection
   let lastId: string | null = options.lastEventId;
   let pageWaiter: ((page: HistoryPage) => void) | null = null;
-  let pending: HistoryPage | null = open.page;
-  // Messages sent with this client id are the client's own: not echoed live, nor in a resume (it showed them).
-  const own = (client: string | null) => options.client !== null && client === options.client;
+  let pending: HistoryPage | null = firstPage;
 
-  /** Tells the main thread this ring has bytes, once per batch: one doorbell however many frames were written. */
+  /** Tells the main thread this ring has bytes: one doorbell per batch, however many frames it holds. */
   const ringBell = () => {
     if (Atomics.exchange(control, flag, 1) === 0) {
       Atomics.add(control, CTL_DOORBELL, 1);
@@ -61,22 +85,20 @@ function createStream(open: Extract<MainToWorker, { type: 'open' }>) {
     }
   };
 
-  /** Writes a frame, waiting while the ring is full; a ring that stays full for slowMs means a slow client. */
-  const write = async (frame: string) => {
-    const bytes = encoder.encode(frame);
+  /** Copies a frame into the ring, waiting while it is full; a ring that stays full for slowMs is a slow client. */
+  const write = async (frame: Uint8Array) => {
     let since = 0;
-    while (!ring.write(bytes)) {
-      if (stopped) throw new Ended();
-      if (bytes.length > ring.capacity) throw new Error(`frame of ${bytes.length} bytes exceeds the ring`);
+    while (!ring.write(frame)) {
+      if (stopped) throw new Stopped();
+      if (frame.length > ring.capacity) throw new Error(`frame of ${frame.length} bytes exceeds the ring`);
       ringBell();
       const now = Date.now();
       since ||= now;
       if (now - since >= options.slowMs) {
         post({ type: 'ended', reason: 'slow' });
-        stopped = true;
-        throw new Ended();
+        throw new Stopped();
       }
-      await ring.waitForSpace(Math.min(250, options.slowMs));
+      await Promise.race([ring.waitForSpace(Math.min(250, options.slowMs)), stopSignal]);
     }
   };
 
@@ -87,33 +109,22 @@ function createStream(open: Extract<MainToWorker, { type: 'open' }>) {
       return Promise.resolve(page);
     }
     post({ type: 'more', after });
-    return new Promise((resolve) => (pageWaiter = resolve));
+    return Promise.race([new Promise<HistoryPage>((resolve) => (pageWaiter = resolve)), stopError]);
   };
 
-  /** Replays stored messages after lastId, page by page; returns the log position to follow from. */
-  const replay = async (includeOwn: boolean): Promise<number> => {
-    let first = true;
+  /** Writes stored history page by page; returns the log position to follow from. */
+  const replay = async (): Promise<number> => {
     for (;;) {
       const page = await nextPage(lastId);
-      if (page.gap && first) await write(resetFrame(lastId, options.format));
-      first = false;
-      for (const m of page.messages) {
-        if (lastId !== null && compareIds(m.id, lastId) <= 0) continue;
-        if (includeOwn || !own(m.client)) await write(messageFrame(m, options.format));
-        lastId = m.id;
+      let start = 0;
+      for (const end of page.ends) {
+        await write(page.frames.subarray(start, end));
+        start = end;
       }
+      if (page.lastId !== null) lastId = page.lastId;
       ringBell();
       if (!page.more) return page.fromSeq;
     }
-  };
-
-  const deliver = async (event: ChatEvent) => {
-    if (event.room !== options.room) return;
-    if (event.kind === 'presence') return write(presenceFrame(event, options.format));
-    // The log may repeat what the replay already sent (an append racing the history query): ids decide.
-    if (lastId !== null && compareIds(event.id, lastId) <= 0) return;
-    lastId = event.id;
-    if (!own(event.client)) await write(messageFrame(event, options.format));
   };
 
   /** Follows the log from `seq`; returns when this reader fell so far behind that entries were overwritten. */
@@ -121,13 +132,21 @@ function createStream(open: Extract<MainToWorker, { type: 'open' }>) {
     while (!stopped) {
       const published = log.seq;
       if (seq >= published) {
-        await log.waitFor(seq);
+        await Promise.race([log.waitFor(seq), stopSignal]);
         continue;
       }
       for (; seq < published; seq++) {
         const bytes = log.read(seq);
         if (!bytes) return;
-        await deliver(JSON.parse(decoder.decode(bytes)) as ChatEvent);
+        const entry = entries.read(bytes);
+        if (!entry) continue;
+        if (entry.kind === KIND_MESSAGE) {
+          // The log may repeat what the replay already wrote (an append racing the history query): ids decide.
+          if (lastId !== null && compareIds(entry.id, lastId) <= 0) continue;
+          lastId = entry.id;
+          if (entry.own) continue; // the original server never echoed a message to its sender
+        }
+        await write(entry.frame);
       }
       ringBell();
     }
@@ -135,18 +154,17 @@ function createStream(open: Extract<MainToWorker, { type: 'open' }>) {
 
   return {
     async run() {
-      await write(retryFrame(options.retryMs));
+      await write(encoder.encode(`retry: ${options.retryMs}\n\n`));
       const heartbeat = setInterval(() => {
-        if (ring.write(encoder.encode(heartbeatFrame))) ringBell();
+        if (ring.write(HEARTBEAT)) ringBell();
       }, options.heartbeatMs);
       try {
-        // A first connect shows everything recent, the client's own messages too; a resume skips its own.
-        let seq = await replay(options.lastEventId === null);
+        let seq = await replay();
         if (options.fault === 'throw') setTimeout(() => { throw new Error('injected fault'); });
         for (;;) {
           await follow(seq);
           if (stopped) return;
-          seq = await replay(false); // fell behind the log: catch up from the store
+          seq = await replay(); // fell behind the log: catch up from the store
         }
       } finally {
         clearInterval(heartbeat);
@@ -160,6 +178,7 @@ function createStream(open: Extract<MainToWorker, { type: 'open' }>) {
     },
     stop() {
       stopped = true;
+      wake();
     },
   };
 }
