@@ -21,6 +21,7 @@ export const OPTIONS = {
   host: { env: 'CHAT_HOST', kind: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 for every interface)' },
   data: { env: 'CHAT_DATA', kind: 'string', default: './data', help: 'directory of the SQLite file' },
   store: { env: 'CHAT_STORE', kind: 'string', default: 'sqlite', help: 'sqlite | memory | redis://host:port/db (REDIS_URL also works)', check: (v: string) => (/^(sqlite|memory|rediss?:\/\/.+)$/.test(v) ? null : 'must be sqlite, memory or a redis:// URL') },
+  sync: { env: 'CHAT_SYNC', kind: 'string', default: 'full', help: 'SQLite commits: full (fsync: survives power loss) | normal (survives a crash)', check: (v: string) => (v === 'full' || v === 'normal' ? null : 'must be full or normal') },
   history: { env: 'CHAT_HISTORY', kind: 'int', default: 100, help: 'messages replayed to a new stream', check: (v: number) => (v >= 0 && v <= 10_000 ? null : 'must be 0..10000') },
   retention: { env: 'CHAT_RETENTION', kind: 'int', default: 10_000, help: 'messages kept per room', check: positive(10_000_000) },
   'max-streams': { env: 'CHAT_MAX_STREAMS', kind: 'int', default: 5000, help: 'open streams (Workers) allowed at once; more get 503', check: positive(100_000) },

@@ -1,85 +1,87 @@
-import { Database } from 'bun:sqlite';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEmitter } from './emitter.ts';
-import type { ChatMessage, NewMessage, SincePage, Store } from './types.ts';
+import { openDatabase, type Row, type SyncMode, type WriterReply, type WriterRequest } from './sqlite-schema.ts';
+import { StoreUnavailableError, type ChatMessage, type NewMessage, type SincePage, type Store } from './types.ts';
 
 export interface SqliteStoreOptions {
   /** Directory of the database file (created if missing). The file is `chat.sqlite`. */
   dir: string;
   /** Messages kept per room. Default 10,000. */
   retention?: number;
-}
-
-interface Row {
-  id: number;
-  room: string;
-  name: string;
-  text: string;
-  ts: number;
-  client: string | null;
+  /** `full` (default): a resolved append is fsynced. `normal`: it survives a process crash, not a power cut. */
+  sync?: SyncMode;
 }
 
 const toMessage = (r: Row): ChatMessage => ({ ...r, id: String(r.id) });
-/** Trimming every append would cost a scan each time; every TRIM_EVERY appends per room keeps it cheap. */
-const TRIM_EVERY = 64;
 
 /**
- * The default backend: one SQLite file in WAL mode with synchronous=FULL, so an append's transaction is on disk
- * (fsynced) before `append` resolves and a 201 goes out; a kill -9 or power loss cannot lose an acknowledged
- * message, and WAL recovery never leaves the file half-written. Ids come from AUTOINCREMENT: never reused,
- * increasing in every room, surviving restarts.
+ * The default backend: one SQLite file in WAL mode. Writes go through a writer thread that commits whatever is
+ * waiting as one transaction (group commit), so `append` resolves once its message is durable without the main
+ * thread ever waiting on the disk; reads run on the main thread on their own connection. Ids come from
+ * AUTOINCREMENT: never reused, increasing in every room, continuing across restarts.
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const retention = options.retention ?? 10_000;
+  const sync = options.sync ?? 'full';
   mkdirSync(options.dir, { recursive: true });
-  const db = new Database(join(options.dir, 'chat.sqlite'), { create: true, strict: true });
-  db.exec('PRAGMA journal_mode = WAL');
-  db.exec('PRAGMA synchronous = FULL');
-  db.exec('PRAGMA busy_timeout = 5000');
-  db.exec(`CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    room TEXT NOT NULL, name TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL, client TEXT)`);
-  db.exec('CREATE INDEX IF NOT EXISTS messages_room_id ON messages (room, id)');
-  db.exec('CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, trimmed_through INTEGER NOT NULL)');
-
-  const insert = db.query<Row, [string, string, string, number, string | null]>(
-    'INSERT INTO messages (room, name, text, ts, client) VALUES (?, ?, ?, ?, ?) RETURNING *',
-  );
-  const after = db.query<Row, [string, number, number]>(
-    'SELECT * FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?',
-  );
+  const file = join(options.dir, 'chat.sqlite');
+  const db = openDatabase(file, sync); // creates the schema before the writer opens the file
+  const after = db.query<Row, [string, number, number]>('SELECT * FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?');
   const last = db.query<Row, [string, number]>(
     'SELECT * FROM (SELECT * FROM messages WHERE room = ? ORDER BY id DESC LIMIT ?) ORDER BY id',
   );
   const trimmedThrough = db.query<{ t: number }, [string]>('SELECT trimmed_through AS t FROM rooms WHERE room = ?');
-  const cutoff = db.query<{ id: number }, [string, number]>(
-    'SELECT id FROM messages WHERE room = ? ORDER BY id DESC LIMIT 1 OFFSET ?',
-  );
-  const trim = db.transaction((room: string) => {
-    const edge = cutoff.get(room, retention)?.id;
-    if (edge === undefined) return;
-    db.run('DELETE FROM messages WHERE room = ? AND id <= ?', [room, edge]);
-    db.run(
-      'INSERT INTO rooms (room, trimmed_through) VALUES (?, ?) ON CONFLICT (room) DO UPDATE SET trimmed_through = excluded.trimmed_through',
-      [room, edge],
-    );
-  });
 
   const emitter = createEmitter<ChatMessage>();
-  const appendsSinceTrim = new Map<string, number>();
+  const waiting = new Map<number, { resolve(m: ChatMessage): void; reject(e: Error): void }>();
+  let nextSeq = 0;
+  let closed: (() => void) | null = null;
+  const writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url).href);
+  writer.postMessage({ file, sync, retention });
+  const send = (request: WriterRequest) => writer.postMessage(request);
+  let broken: string | null = null;
+  // A writer that dies takes its waiting appends with it: they fail (503), none is acknowledged falsely.
+  writer.onerror = (event) => {
+    event.preventDefault();
+    broken = `the SQLite writer failed: ${event.message}`;
+    for (const w of waiting.values()) w.reject(new StoreUnavailableError(broken));
+    waiting.clear();
+  };
+  writer.onmessage = (event: MessageEvent<WriterReply>) => {
+    const reply = event.data;
+    switch (reply.type) {
+      case 'appended':
+        for (const { seq, row } of reply.rows) {
+          const message = toMessage(row);
+          emitter.emit(message); // in commit order, which is id order
+          waiting.get(seq)?.resolve(message);
+          waiting.delete(seq);
+        }
+        break;
+      case 'failed':
+        for (const seq of reply.seqs) {
+          waiting.get(seq)?.reject(new Error(`could not store the message: ${reply.error}`));
+          waiting.delete(seq);
+        }
+        break;
+      case 'closed':
+        closed?.();
+        break;
+      default:
+        reply satisfies never;
+    }
+  };
 
   return {
     kind: 'sqlite',
-    async append(input: NewMessage) {
-      const message = toMessage(insert.get(input.room, input.name, input.text, Date.now(), input.client)!);
-      const n = (appendsSinceTrim.get(input.room) ?? 0) + 1;
-      if (n >= TRIM_EVERY) {
-        appendsSinceTrim.delete(input.room);
-        trim(input.room);
-      } else appendsSinceTrim.set(input.room, n);
-      emitter.emit(message);
-      return message;
+    append(input: NewMessage) {
+      if (broken) return Promise.reject(new StoreUnavailableError(broken));
+      const seq = nextSeq++;
+      return new Promise<ChatMessage>((resolve, reject) => {
+        waiting.set(seq, { resolve, reject });
+        send({ type: 'append', seq, ...input, ts: Date.now() });
+      });
     },
     async since(room, afterId, limit): Promise<SincePage> {
       const from = Number(afterId);
@@ -92,7 +94,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return k > 0 ? last.all(room, k).map(toMessage) : [];
     },
     subscribe: emitter.subscribe,
+    /** Commits what is waiting, then closes both connections. */
     async close() {
+      await new Promise<void>((resolve) => {
+        closed = resolve;
+        send({ type: 'close' });
+      });
+      writer.terminate();
       db.close();
     },
   } satisfies Store;

@@ -1,0 +1,39 @@
+import { Database } from 'bun:sqlite';
+
+export type SyncMode = 'full' | 'normal';
+
+/**
+ * Opens the chat database with the settings both of its connections share. WAL lets the main thread read
+ * while the writer commits. synchronous=FULL fsyncs every commit: an acknowledged message survives a kill -9
+ * and a power cut; NORMAL survives a kill -9 only (the last commits may be lost on power loss, never corrupted).
+ */
+export function openDatabase(file: string, sync: SyncMode): Database {
+  const db = new Database(file, { create: true, strict: true });
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec(`PRAGMA synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.exec('PRAGMA busy_timeout = 5000');
+  db.exec(`CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    room TEXT NOT NULL, name TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL, client TEXT)`);
+  db.exec('CREATE INDEX IF NOT EXISTS messages_room_id ON messages (room, id)');
+  db.exec('CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, trimmed_through INTEGER NOT NULL)');
+  return db;
+}
+
+export interface Row {
+  id: number;
+  room: string;
+  name: string;
+  text: string;
+  ts: number;
+  client: string | null;
+}
+
+/** Between the store and its writer thread. */
+export type WriterRequest =
+  | { type: 'append'; seq: number; room: string; name: string; text: string; ts: number; client: string | null }
+  | { type: 'close' };
+export type WriterReply =
+  | { type: 'appended'; rows: { seq: number; row: Row }[] }
+  | { type: 'failed'; seqs: number[]; error: string }
+  | { type: 'closed' };
