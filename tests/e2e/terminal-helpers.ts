@@ -61,10 +61,13 @@ export function createTmux() {
     serverPid: () => Number(run('display-message', '-p', '#{pid}').out.trim()) || null,
     /** Ends this tmux server and, by PID, anything of it still running. */
     async kill() {
-      const pid = this.serverPid();
-      run('kill-server');
-      if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
-      dir.remove();
+      try {
+        const pid = this.serverPid();
+        run('kill-server');
+        if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+      } finally {
+        dir.remove();
+      }
     },
   };
 }
