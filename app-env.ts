@@ -6,7 +6,10 @@ import type { Hub } from './workers/hub.ts';
 /** What differs between Bun and Node: the peer address, and lifting the idle timeout for a long stream. */
 export interface Runtime {
   name: 'bun' | 'node';
+  /** `address:port` of the client, for logs. */
   peer(req: Request, env: unknown): string;
+  /** The client's IP address, for per-address limits. */
+  address(req: Request, env: unknown): string;
   keepOpen(req: Request, env: unknown): void;
 }
 

@@ -9,15 +9,21 @@ import { members } from './routes/members.ts';
 import { messages } from './routes/messages.ts';
 import { page } from './routes/page.ts';
 import { assets } from './routes/static.ts';
+import { login } from './routes/login.ts';
+import { createGuards } from './lib/guards.ts';
 
 /** The whole HTTP surface, the same on Bun and Node. */
 export function createApp(deps: Deps) {
   const app = new Hono<AppEnv>();
+  const guards = createGuards(deps.config);
   app.use(async (c, next) => {
     c.set('deps', deps);
     await next();
   });
+  app.use(guards.auth);
+  app.use('/rooms/:room/messages', guards.postLimit);
   app.route('/', health);
+  app.route('/', login);
   app.route('/', assets);
   app.route('/', messages);
   app.route('/', events);

@@ -27,6 +27,13 @@ export const OPTIONS = {
   'max-streams': { env: 'CHAT_MAX_STREAMS', kind: 'int', default: 5000, help: 'open streams (Workers) allowed at once; more get 503', check: positive(100_000) },
   heartbeat: { env: 'CHAT_HEARTBEAT_MS', kind: 'int', default: 15_000, help: 'milliseconds between keep-alive comments on a stream', check: positive(3_600_000) },
   'slow-ms': { env: 'CHAT_SLOW_MS', kind: 'int', default: 10_000, help: 'a stream whose buffer stays full this long is dropped', check: positive(3_600_000) },
+  'max-streams-per-ip': { env: 'CHAT_MAX_STREAMS_PER_IP', kind: 'int', default: 100, help: 'open streams allowed from one IP address; more get 503', check: positive(100_000) },
+  'post-rate': { env: 'CHAT_POST_RATE', kind: 'int', default: 5, help: 'messages per second one client id may keep posting (0: no limit)', check: (v: number) => (v <= 100_000 ? null : 'must be 0..100000') },
+  'post-burst': { env: 'CHAT_POST_BURST', kind: 'int', default: 20, help: 'messages one client id may post at once before post-rate applies', check: positive(100_000) },
+  'post-rate-ip': { env: 'CHAT_POST_RATE_IP', kind: 'int', default: 50, help: 'messages per second one IP address may keep posting (0: no limit)', check: (v: number) => (v <= 1_000_000 ? null : 'must be 0..1000000') },
+  'post-burst-ip': { env: 'CHAT_POST_BURST_IP', kind: 'int', default: 200, help: 'messages one IP address may post at once', check: positive(1_000_000) },
+  'body-timeout': { env: 'CHAT_BODY_TIMEOUT_MS', kind: 'int', default: 10_000, help: 'milliseconds a client may take to send a message body (then 408)', check: positive(600_000) },
+  token: { env: 'CHAT_TOKEN', kind: 'string', default: '', help: 'shared secret: when set, posting, streaming and reading need it (Bearer header or the page sign-in)' },
   log: { env: 'CHAT_LOG', kind: 'string', default: '', help: 'pretty | json | silent (default: pretty on a terminal, json otherwise)', check: (v: string) => (['', 'pretty', 'json', 'silent'].includes(v) ? null : 'must be pretty, json or silent') },
   faults: { env: 'CHAT_FAULTS', kind: 'bool', default: false, help: 'test hook: honour ?fault=throw on streams (never in production)' },
 } satisfies Record<string, OptionSpec>;

@@ -24,7 +24,7 @@ if (config.help) {
 
 const logger = createLogger(config.log === 'pretty' || config.log === 'json' || config.log === 'silent' ? config.log : process.stdout.isTTY ? 'pretty' : 'json');
 const store = await createStore(config, logger);
-const hub = createHub({ store, logger, maxStreams: config['max-streams'], replayPage: 500 });
+const hub = createHub({ store, logger, maxStreams: config['max-streams'], maxStreamsPerIp: config['max-streams-per-ip'], replayPage: 500 });
 
 const bunRuntime: Runtime = {
   name: 'bun',
@@ -32,6 +32,7 @@ const bunRuntime: Runtime = {
     const address = (server as import('bun').Server<unknown>).requestIP(req);
     return address ? `${address.address}:${address.port}` : 'unknown';
   },
+  address: (req, server) => (server as import('bun').Server<unknown>).requestIP(req)?.address ?? 'unknown',
   // Bun.serve closes a connection after idleTimeout without bytes; a stream is quiet between heartbeats.
   keepOpen: (req, server) => (server as import('bun').Server<unknown>).timeout(req, 0),
 };

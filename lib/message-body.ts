@@ -1,4 +1,6 @@
 import { createMiddleware } from 'hono/factory';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv } from '../app-env.ts';
 import { fail } from './errors.ts';
 import { firstIssue, LIMITS, newMessageSchema, type MessageInput } from './input.ts';
 
@@ -20,10 +22,23 @@ function parseForm(body: string): Map<string, string> {
   return fields;
 }
 
+/** The body, or a 408 when the client takes longer than `timeoutMs` to send it (a slow upload holds a socket). */
+async function readBody(req: Request, timeoutMs: number): Promise<ArrayBuffer> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HTTPException(408, { res: Response.json({ error: `the body took longer than ${timeoutMs} ms to arrive` }, { status: 408 }) })), timeoutMs);
+  });
+  try {
+    return await Promise.race([req.arrayBuffer(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** What the body says, before validation: JSON, a form, or the whole body as the text. */
-async function readFields(req: Request): Promise<Record<string, unknown>> {
+async function readFields(req: Request, timeoutMs: number): Promise<Record<string, unknown>> {
   const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  const bytes = new Uint8Array(await req.arrayBuffer());
+  const bytes = new Uint8Array(await readBody(req, timeoutMs));
   if (bytes.length > LIMITS.bodyBytes) fail(413, `body is larger than ${LIMITS.bodyBytes} bytes`);
   if (type === 'multipart/form-data') {
     const form = await new Response(bytes, { headers: req.headers }).formData().catch(() => fail(400, 'malformed multipart body'));
@@ -57,8 +72,8 @@ async function readFields(req: Request): Promise<Record<string, unknown>> {
 }
 
 /** Parses and validates a new message; the query's `name` and `client` fill what the body leaves out. */
-export const messageBody = createMiddleware<{ Variables: { message: MessageInput } }>(async (c, next) => {
-  const fields = await readFields(c.req.raw);
+export const messageBody = createMiddleware<AppEnv & { Variables: { message: MessageInput } }>(async (c, next) => {
+  const fields = await readFields(c.req.raw, c.get('deps').config['body-timeout']);
   const client = fields.client ?? c.req.header('x-client-id') ?? c.req.query('client');
   const parsed = newMessageSchema.safeParse({ ...fields, name: fields.name ?? c.req.query('name'), client });
   if (!parsed.success) fail(422, firstIssue(parsed.error));

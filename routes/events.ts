@@ -36,6 +36,7 @@ export const events = new Hono<AppEnv>().get(
       slowMs: config['slow-ms'],
       fault: config.faults ? (query.fault ?? null) : null,
       peer: runtime.peer(c.req.raw, c.env),
+      address: runtime.address(c.req.raw, c.env),
     });
     runtime.keepOpen(c.req.raw, c.env);
     return new Response(stream, {

@@ -17,6 +17,8 @@ export interface HubOptions {
   logger: Logger;
   /** Most streams open at once (each has a Worker); past it `open` throws HubFullError. */
   maxStreams: number;
+  /** Most streams open at once from one IP address. */
+  maxStreamsPerIp?: number;
   /** Messages per history page sent to a Worker during a replay. */
   replayPage: number;
   /** Idle Workers kept ready (default 8 at the least, 64 at the most). */
@@ -29,6 +31,8 @@ export interface OpenRequest extends Omit<StreamOptions, 'slot'> {
   history: number;
   name: string | null;
   peer: string;
+  /** The client's IP address, counted against maxStreamsPerIp. */
+  address: string;
 }
 
 export class HubFullError extends Error {
@@ -63,6 +67,7 @@ export function createHub(options: HubOptions) {
   const pool = createWorkerPool({ init: { log: log.buffer, logSizes: log.sizes, control }, ...(options.pool ?? { minIdle: 8, maxIdle: 64 }) });
   const conns: (Conn | undefined)[] = [];
   const freeSlots: number[] = [];
+  const perAddress = new Map<string, number>(); // open streams per IP; an address leaves the map at 0
   let open = 0;
   let running = true;
 
@@ -131,6 +136,11 @@ export function createHub(options: HubOptions) {
   };
 
   const send = (worker: Worker, message: MainToWorker) => worker.postMessage(message);
+  const countAddress = (address: string, delta: number) => {
+    const n = (perAddress.get(address) ?? 0) + delta;
+    if (n > 0) perAddress.set(address, n);
+    else perAddress.delete(address);
+  };
 
   /** Gives the Worker back to the pool once it has let go of the stream; a Worker that failed exits instead. */
   const retire = (conn: Conn, failed: boolean) => {
@@ -164,6 +174,7 @@ export function createHub(options: HubOptions) {
     Atomics.store(ctl, CTL_FLAGS + conn.slot, 0);
     freeSlots.push(conn.slot);
     open--;
+    countAddress(conn.request.address, -1);
     presence.leave(conn.request.room, conn.slot);
     const write = reason === 'error' ? logger.warn : logger.info;
     write(`Closed connection from ${conn.request.peer}`, { room: conn.request.room, reason, ...(detail ? { detail } : {}) });
@@ -194,8 +205,12 @@ export function createHub(options: HubOptions) {
     async open(request: OpenRequest): Promise<ReadableStream<Uint8Array>> {
       if (!running) throw new HubFullError('the server is shutting down');
       if (open >= options.maxStreams) throw new HubFullError(`${open} streams are open, the most this server allows`);
+      if ((perAddress.get(request.address) ?? 0) >= (options.maxStreamsPerIp ?? Infinity)) {
+        throw new HubFullError(`your address has ${options.maxStreamsPerIp} streams open, the most allowed`);
+      }
       const slot = freeSlots.pop() ?? conns.length;
       open++;
+      countAddress(request.address, 1);
       conns[slot] = undefined;
       let first: HistoryPage;
       try {
@@ -203,6 +218,7 @@ export function createHub(options: HubOptions) {
       } catch (error) {
         freeSlots.push(slot);
         open--;
+        countAddress(request.address, -1);
         throw error;
       }
       const out = createOutRingBuffer();
@@ -214,7 +230,7 @@ export function createHub(options: HubOptions) {
         event.preventDefault();
         end(conn, 'error', event.message);
       };
-      const { history: _h, name: _n, peer: _p, ...streamOptions } = request;
+      const { history: _h, name: _n, peer: _p, address: _a, ...streamOptions } = request;
       send(worker, { type: 'open', out, options: { ...streamOptions, slot }, page: first });
       presence.join(request.room, slot, { name: request.name, client: request.client });
       logger.info(`Accepted connection from ${request.peer}`, { room: request.room, streams: open });

@@ -22,7 +22,7 @@ describe('several instances on one Redis', () => {
   let a: ServerProcess;
   let b: ServerProcess;
   beforeAll(async () => {
-    [a, b] = await Promise.all([startServer(['--store', url]), startServer(['--store', url])]);
+    [a, b] = await Promise.all([startServer(['--store', url, '--post-rate', '0']), startServer(['--store', url, '--post-rate', '0'])]);
   });
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);

@@ -9,7 +9,7 @@ const config = loadConfig(['--store', 'memory'], {});
 const store = createMemoryStore();
 const logger = createLogger('silent');
 const hub = createHub({ store, logger, maxStreams: 10, replayPage: 100 });
-const runtime = { name: 'bun' as const, peer: () => 'test', keepOpen: () => {} };
+const runtime = { name: 'bun' as const, peer: () => 'test:1', address: () => 'test', keepOpen: () => {} };
 const app = createApp({ config, store, hub, logger, runtime });
 afterAll(() => hub.close());
 

@@ -1,0 +1,48 @@
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../app-env.ts';
+import type { Config } from '../config.ts';
+import { createTokenCheck, presentedToken } from './auth.ts';
+import { fail } from './errors.ts';
+import { createRateLimiter } from './rate-limit.ts';
+
+/**
+ * What stands between the public and the chat: a shared-secret check (when --token is set) and POST rate
+ * limits per client id and per IP. Stream limits live in the hub, which counts streams.
+ */
+export function createGuards(config: Config) {
+  const perClient = createRateLimiter({ perSecond: config['post-rate'], burst: config['post-burst'] });
+  const perIp = createRateLimiter({ perSecond: config['post-rate-ip'], burst: config['post-burst-ip'] });
+  const tokenOk = config.token ? createTokenCheck(config.token) : null;
+
+  /** With a token configured, everything but health, static files and the login page needs it. */
+  const auth = createMiddleware<AppEnv>(async (c, next) => {
+    if (!tokenOk || tokenOk(presentedToken(c))) return next();
+    const path = c.req.path;
+    if (path === '/healthz' || path.startsWith('/static/') || path === '/login') return next();
+    if (c.req.method === 'GET' && c.req.header('accept')?.includes('text/html') && !path.endsWith('/events')) {
+      return c.redirect(`/login?next=${encodeURIComponent(path)}`, 303);
+    }
+    fail(401, 'this server needs a token: send "Authorization: Bearer <token>" (or sign in on the page)', { 'WWW-Authenticate': 'Bearer realm="threadchat"' });
+  });
+
+  /**
+   * One message's worth of tokens from the client's bucket, then the IP's. A flood from one client id runs dry
+   * on its own bucket first, so other clients behind the same address keep getting through.
+   */
+  const postLimit = createMiddleware<AppEnv>(async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const { runtime } = c.get('deps');
+    const client = c.req.header('x-client-id') ?? c.req.query('client');
+    const ip = runtime.address(c.req.raw, c.env);
+    const refuse = (wait: number, who: string) =>
+      fail(429, `too many messages from ${who}; retry in ${wait} s`, { 'Retry-After': String(wait) });
+    const clientWait = client ? perClient.peek(`client:${client}`) : 0;
+    if (clientWait) refuse(clientWait, 'this client');
+    const ipWait = perIp.take(`ip:${ip}`);
+    if (ipWait) refuse(ipWait, 'your address');
+    if (client) perClient.take(`client:${client}`);
+    await next();
+  });
+
+  return { auth, postLimit };
+}
