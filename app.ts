@@ -8,6 +8,7 @@ import { health } from './routes/health.ts';
 import { members } from './routes/members.ts';
 import { messages } from './routes/messages.ts';
 import { page } from './routes/page.ts';
+import { debug } from './routes/debug.ts';
 import { assets } from './routes/static.ts';
 import { login } from './routes/login.ts';
 import { createGuards } from './lib/guards.ts';
@@ -29,6 +30,7 @@ export function createApp(deps: Deps) {
   app.route('/', events);
   app.route('/', members);
   app.route('/', page);
+  app.route('/', debug); // 404 unless config.faults
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();

@@ -20,19 +20,43 @@ const csp = secureHeaders({
   },
 });
 
+/** What someone typed as a room name, as a room: `My Room` → `my-room`, `#dev` → `dev`. Null if nothing is left. */
+export function roomSlug(typed: string): string | null {
+  const slug = typed
+    .trim()
+    .toLowerCase()
+    .replace(/^#+/, '')
+    .replace(/\s+/g, '-')
+    .replace(/[^a-z0-9_-]/g, '')
+    .slice(0, 64);
+  return roomSchema.safeParse(slug).success ? slug : null;
+}
+
 const renderRoom = async (c: Context<AppEnv>, room: string) => {
-  const { store, config } = c.get('deps');
+  const { store, config, hub } = c.get('deps');
   const messages = await store.recent(room, config.history);
-  return c.html('<!DOCTYPE html>' + String(RoomPage({ room, messages })));
+  const { members, count } = hub.members(room);
+  // The page carries live state (history, who is here): always fetch it fresh; its assets are versioned instead.
+  c.header('Cache-Control', 'no-cache');
+  return c.html('<!DOCTYPE html>' + String(RoomPage({ room, messages, presence: { members, count } })));
 };
 
-/** The htmx page of a room; `/` is room `main`. */
+/** The htmx page of a room; `/` is room `main`; `/rooms?room=NAME` is the room switcher without JavaScript. */
 export const page = new Hono<AppEnv>()
   .use('/', csp)
   .use('/rooms/:room', csp)
   .get('/', (c) => renderRoom(c, 'main'))
-  .get('/rooms/:room', (c) => {
-    const room = roomSchema.safeParse(c.req.param('room'));
-    if (!room.success) fail(400, 'room must be 1-64 of a-z, 0-9, _ and -');
-    return renderRoom(c, room.data);
+  .get('/rooms', (c) => {
+    const room = roomSlug(c.req.query('room') ?? '');
+    if (room === null) fail(400, 'room must be 1-64 of a-z, 0-9, _ and -');
+    return c.redirect(`/rooms/${room}`, 303);
+  })
+  .get('/rooms/:room', async (c) => {
+    const typed = c.req.param('room');
+    const room = roomSchema.safeParse(typed);
+    if (room.success) return renderRoom(c, room.data);
+    // A room typed into the address bar as `/rooms/Dev`: the room it means.
+    const slug = roomSlug(typed);
+    if (slug === null) fail(400, 'room must be 1-64 of a-z, 0-9, _ and -');
+    return c.redirect(`/rooms/${slug}`, 308);
   });

@@ -1,18 +1,32 @@
 /** @jsxImportSource hono/jsx */
 import type { Child } from 'hono/jsx';
+import { assetUrl } from './asset-urls.ts';
 
-/** The HTML shell: no inline script or style, so the Content-Security-Policy can forbid them. */
+/** A speech bubble, as a data: URL (the CSP allows data: images, and /static has no icon file). */
+const ICON =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Cpath fill='%236d5dfc' " +
+  "d='M6 4h20a4 4 0 0 1 4 4v12a4 4 0 0 1-4 4H14l-7 6v-6H6a4 4 0 0 1-4-4V8a4 4 0 0 1 4-4z'/%3E%3C/svg%3E";
+
+/**
+ * The HTML shell: no inline script or style, so the Content-Security-Policy can forbid them. app.js comes first:
+ * deferred scripts run in document order, so it can finish the stream URL before htmx processes the page.
+ */
 export const Layout = ({ title, children }: { title: string; children: Child }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
-      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
       <meta name="color-scheme" content="light dark" />
+      {/* The page pushes no htmx history, so htmx need not take over back/forward navigation. */}
+      <meta name="htmx-config" content="history:false" />
+      <meta name="theme-color" content="#f6f5fb" media="(prefers-color-scheme: light)" />
+      <meta name="theme-color" content="#16151d" media="(prefers-color-scheme: dark)" />
       <title>{title}</title>
-      <link rel="stylesheet" href="/static/app.css" />
-      <script src="/static/htmx.min.js" defer></script>
-      <script src="/static/hx-sse.min.js" defer></script>
-      <script src="/static/app.js" defer></script>
+      <link rel="icon" href={ICON} />
+      <link rel="stylesheet" href={assetUrl('app.css')} />
+      <script src={assetUrl('app.js')} defer></script>
+      <script src={assetUrl('htmx.min.js')} defer></script>
+      <script src={assetUrl('hx-sse.min.js')} defer></script>
     </head>
     <body>{children}</body>
   </html>

@@ -2,16 +2,39 @@
 import type { ChatMessage } from '../store/types.ts';
 
 /** Seconds-free UTC clock time; the page's script rewrites it into the viewer's local time. */
-export const clock = (ts: number) => new Date(ts).toISOString().slice(11, 16);
+export const clock = (ts: number) => `${new Date(ts).toISOString().slice(11, 16)} UTC`;
+
+/** Colour buckets for names (classes hue-0 … hue-11 in app.css). */
+export const HUES = 12;
+
+/**
+ * A name's colour bucket: FNV-1a over its UTF-16 code units. views/assets/app.js computes the same for the
+ * people list, so a person has one colour everywhere; keep the two in step.
+ */
+export function hue(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h % HUES;
+}
+
+/** The first character of a name (a whole code point, so an emoji stays whole), for the avatar. */
+export const initial = (name: string) => (Array.from(name)[0] ?? '?').toUpperCase();
 
 /** One chat message, the same markup in the page's history and in the SSE `html` stream. */
-export const MessageItem = ({ message }: { message: ChatMessage }) => (
-  <li class="msg" id={`m-${message.id}`} data-id={message.id} data-name={message.name}>
-    <time datetime={new Date(message.ts).toISOString()}>{clock(message.ts)}</time>
-    <b class="name">{message.name}</b>
-    <span class="text">{message.text}</span>
-  </li>
-);
+export const MessageItem = ({ message }: { message: ChatMessage }) => {
+  const iso = new Date(message.ts).toISOString();
+  return (
+    <li class={`msg hue-${hue(message.name)}`} id={`m-${message.id}`} data-id={message.id} data-name={message.name}>
+      <span class="avatar" aria-hidden="true">{initial(message.name)}</span>
+      <div class="bubble">
+        <div class="meta">
+          <b class="name">{message.name}</b> <time datetime={iso} title={iso}>{clock(message.ts)}</time>
+        </div>
+        <p class="text">{message.text}</p>
+      </div>
+    </li>
+  );
+};
 
 /** The markup of one message as a string (escaped by hono/jsx). */
 export const renderMessage = (message: ChatMessage): string => String(<MessageItem message={message} />);

@@ -1,34 +1,49 @@
 /** @jsxImportSource hono/jsx */
-import type { ChatMessage } from '../store/types.ts';
+import type { ChatMessage, Presence } from '../store/types.ts';
+import { Composer } from './composer.tsx';
 import { Layout } from './layout.tsx';
 import { MessageItem } from './message.tsx';
+import { People } from './people.tsx';
+import { RoomBar } from './room-bar.tsx';
 
 export interface RoomPageProps {
   room: string;
   messages: ChatMessage[];
+  /** Who was here when the page was rendered; app.js keeps it current from the stream's `presence` events. */
+  presence: Pick<Presence, 'members' | 'count'>;
 }
 
+/**
+ * The live stream of a room as the page first connects to it: from the last rendered message on, so nothing is
+ * missed or shown twice. An empty room starts after id 0 rather than with `history=0`: a reconnect before any
+ * message arrived reuses this URL, and must still replay what was posted while it was down.
+ */
+export const streamUrl = (room: string, lastId: string | undefined) =>
+  `/rooms/${room}/events?format=html&lastEventId=${lastId ?? '0'}`;
+
 /** A room: its recent history in the HTML (works without JavaScript), then live updates over SSE. */
-export const RoomPage = ({ room, messages }: RoomPageProps) => {
-  const lastId = messages.at(-1)?.id;
-  const stream = `/rooms/${room}/events?format=html${lastId ? `&lastEventId=${lastId}` : '&history=0'}`;
-  return (
-    <Layout title={`#${room} · threadchat`}>
-      <main class="room" data-room={room}>
-        <header>
-          <h1>#{room}</h1>
-        </header>
-        <ol id="messages" hx-sse:connect={stream} hx-target="#messages" hx-swap="beforeend">
+export const RoomPage = ({ room, messages, presence }: RoomPageProps) => (
+  <Layout title={`#${room} · threadchat`}>
+    <div class="app" data-room={room}>
+      <RoomBar room={room} />
+      <People {...presence} />
+      <main class="chat">
+        <noscript>
+          <p class="banner">Live updates need JavaScript: reload the page to see new messages.</p>
+        </noscript>
+        {/* The live stream: hx-sse appends each message to the list; app.js adds this tab's client id and name. */}
+        <div id="stream" hidden hx-sse:connect={streamUrl(room, messages.at(-1)?.id)} hx-target="#messages" hx-swap="beforeend"></div>
+        <ol id="messages" class="messages" aria-label={`Messages in #${room}`} aria-live="polite">
+          <li class="empty">No messages yet. Say hello!</li>
           {messages.map((m) => (
             <MessageItem message={m} />
           ))}
         </ol>
-        <form method="post" action={`/rooms/${room}/messages`} hx-post={`/rooms/${room}/messages`} hx-target="#messages" hx-swap="beforeend">
-          <input name="name" placeholder="name" maxlength={32} />
-          <textarea name="text" placeholder="Message" maxlength={4000} required></textarea>
-          <button type="submit">Send</button>
-        </form>
+        <button type="button" id="jump" class="jump" hidden>
+          New messages ↓
+        </button>
       </main>
-    </Layout>
-  );
-};
+      <Composer room={room} />
+    </div>
+  </Layout>
+);

@@ -1,0 +1,314 @@
+/**
+ * The room page in a real headless Chromium against a real server: live delivery between two pages, history on
+ * reload, escaping, the CSP, resuming after the server drops a stream, and the page without JavaScript.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { createApp } from '../../app.ts';
+import { loadConfig } from '../../config.ts';
+import { createLogger } from '../../lib/logger.ts';
+import { createMemoryStore } from '../../store/memory.ts';
+import { createHub } from '../../workers/hub.ts';
+import { post, ROOT, startServer, tempDir, waitFor, type ServerProcess } from '../helpers.ts';
+
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const LAUNCH = {
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+};
+const XSS = '<img src=x onerror=alert(1)>';
+
+interface Shown {
+  id: string;
+  name: string;
+  text: string;
+  mine: boolean;
+  time: string;
+  datetime: string;
+}
+
+/** The messages a page shows, in order, as the reader sees them. */
+const shown = (page: Page): Promise<Shown[]> =>
+  page.$$eval('#messages .msg', (items) =>
+    items.map((li) => ({
+      id: li.getAttribute('data-id') ?? '',
+      name: li.querySelector('.name')?.textContent ?? '',
+      text: li.querySelector('.text')?.textContent ?? '',
+      mine: li.classList.contains('mine'),
+      time: li.querySelector('time')?.textContent ?? '',
+      datetime: li.querySelector('time')?.getAttribute('datetime') ?? '',
+    })),
+  );
+
+const copies = async (page: Page, text: string) => (await shown(page)).filter((m) => m.text === text).length;
+
+/** Waits until `page` shows `text`; returns the message. */
+const shows = async (page: Page, text: string, ms = 10_000) =>
+  waitFor(async () => (await shown(page)).find((m) => m.text === text), `"${text}" on the page`, ms);
+
+const state = (page: Page) => page.locator('#status').getAttribute('data-state');
+
+describe('the room page in a browser', () => {
+  const data = tempDir();
+  const room = 'browser';
+  const problems: string[] = [];
+  let server: ServerProcess;
+  let browser: Browser;
+  let alice: Page;
+  let bob: Page;
+
+  /** A new page in its own context (its own storage); `expected` is console output this page should produce. */
+  const open = async (label: string, options: BrowserContextOptions, expected?: RegExp) => {
+    const context = await browser.newContext(options);
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('console', (m) => {
+      if (expected?.test(m.text())) return;
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${label} console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`${label} page error: ${error.message}`));
+    page.on('dialog', (dialog) => {
+      problems.push(`${label} dialog: ${dialog.message()}`);
+      void dialog.dismiss();
+    });
+    return page;
+  };
+
+  /** Opens the room, answers the one-time name question, and waits until the room lists this person. */
+  const enter = async (page: Page, name: string) => {
+    await page.goto(`${server.url}/rooms/${room}`);
+    await page.locator('#name-input').fill(name);
+    await page.locator('#name-input').press('Enter');
+    await page.locator('#members .person.you', { hasText: name }).waitFor();
+    await waitFor(async () => (await state(page)) === 'live', `${name}'s stream to be live`);
+  };
+
+  const send = async (page: Page, text: string) => {
+    await page.locator('#text').fill(text);
+    await page.locator('#text').press('Enter');
+  };
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    server = await startServer(['--data', data.path], { CHAT_FAULTS: '1' });
+    browser = await chromium.launch(LAUNCH);
+    alice = await open('alice', { viewport: { width: 1100, height: 720 }, locale: 'en-US', timezoneId: 'America/New_York' });
+    bob = await open('bob', {
+      viewport: { width: 390, height: 760 },
+      isMobile: true,
+      hasTouch: true,
+      colorScheme: 'dark',
+      locale: 'en-GB',
+      timezoneId: 'Asia/Kolkata',
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    data.remove();
+  });
+
+  it('serves the history in the HTML under a strict CSP, with versioned assets', async () => {
+    await post(server.url, room, { name: 'carol', text: 'Morning! Standup notes are in the doc.' });
+    await post(server.url, room, { name: 'carol', text: 'Who is looking at the flaky deploy?' });
+    const res = await fetch(`${server.url}/rooms/${room}`);
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+    const html = await res.text();
+    expect(html).toContain('Who is looking at the flaky deploy?');
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)/); // no inline script
+    expect(html).not.toMatch(/\sstyle=/); // no inline style
+    for (const asset of ['app.js', 'app.css', 'htmx.min.js', 'hx-sse.min.js']) expect(html).toMatch(new RegExp(`/static/${asset}\\?v=[0-9a-f]{8,}`));
+  });
+
+  it('shows a message typed in one page in the other within 2 s, exactly once in each', async () => {
+    await enter(alice, 'alice');
+    await enter(bob, 'bob');
+    // Presence: each sees the other, and alice got a notice when bob came in.
+    await alice.locator('#members .person', { hasText: 'bob' }).waitFor();
+    await bob.locator('#members .person', { hasText: 'alice' }).waitFor();
+    await alice.locator('#messages .notice', { hasText: 'bob joined' }).waitFor();
+    // Each page's first, nameless stream closes as its named one opens: the count settles at two.
+    await waitFor(async () => (await bob.locator('#count').textContent()) === '2', 'bob to count two people here');
+
+    const text = 'Hey Bob, the deploy is green again. Did you change the health check?';
+    const sentAt = Date.now();
+    await send(alice, text);
+    await shows(bob, text, 2000);
+    const latency = Date.now() - sentAt;
+    expect(latency).toBeLessThan(2000);
+    await shows(alice, text);
+    expect(await alice.locator('#text').inputValue()).toBe(''); // the box cleared itself
+    expect(await copies(alice, text)).toBe(1);
+    expect(await copies(bob, text)).toBe(1);
+    for (const page of [alice, bob]) expect(await page.locator('#messages').getAttribute('data-dupes')).toBe('0');
+    expect((await shows(alice, text)).mine).toBe(true);
+    expect((await shows(bob, text)).mine).toBe(false);
+
+    // Shift+Enter is a new line, Enter sends.
+    await bob.locator('#text').fill('Yes: it now waits for the worker pool.');
+    await bob.locator('#text').press('Shift+Enter');
+    await bob.keyboard.type('Details: https://example.com/runbook/deploys');
+    await bob.locator('#text').press('Enter');
+    const multi = 'Yes: it now waits for the worker pool.\nDetails: https://example.com/runbook/deploys';
+    await shows(alice, multi);
+    expect(await copies(bob, multi)).toBe(1);
+    expect(await alice.locator('#messages .text a[href="https://example.com/runbook/deploys"]').count()).toBe(1);
+
+    // Times are the reader's local time (each page has its own zone).
+    const message = await shows(bob, text);
+    const local = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Kolkata' });
+    expect(message.time).toBe(local.format(new Date(message.datetime)));
+  });
+
+  it('shows a message full of markup as text', async () => {
+    await send(bob, XSS);
+    await shows(alice, XSS);
+    await shows(bob, XSS);
+    for (const page of [alice, bob]) {
+      expect(await page.locator('#messages img').count()).toBe(0);
+      expect(await copies(page, XSS)).toBe(1);
+    }
+    expect(problems.filter((p) => p.includes('dialog'))).toEqual([]);
+  });
+
+  it('shows the same history after a reload', async () => {
+    const before = await shown(bob);
+    expect(before.length).toBeGreaterThanOrEqual(5);
+    await bob.reload();
+    await waitFor(async () => (await state(bob)) === 'live', "bob's stream after the reload");
+    const after = await shown(bob);
+    expect(after.map((m) => [m.id, m.name, m.text, m.mine])).toEqual(before.map((m) => [m.id, m.name, m.text, m.mine]));
+    expect(after.filter((m) => m.mine).map((m) => m.text)).toEqual([before.find((m) => m.text.startsWith('Yes:'))!.text, XSS]);
+    expect(await bob.locator('#name-form').isHidden()).toBe(true); // the name is asked once
+  });
+
+  it('shows a message posted while its stream was down once it reconnects, once', async () => {
+    const seen = 'Looks good from here. Shipping the fix now.';
+    await send(alice, seen);
+    const last = await shows(bob, seen); // bob's stream now holds this id as its Last-Event-ID
+
+    // Hold bob's reconnect, so the next message is posted while his stream is certainly down.
+    const reconnects: (string | undefined)[] = [];
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    await bob.route(/\/rooms\/[^/]+\/events\?/, async (route) => {
+      reconnects.push((await route.request().allHeaders())['last-event-id']);
+      await gate;
+      await route.continue();
+    });
+    const drop = await fetch(`${server.url}/debug/rooms/${room}/drop`, { method: 'POST' });
+    expect(drop.status).toBe(200);
+    expect((await drop.json()).dropped).toBeGreaterThanOrEqual(2);
+    await waitFor(async () => (await state(bob)) === 'reconnecting', 'bob to show that he is reconnecting');
+    expect(await bob.locator('#status').textContent()).toBe('Reconnecting…');
+    await waitFor(() => reconnects.length > 0, "bob's reconnect attempt");
+    expect(reconnects[0]).toBe(last.id);
+
+    const missed = 'Fix is out. Bob, ping me when you are back.';
+    await send(alice, missed);
+    await shows(alice, missed);
+    expect(await copies(bob, missed)).toBe(0);
+
+    release();
+    await shows(bob, missed, 10_000);
+    await waitFor(async () => (await state(bob)) === 'live', 'bob to be live again');
+    await waitFor(async () => (await state(alice)) === 'live', 'alice to be live again');
+    for (const page of [alice, bob]) {
+      expect(await copies(page, missed)).toBe(1);
+      expect(await copies(page, seen)).toBe(1);
+      expect(await page.locator('#messages').getAttribute('data-dupes')).toBe('0'); // the server sent no duplicate
+    }
+    await bob.unroute(/\/rooms\/[^/]+\/events\?/);
+    // Both are listed again, and the reconnect itself was not announced as news.
+    await alice.locator('#members .person', { hasText: 'bob' }).waitFor();
+    await bob.locator('#members .person', { hasText: 'alice' }).waitFor();
+    expect(await alice.locator('#messages .notice').allTextContents()).toEqual(['bob joined']);
+
+    await alice.screenshot({ path: join(ARTIFACTS, 'page-alice-desktop.png'), animations: 'disabled' });
+    await bob.screenshot({ path: join(ARTIFACTS, 'page-bob-phone-dark.png'), animations: 'disabled' });
+  });
+
+  it('follows new messages at the bottom, and stops following when the reader scrolls up', async () => {
+    const list = bob.locator('#messages');
+    const fromBottom = () => list.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    // Enough history that scrolling up leaves the reader well away from the bottom.
+    const lines = ['Retro notes, what went well?', 'Alerts caught the bad deploy in 2 minutes.', 'Rollback took 30 s.', 'What went badly?',
+      'The health check passed while the pool was still warming up.', 'Action: wait for the pool (done, thanks Bob).'];
+    for (const text of lines) await post(server.url, room, { name: 'carol', text });
+    await shows(bob, lines.at(-1)!);
+    expect(await list.evaluate((el) => el.scrollHeight - el.clientHeight)).toBeGreaterThan(250);
+    expect(await fromBottom()).toBeLessThan(2);
+    await list.evaluate((el) => el.scrollTo(0, 0));
+    await bob.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    await send(alice, 'One more thing: the retro moved to 4 pm.');
+    await shows(bob, 'One more thing: the retro moved to 4 pm.');
+    await bob.locator('#jump', { hasText: '1 new message' }).waitFor();
+    expect(await list.evaluate((el) => el.scrollTop)).toBe(0); // the reader stays where they were
+    await bob.locator('#jump').click();
+    await waitFor(async () => (await fromBottom()) < 2, 'the jump to the newest message');
+    await bob.locator('#jump').waitFor({ state: 'hidden' });
+    await send(alice, 'See you there.');
+    await shows(bob, 'See you there.');
+    expect(await fromBottom()).toBeLessThan(2);
+  });
+
+  it('retries a first connection the server refused, without showing the refusal', async () => {
+    const page = await open('refused', { viewport: { width: 800, height: 600 } }, /status of 503/);
+    let attempts = 0;
+    await page.route(/\/rooms\/[^/]+\/events\?/, (route) =>
+      ++attempts === 1
+        ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"server full; try again shortly"}' })
+        : route.continue(),
+    );
+    await page.goto(`${server.url}/rooms/${room}`);
+    await waitFor(async () => (await state(page)) === 'live', 'a live stream after the refusal');
+    expect(attempts).toBe(2);
+    expect(await page.locator('#messages').textContent()).not.toContain('server full');
+    await page.context().close();
+  });
+
+  it('goes to another room from the switcher', async () => {
+    await alice.locator('#room-input').fill('Side Room');
+    await alice.locator('#room-input').press('Enter');
+    await alice.waitForURL(`${server.url}/rooms/side-room`);
+    expect(await alice.locator('h1').textContent()).toBe('#side-room');
+  });
+
+  it('shows history and posts with the plain form without JavaScript', async () => {
+    const page = await open('no-js', { javaScriptEnabled: false, viewport: { width: 800, height: 600 } });
+    await page.goto(`${server.url}/rooms/${room}`);
+    expect(await copies(page, XSS)).toBe(1);
+    await page.locator('input[name="name"]').fill('dave');
+    await page.locator('#text').fill('Posting from a browser without JavaScript');
+    await page.locator('#send button[type="submit"]').click();
+    await page.waitForURL(/\/rooms\/browser#m-\d+$/);
+    const mine = await shows(page, 'Posting from a browser without JavaScript');
+    expect(mine.name).toBe('dave');
+    await shows(bob, 'Posting from a browser without JavaScript');
+    await page.context().close();
+  });
+
+  it('logged no errors, warnings or CSP violations', () => {
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('POST /debug/rooms/:room/drop', () => {
+  it('is not there without fault injection', async () => {
+    const store = createMemoryStore();
+    const hub = createHub({ store, logger: createLogger('silent'), maxStreams: 2, replayPage: 10 });
+    const runtime = { name: 'bun' as const, peer: () => 'test:1', address: () => 'test', keepOpen: () => {} };
+    const app = createApp({ config: loadConfig(['--store', 'memory'], {}), store, hub, logger: createLogger('silent'), runtime });
+    const res = await app.request('/debug/rooms/main/drop', { method: 'POST' });
+    expect(res.status).toBe(404);
+    await hub.close();
+  });
+});

@@ -1,0 +1,39 @@
+/** @jsxImportSource hono/jsx */
+
+/** The top bar: where you are, whether the page is live, and a way to another room. */
+export const RoomBar = ({ room }: { room: string }) => (
+  <header class="bar">
+    <a class="brand" href="/" title="threadchat: room #main">
+      <span class="logo" aria-hidden="true"></span>
+      <span class="brand-name">threadchat</span>
+    </a>
+    <h1 class="room-name">
+      <span class="hash" aria-hidden="true">#</span>
+      {room}
+    </h1>
+    {/* app.js sets data-state (connecting, live, reconnecting); without JavaScript it stays hidden. */}
+    <span id="status" class="status" data-state="static" role="status" aria-live="polite"></span>
+    {/* Works without JavaScript: GET /rooms?room=NAME redirects to /rooms/NAME. */}
+    <form class="switcher" method="get" action="/rooms" role="search">
+      <label class="sr-only" for="room-input">
+        Go to room
+      </label>
+      <input
+        id="room-input"
+        name="room"
+        placeholder="Go to room…"
+        maxlength={64}
+        autocomplete="off"
+        autocapitalize="none"
+        spellcheck={false}
+        enterkeyhint="go"
+        list="recent-rooms"
+        required
+      />
+      <datalist id="recent-rooms"></datalist>
+      <button type="submit" class="go" aria-label="Go to room">
+        →
+      </button>
+    </form>
+  </header>
+);
