@@ -6,10 +6,12 @@ export const LIMITS = { name: 32, text: 4000, room: 64, client: 64, bodyBytes: 6
 // C0 and C1 controls, DEL, and the bidi overrides that can disguise text; \n and \t are handled per field.
 const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
+// Both begin with toWellFormed(): a lone surrogate (JSON can carry "\ud83d") has no UTF-8 form; it becomes U+FFFD
+// here, as SQLite would store it anyway, so every backend and every stream format shows the same text.
 /** A single-line name: controls (newlines too) removed, spaces folded, trimmed. */
-export const cleanName = (s: string) => s.replace(/[\t\n\r]/g, ' ').replace(CONTROLS, '').replace(/ {2,}/g, ' ').trim();
+export const cleanName = (s: string) => s.toWellFormed().replace(/[\t\n\r]/g, ' ').replace(CONTROLS, '').replace(/ {2,}/g, ' ').trim();
 /** A message text: \r\n and \r become \n, tabs and newlines stay, other controls go, outer blank lines trimmed. */
-export const cleanText = (s: string) => s.replace(/\r\n?/g, '\n').replace(CONTROLS, '').replace(/^\s*\n|\s+$/g, '');
+export const cleanText = (s: string) => s.toWellFormed().replace(/\r\n?/g, '\n').replace(CONTROLS, '').replace(/^\s*\n|\s+$/g, '');
 
 export const roomSchema = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'room must be 1-64 of a-z, 0-9, _ and -');
 export const clientSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'client id must be 1-64 of A-Z, a-z, 0-9, _ and -');

@@ -1,0 +1,176 @@
+/**
+ * What must hold for any request, however hostile: the in-process app, the checks on each answer, and the
+ * validity of what the store holds afterwards. Used by tests/fuzz/hostile-input.test.ts.
+ */
+import { expect } from 'bun:test';
+import { createApp } from '../../app.ts';
+import { loadConfig } from '../../config.ts';
+import { cleanName, cleanText } from '../../lib/input.ts';
+import { createLogger } from '../../lib/logger.ts';
+import type { ChatMessage, Store } from '../../store/types.ts';
+import { createHub } from '../../workers/hub.ts';
+import { buildBody, type RequestSpec } from './arbitraries.ts';
+
+/** The contract's limits, restated here rather than imported, so the check does not trust the code it checks. */
+const ROOM = /^[a-z0-9_-]{1,64}$/;
+const CLIENT = /^[A-Za-z0-9_-]{1,64}$/;
+const NAME_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f]/;
+const TEXT_FORBIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+/** Characters as a person counts them (code points), as the limits are checked: an emoji is one, not two. */
+const chars = (s: string) => [...s].length;
+
+/** Why `m` is not a valid stored message, or null. */
+export function invalidMessage(m: ChatMessage): string | null {
+  if (!ROOM.test(m.room)) return `room ${JSON.stringify(m.room)}`;
+  if (typeof m.name !== 'string' || chars(m.name) < 1 || chars(m.name) > 32) return `name length ${chars(m.name)}`;
+  if (NAME_FORBIDDEN.test(m.name)) return `control character in name ${JSON.stringify(m.name)}`;
+  if (typeof m.text !== 'string' || chars(m.text) < 1 || chars(m.text) > 4000) return `text length ${chars(m.text)}`;
+  if (TEXT_FORBIDDEN.test(m.text)) return `control character in text ${JSON.stringify(m.text)}`;
+  // DESIGN: "valid UTF-8". A lone surrogate cannot be encoded as UTF-8 (it turns into U+FFFD on the way out).
+  if (!m.name.isWellFormed() || !m.text.isWellFormed()) return `lone surrogate in ${JSON.stringify({ name: m.name, text: m.text })}`;
+  if (m.client !== null && !CLIENT.test(m.client)) return `client ${JSON.stringify(m.client)}`;
+  if (typeof m.id !== 'string' || !/^\d+(-\d+)?$/.test(m.id)) return `id ${JSON.stringify(m.id)}`;
+  return null;
+}
+
+export interface FuzzApp {
+  app: ReturnType<typeof createApp>;
+  hub: ReturnType<typeof createHub>;
+  store: Store;
+  /** Every message the store accepted, in order. */
+  appended: ChatMessage[];
+  close(): Promise<void>;
+}
+
+/** The app as server.ts builds it, over `store`, with a hub of real Workers and rate limits lifted. */
+export function createFuzzApp(store: Store, env: Record<string, string> = {}): FuzzApp {
+  const appended: ChatMessage[] = [];
+  // Record what is stored, whatever route stored it.
+  const recording: Store = {
+    ...store,
+    kind: store.kind,
+    append: async (m) => {
+      const saved = await store.append(m);
+      appended.push(saved);
+      return saved;
+    },
+  };
+  const config = loadConfig(['--store', store.kind === 'sqlite' ? 'sqlite' : 'memory'], {
+    CHAT_POST_RATE: '0', CHAT_POST_RATE_IP: '0', CHAT_POST_BURST: '100000', CHAT_POST_BURST_IP: '1000000', ...env,
+  });
+  const logger = createLogger('silent');
+  const hub = createHub({ store: recording, logger, maxStreams: 20, replayPage: 100, pool: { minIdle: 1, maxIdle: 4 } });
+  const runtime = { name: 'bun' as const, peer: () => '127.0.0.1:1', address: () => '127.0.0.1', keepOpen: () => {} };
+  const app = createApp({ config, store: recording, hub, logger, runtime });
+  return {
+    app, hub, store, appended,
+    async close() {
+      await hub.close();
+      await store.close();
+    },
+  };
+}
+
+export function buildRequest(spec: RequestSpec): Request {
+  const url = `http://localhost${spec.path.startsWith('/') ? '' : '/'}${spec.path}${spec.query}`;
+  const body = spec.method.toUpperCase() === 'GET' || spec.method.toUpperCase() === 'HEAD' ? undefined : buildBody(spec.body);
+  return new Request(url, { method: spec.method, headers: spec.headers, body });
+}
+
+/** The first bytes of an SSE response, then the stream is cancelled so no Worker stays busy. */
+async function firstChunk(res: Response, ms = 5000): Promise<string> {
+  const reader = res.body!.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no SSE bytes within ${ms} ms`)), ms)));
+    const chunk = await Promise.race([reader.read(), late]);
+    return chunk.done ? '' : new TextDecoder().decode(chunk.value);
+  } finally {
+    clearTimeout(timer);
+    await reader.cancel();
+  }
+}
+
+/**
+ * What a well-formed JSON post must get, by the contract alone: accepted (201, or 303 for a browser form) or
+ * refused (422). Null when the request is not that simple (odd headers, query, room, types) and only the
+ * general checks apply.
+ */
+export function expectedJsonPost(spec: RequestSpec): 'accepted' | 'refused' | null {
+  const room = /^\/rooms\/([^/]*)\/messages$/.exec(spec.path)?.[1];
+  if (spec.method.toUpperCase() !== 'POST' || !room || !ROOM.test(room) || spec.query !== '') return null;
+  const h = spec.headers;
+  if (h['content-type'] !== 'application/json' || h['x-client-id'] !== undefined || spec.body.kind !== 'string') return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(spec.body.value);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const { name, text, client } = value as Record<string, unknown>;
+  if (typeof text !== 'string' || (name !== undefined && typeof name !== 'string') || client !== undefined) return null;
+  const cleaned = cleanText(text);
+  const ok = chars(cleaned) >= 1 && chars(cleaned) <= 4000 && chars(cleanName(name ?? '')) <= 32;
+  return ok ? 'accepted' : 'refused';
+}
+
+/** Sends one request and checks the answer, and that only an accepted post stored anything (and something valid). */
+export async function checkRequest(target: FuzzApp, spec: RequestSpec, options = { oracle: true }): Promise<{ status: number; stream: boolean }> {
+  const req = buildRequest(spec);
+  const before = target.appended.length;
+  const res = await target.app.fetch(req);
+  const where = `${spec.method} ${spec.path}${spec.query}`;
+  expect(res.status, `${where} answered ${res.status}`).toBeGreaterThanOrEqual(200);
+  expect(res.status, `${where} answered ${res.status}`).toBeLessThan(500);
+  const type = res.headers.get('content-type') ?? '';
+  let text = '';
+  if (type.startsWith('text/event-stream')) {
+    expect(res.status).toBe(200);
+    if (res.body) expect(await firstChunk(res)).toStartWith('retry: ');
+    // Cancelling ends the stream synchronously: nothing may stay open behind a finished request.
+    expect(target.hub.stats().streams).toBe(0);
+  } else {
+    text = await res.text();
+    if (res.status >= 400 && req.method !== 'HEAD') {
+      const loginPage = spec.path === '/login' && type.startsWith('text/html'); // the sign-in form, re-shown to a browser
+      if (!loginPage) {
+        expect(type, `${where} ${res.status} is not JSON`).toStartWith('application/json');
+        const error = (JSON.parse(text) as { error?: unknown }).error;
+        expect(typeof error === 'string' && error.length > 0, `${where} ${res.status} gives no reason`).toBe(true);
+      }
+    }
+    if (res.status >= 300 && res.status < 400) expect(res.headers.get('location'), `${where} redirects nowhere`).toBeTruthy();
+  }
+  const stored = target.appended.slice(before);
+  const isPost = /^\/rooms\/[^/]*\/messages$/.test(new URL(req.url).pathname) && req.method === 'POST';
+  const accepted = isPost && (res.status === 201 || res.status === 303);
+  expect(stored.length, `${where} (${res.status}) stored ${stored.length} messages`).toBe(accepted ? 1 : 0);
+  for (const m of stored) expect(invalidMessage(m), `${where} stored ${JSON.stringify(m)}`).toBeNull();
+  if (accepted && type.startsWith('application/json')) {
+    expect(JSON.parse(text)).toMatchObject({ id: stored[0]!.id, text: stored[0]!.text, name: stored[0]!.name });
+  }
+  const expected = options.oracle ? expectedJsonPost(spec) : null;
+  if (expected === 'accepted') expect([201, 303], `${where} refused a valid message`).toContain(res.status);
+  if (expected === 'refused') expect(res.status, `${where} accepted an invalid message`).toBe(422);
+  return { status: res.status, stream: type.startsWith('text/event-stream') };
+}
+
+/** Every room the store was written to holds only valid messages, with ids increasing. */
+export async function checkStore(target: FuzzApp): Promise<number> {
+  const rooms = new Set(target.appended.map((m) => m.room));
+  let count = 0;
+  for (const room of rooms) {
+    const held = await target.store.recent(room, 100_000);
+    let last = -1;
+    for (const m of held) {
+      expect(invalidMessage(m), `stored in ${room}: ${JSON.stringify(m)}`).toBeNull();
+      expect(Number(m.id)).toBeGreaterThan(last);
+      last = Number(m.id);
+    }
+    count += held.length;
+  }
+  expect(count).toBe(target.appended.length);
+  return count;
+}

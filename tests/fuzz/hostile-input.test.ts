@@ -1,0 +1,100 @@
+/**
+ * Property tests: every route, in process (`app.fetch`), against random and hostile requests. No answer may be
+ * a 5xx or a crash; a 4xx says why; only an accepted post stores anything, and what is stored is valid.
+ * FUZZ_RUNS scales the case counts (default 1; FUZZ_SEED replays a reported failure).
+ */
+import { afterAll, describe, expect, it, test } from 'bun:test';
+import fc from 'fast-check';
+import { createMemoryStore } from '../../store/memory.ts';
+import { createSqliteStore } from '../../store/sqlite.ts';
+import { tempDir } from '../helpers.ts';
+import { request, type RequestSpec } from './arbitraries.ts';
+import { checkRequest, checkStore, createFuzzApp, type FuzzApp } from './check.ts';
+
+const scale = Number(process.env.FUZZ_RUNS ?? 1);
+const seed = process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {};
+const TIMEOUT = 60_000 * Math.max(1, scale);
+
+/**
+ * BUG (not fixed here, see the todo below): HEAD /rooms/:room/events opens a stream whose body nobody reads or
+ * cancels (Hono answers HEAD by running the GET handler and dropping its body), so its Worker and stream slot
+ * stay taken. The main properties send GET instead for that one case.
+ */
+const avoidHeadEvents = (spec: RequestSpec): RequestSpec =>
+  spec.method.toUpperCase() === 'HEAD' && /\/events\/?$/.test(spec.path) ? { ...spec, method: 'GET' } : spec;
+
+async function runProperty(target: FuzzApp, numRuns: number) {
+  const statuses = new Map<number, number>();
+  let streams = 0;
+  await fc.assert(
+    fc.asyncProperty(request.map(avoidHeadEvents), async (spec) => {
+      const { status, stream } = await checkRequest(target, spec);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      if (stream) streams++;
+    }),
+    { numRuns: Math.round(numRuns * scale), ...seed },
+  );
+  const stored = await checkStore(target);
+  // The generators must reach past validation, or the property proves little.
+  expect(statuses.get(201) ?? 0).toBeGreaterThan(numRuns * scale * 0.05);
+  expect(streams).toBeGreaterThan(numRuns * scale * 0.01);
+  return { statuses: Object.fromEntries([...statuses].sort(([a], [b]) => a - b)), stored, streams };
+}
+
+describe('hostile input, in process', () => {
+  const data = tempDir('threadchat-fuzz-');
+  const opened: FuzzApp[] = [];
+  afterAll(async () => {
+    for (const target of opened) await target.close();
+    data.remove();
+  });
+
+  it('answers 4,000 random requests on the memory store without a 5xx, storing only valid messages', async () => {
+    const target = createFuzzApp(createMemoryStore());
+    opened.push(target);
+    const result = await runProperty(target, 4000);
+    console.log('memory store:', JSON.stringify(result));
+  }, TIMEOUT);
+
+  it('answers 1,000 random requests on the SQLite store the same way', async () => {
+    const target = createFuzzApp(createSqliteStore({ dir: data.path, sync: 'normal' }));
+    opened.push(target);
+    const result = await runProperty(target, 1000);
+    console.log('sqlite store:', JSON.stringify(result));
+  }, TIMEOUT);
+
+  it('with --token set, answers 500 random requests the same way and stores nothing without the token', async () => {
+    const target = createFuzzApp(createMemoryStore(), { CHAT_TOKEN: 'secret' });
+    opened.push(target);
+    const carriesToken = (h: RequestSpec['headers']) =>
+      /^bearer /i.test(h.authorization?.trim() ?? '') && h.authorization!.trim().slice(7).trim() === 'secret' || h.cookie === 'chat_token=secret';
+    await fc.assert(
+      fc.asyncProperty(request.map(avoidHeadEvents), async (spec) => {
+        const before = target.appended.length;
+        await checkRequest(target, spec, { oracle: false }); // the oracle knows nothing of tokens
+        if (target.appended.length > before) expect(carriesToken(spec.headers), 'stored a message without the token').toBe(true);
+      }),
+      { numRuns: Math.round(500 * scale), ...seed },
+    );
+    await checkStore(target);
+  }, TIMEOUT);
+
+  // Bun runs a todo test only with `bun test --todo`, and then expects it to fail until the bug is fixed.
+  test.todo('HEAD /rooms/:room/events leaves no stream open (fails today: the stream and its Worker stay)', async () => {
+    const target = createFuzzApp(createMemoryStore());
+    opened.push(target);
+    const res = await target.app.fetch(new Request('http://localhost/rooms/main/events', { method: 'HEAD' }));
+    expect(res.status).toBe(200);
+    expect(target.hub.stats().streams).toBe(0);
+  });
+
+  test.todo("a raw text with a bare % (`curl -d '100% sure'`) is posted as it is (fails today: 400, not percent-encoded)", async () => {
+    const target = createFuzzApp(createMemoryStore());
+    opened.push(target);
+    const res = await target.app.fetch(new Request('http://localhost/rooms/main/messages?name=alice', {
+      method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: '100% sure',
+    }));
+    expect(res.status).toBe(201);
+    expect(target.appended.map((m) => m.text)).toEqual(['100% sure']);
+  });
+});
