@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from 'bun:test';
+import { join } from 'node:path';
+import { BUN, ROOT } from '../helpers.ts';
+
+const SOAK = join(ROOT, 'scripts', 'soak.ts');
+let running: ReturnType<typeof Bun.spawn> | null = null;
+
+/** Runs the soak script to the end and returns its exit code and output; a run that outlives the test is killed. */
+async function soak(args: string[]) {
+  const proc = (running = Bun.spawn([BUN, SOAK, ...args], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' }));
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  running = null;
+  return { code, stdout, stderr };
+}
+
+afterEach(() => {
+  running?.kill('SIGINT'); // the script stops its own server on SIGINT
+  running = null;
+});
+
+describe('bun run soak', () => {
+  it('runs 5 clients for 5 s with drops and resumes, and loses or repeats nothing', async () => {
+    const { code, stdout, stderr } = await soak(['--clients', '5', '--seconds', '5', '--rate', '3', '--drops', '30', '--settle', '15']);
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
+    const result = stdout.match(/^result: .*$/m)?.[0] ?? '';
+    expect(result).toContain(' lost=0 duplicates=0 ');
+    const field = (name: string) => Number(new RegExp(`\\b${name}=(\\d+)`).exec(result)?.[1]);
+    expect(field('acked')).toBeGreaterThan(10);
+    expect(field('delivered')).toBe(field('acked') * 4);
+    expect(field('reconnects')).toBeGreaterThan(0);
+    expect(stderr).toMatch(/^soak \d+ s: sent \d+/m); // progress, once a second
+  }, 45_000);
+
+  it('explains itself and talks to this machine only', async () => {
+    const help = await soak(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('lost');
+    const remote = await soak(['--url', 'http://example.com:3000']);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toContain('must be on this machine');
+  });
+});
