@@ -62,8 +62,9 @@ async function readFields(req: Request, timeoutMs: number): Promise<Record<strin
     return Object.fromEntries(Object.entries(value));
   }
   if (type === 'application/x-www-form-urlencoded') {
-    // `curl -d 'hello'` sends a bare text with this type: without a `text` field the whole body is the text.
-    const form = parseForm(body);
+    // `curl -d 'hello'` sends a bare text with this type: without a `text` field the whole body is the text, and a
+    // bare `%` in it ("100% sure") is no malformed form.
+    const form = /(?:^|&)text=/.test(body) ? parseForm(body) : new Map<string, string>();
     if (form.has('text')) return Object.fromEntries(form);
     return { text: body };
   }

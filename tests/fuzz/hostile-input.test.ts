@@ -88,13 +88,15 @@ describe('hostile input, in process', () => {
     expect(target.hub.stats().streams).toBe(0);
   });
 
-  test.todo("a raw text with a bare % (`curl -d '100% sure'`) is posted as it is (fails today: 400, not percent-encoded)", async () => {
+  it("posts a raw text with a bare % as it is (`curl -d '100% sure'`), and still refuses a malformed form", async () => {
     const target = createFuzzApp(createMemoryStore());
     opened.push(target);
-    const res = await target.app.fetch(new Request('http://localhost/rooms/main/messages?name=alice', {
-      method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: '100% sure',
+    const send = (body: string) => target.app.fetch(new Request('http://localhost/rooms/main/messages?name=alice', {
+      method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' }, body,
     }));
-    expect(res.status).toBe(201);
-    expect(target.appended.map((m) => m.text)).toEqual(['100% sure']);
+    expect((await send('100% sure')).status).toBe(201);
+    expect((await send('50%off & 20%e0 more')).status).toBe(201);
+    expect((await send('text=%E0%A4%A')).status).toBe(400);
+    expect(target.appended.map((m) => m.text)).toEqual(['100% sure', '50%off & 20%e0 more']);
   });
 });
