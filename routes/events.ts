@@ -6,6 +6,12 @@ import { valid } from '../lib/validate.ts';
 import { eventIdSchema, firstIssue, roomSchema, streamQuerySchema } from '../lib/input.ts';
 
 const RETRY_MS = 2000;
+const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  'X-Accel-Buffering': 'no', // proxies such as nginx would otherwise buffer the stream
+  Connection: 'keep-alive',
+};
 
 /** The live stream of a room: Server-Sent Events written by the stream's own Worker. */
 export const events = new Hono<AppEnv>().get(
@@ -14,6 +20,9 @@ export const events = new Hono<AppEnv>().get(
   valid('query', streamQuerySchema),
   async (c) => {
     const { hub, config, runtime } = c.get('deps');
+    // Hono answers HEAD by running this handler and dropping the body, which would leave a stream and its
+    // Worker open with nobody to cancel it: a HEAD gets the headers and no stream.
+    if (c.req.method === 'HEAD') return new Response(null, { headers: SSE_HEADERS });
     const { room } = c.req.valid('param');
     const query = c.req.valid('query');
     // EventSource and htmx send the header on reconnect; a first connect may name its position in the query.
@@ -39,13 +48,6 @@ export const events = new Hono<AppEnv>().get(
       address: runtime.address(c.req.raw, c.env),
     });
     runtime.keepOpen(c.req.raw, c.env);
-    return new Response(stream, {
-      headers: {
-        'Content-Type': 'text/event-stream; charset=utf-8',
-        'Cache-Control': 'no-cache, no-transform',
-        'X-Accel-Buffering': 'no',
-        Connection: 'keep-alive',
-      },
-    });
+    return new Response(stream, { headers: SSE_HEADERS });
   },
 );

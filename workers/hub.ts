@@ -51,8 +51,6 @@ interface Conn {
 const encoder = new TextEncoder();
 /** Bytes the response stream may queue before the hub stops draining a ring (then the ring fills: backpressure). */
 const STREAM_HIGH_WATER = 64 * 1024;
-/** How long a Worker may take to let go of a stream before it is terminated instead of pooled. */
-const RELEASE_TIMEOUT_MS = 5000;
 
 /**
  * The main thread's side of the fan-out: renders each event once into the shared log, gives every stream a
@@ -142,23 +140,6 @@ export function createHub(options: HubOptions) {
     else perAddress.delete(address);
   };
 
-  /** Gives the Worker back to the pool once it has let go of the stream; a Worker that failed exits instead. */
-  const retire = (conn: Conn, failed: boolean) => {
-    const { worker } = conn;
-    if (failed) return pool.discard(worker);
-    const timer = setTimeout(() => pool.discard(worker), RELEASE_TIMEOUT_MS);
-    worker.onmessage = (event: MessageEvent<WorkerToMain>) => {
-      if (event.data.type !== 'released') return;
-      clearTimeout(timer);
-      pool.release(worker);
-    };
-    worker.onerror = () => {
-      clearTimeout(timer);
-      pool.discard(worker);
-    };
-    send(worker, { type: 'close' });
-  };
-
   function end(conn: Conn, reason: EndReason, detail?: string) {
     if (conn.ended) return;
     conn.ended = true;
@@ -169,7 +150,8 @@ export function createHub(options: HubOptions) {
     } catch {
       // already closed by the client
     }
-    retire(conn, reason === 'error');
+    if (reason === 'error') pool.discard(conn.worker);
+    else pool.recycle(conn.worker);
     conns[conn.slot] = undefined;
     Atomics.store(ctl, CTL_FLAGS + conn.slot, 0);
     freeSlots.push(conn.slot);
@@ -194,7 +176,7 @@ export function createHub(options: HubOptions) {
         end(conn, message.reason, message.detail);
         break;
       case 'released':
-        break; // only expected after `close`, handled by retire()
+        break; // only expected after `close`, handled by the pool
       default:
         message satisfies never;
     }
@@ -253,8 +235,11 @@ export function createHub(options: HubOptions) {
     },
     /** `threads`: Worker threads alive (counted by their exit events); `idle`: pooled; `workers`: the rest, serving streams. */
     stats: () => {
-      const { threads, idle } = pool.stats();
-      return { streams: open, workers: threads - idle, idle, threads, logSeq: log.seq };
+      const { threads, idle, returning } = pool.stats();
+      // Bytes held for clients: in their rings, and queued in their responses (bounded per stream by design).
+      let buffered = 0;
+      for (const conn of conns) if (conn) buffered += conn.ring.used() + STREAM_HIGH_WATER - (conn.controller?.desiredSize ?? STREAM_HIGH_WATER);
+      return { streams: open, workers: threads - idle, idle, returning, threads, buffered, logSeq: log.seq };
     },
     /** Ends every stream with a final `bye` event and stops the drain loop and the pool. */
     async close() {

@@ -24,14 +24,25 @@ export function createRingWriter(buffer: SharedArrayBuffer) {
     },
     /** Copies `frame` in whole and publishes it; false (nothing written) when it does not fit. */
     write(frame: Uint8Array): boolean {
+      if (!this.stage(frame)) return false;
+      this.publish(frame.length);
+      return true;
+    },
+    /**
+     * Copies `frame` into the free space without publishing it (the consumer does not see it yet), so a writer
+     * can check that its source was intact before calling publish(). False when it does not fit.
+     */
+    stage(frame: Uint8Array): boolean {
       if (frame.length > this.free()) return false;
-      const w = Atomics.load(header, OUT_WRITE) >>> 0;
-      const at = w % size;
+      const at = (Atomics.load(header, OUT_WRITE) >>> 0) % size;
       const first = Math.min(frame.length, size - at);
       data.set(frame.subarray(0, first), at);
       if (first < frame.length) data.set(frame.subarray(first), 0);
-      Atomics.store(header, OUT_WRITE, (w + frame.length) | 0);
       return true;
+    },
+    /** Makes the `length` staged bytes visible to the consumer. */
+    publish(length: number) {
+      Atomics.store(header, OUT_WRITE, (Atomics.load(header, OUT_WRITE) + length) | 0);
     },
     /** Resolves when the consumer has drained something since `read` (or after `timeoutMs`). */
     async waitForSpace(timeoutMs: number): Promise<void> {
@@ -48,6 +59,8 @@ export function createRingReader(buffer: SharedArrayBuffer) {
   const { header, data } = views(buffer);
   const size = data.length;
   return {
+    /** Bytes written and not yet drained. */
+    used: () => (Atomics.load(header, OUT_WRITE) - Atomics.load(header, OUT_READ)) >>> 0,
     /** Everything written and not yet drained, as one new array (null when empty); wakes a Worker waiting for space. */
     drain(): Uint8Array | null {
       const w = Atomics.load(header, OUT_WRITE) >>> 0;

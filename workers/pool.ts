@@ -1,6 +1,9 @@
-import type { MainToWorker, WorkerInit } from './protocol.ts';
+import type { MainToWorker, WorkerInit, WorkerToMain } from './protocol.ts';
 
 const workerUrl = new URL('./stream-worker.ts', import.meta.url).href;
+
+/** How long a Worker may take to let go of its stream before it is terminated instead of pooled. */
+const RELEASE_TIMEOUT_MS = 5000;
 
 export interface PoolOptions {
   init: WorkerInit;
@@ -11,13 +14,16 @@ export interface PoolOptions {
 }
 
 /**
- * Pre-spawned stream Workers, so a new stream never waits for a thread to start and load its code. The idle
- * target follows the connect rate: as many as streams opened in the last second, within [minIdle, maxIdle].
+ * Pre-spawned stream Workers, so a new stream never waits for a thread to start and load its code. Workers whose
+ * stream ended come back and serve the next one, so steady connect/disconnect churn spawns nothing. The idle
+ * target follows the connect rate (streams opened in the last second, within [minIdle, maxIdle]): the pool
+ * tops up when it runs below a quarter of the target, and sheds what the target no longer needs, slowly.
  */
 export function createWorkerPool(options: PoolOptions) {
   const idle: Worker[] = [];
   const recent: number[] = []; // acquire times of the last second
   let alive = 0;
+  let returning = 0; // told to let go of their stream, expected back shortly
   let closed = false;
   let refilling = false;
 
@@ -42,25 +48,46 @@ export function createWorkerPool(options: PoolOptions) {
     setTimeout(() => {
       refilling = false;
       if (closed) return;
-      for (let i = 0; i < 4 && idle.length < target(); i++) idle.push(spawn());
-      if (idle.length < target()) refill();
+      for (let i = 0; i < 4 && idle.length + returning < target(); i++) idle.push(spawn());
+      if (idle.length + returning < target()) refill();
     }, 0);
   };
   refill();
+
+  // Shed idle Workers the connect rate no longer calls for, a few every few seconds.
+  const shrink = setInterval(() => {
+    for (let i = 0; i < 4 && idle.length > target(); i++) idle.shift()!.terminate();
+  }, 5000);
+  shrink.unref?.();
 
   return {
     acquire(): Worker {
       recent.push(Date.now());
       const worker = idle.pop() ?? spawn();
-      refill();
+      // Workers on their way back count as supply: steady churn is served by reuse, not by spawning.
+      if (idle.length + returning < Math.max(2, target() / 4)) refill();
       return worker;
     },
-    /** A Worker whose stream ended cleanly: back to the idle set, or gone when there are enough. */
-    release(worker: Worker) {
-      worker.onmessage = null;
-      worker.onerror = null;
-      if (!closed && idle.length < options.maxIdle) idle.push(worker);
-      else worker.terminate();
+    /**
+     * Ends the Worker's stream and takes it back once it says it let go: to the idle set, or gone when there are
+     * enough. A Worker that does not answer in time is terminated.
+     */
+    recycle(worker: Worker) {
+      returning++;
+      const done = (reuse: boolean) => {
+        clearTimeout(timer);
+        returning--;
+        worker.onmessage = null;
+        worker.onerror = null;
+        if (reuse && !closed && idle.length < options.maxIdle) idle.push(worker);
+        else worker.terminate();
+      };
+      const timer = setTimeout(() => done(false), RELEASE_TIMEOUT_MS);
+      worker.onmessage = (event: MessageEvent<WorkerToMain>) => {
+        if (event.data.type === 'released') done(true);
+      };
+      worker.onerror = () => done(false);
+      worker.postMessage({ type: 'close' } satisfies MainToWorker);
     },
     /** A Worker that failed or did not let go: it exits. */
     discard(worker: Worker) {
@@ -68,9 +95,10 @@ export function createWorkerPool(options: PoolOptions) {
       worker.onerror = null;
       worker.terminate();
     },
-    stats: () => ({ threads: alive, idle: idle.length }),
+    stats: () => ({ threads: alive, idle: idle.length, returning }),
     close() {
       closed = true;
+      clearInterval(shrink);
       for (const worker of idle.splice(0)) worker.terminate();
     },
   };

@@ -91,6 +91,21 @@ export function createLogReader(buffer: SharedArrayBuffer, sizes: LogSizes) {
       const copy = data.slice(off, off + index[at + 2]!);
       return seq < Atomics.load(header, LOG_OLDEST) ? null : copy;
     },
+    /**
+     * Entry `seq` in place (no copy), or null when it is already gone. Whatever is read from the view must be
+     * confirmed with `intact(seq)` afterwards: the writer may have overwritten it meanwhile.
+     */
+    view(seq: number): Uint8Array | null {
+      if (seq < Atomics.load(header, LOG_OLDEST)) return null;
+      const at = (seq & mask) * LOG_INDEX_FIELDS;
+      if (index[at] !== seq) return null;
+      const off = index[at + 1]!;
+      return data.subarray(off, off + index[at + 2]!);
+    },
+    /** Whether entry `seq` still holds what was written (no overwrite has begun). */
+    intact(seq: number): boolean {
+      return seq >= Atomics.load(header, LOG_OLDEST);
+    },
     /** Resolves once an entry at or past `seq` is published (or at once if one already is). */
     async waitFor(seq: number): Promise<void> {
       const current = Atomics.load(header, LOG_SEQ);

@@ -85,10 +85,10 @@ function createStream(
     }
   };
 
-  /** Copies a frame into the ring, waiting while it is full; a ring that stays full for slowMs is a slow client. */
-  const write = async (frame: Uint8Array) => {
+  /** Copies a frame into the ring unpublished, waiting while it is full; a ring that stays full for slowMs is a slow client. */
+  const stage = async (frame: Uint8Array) => {
     let since = 0;
-    while (!ring.write(frame)) {
+    while (!ring.stage(frame)) {
       if (stopped) throw new Stopped();
       if (frame.length > ring.capacity) throw new Error(`frame of ${frame.length} bytes exceeds the ring`);
       ringBell();
@@ -100,6 +100,11 @@ function createStream(
       }
       await Promise.race([ring.waitForSpace(Math.min(250, options.slowMs)), stopSignal]);
     }
+  };
+
+  const write = async (frame: Uint8Array) => {
+    await stage(frame);
+    ring.publish(frame.length);
   };
 
   const nextPage = (after: string | null): Promise<HistoryPage> => {
@@ -127,6 +132,17 @@ function createStream(
     }
   };
 
+  /**
+   * Copies a frame that lives in the shared log straight into the ring (no copy in between), publishing it only
+   * if the log entry was still intact after the copy. False when it was overwritten: this reader fell behind.
+   */
+  const writeFromLog = async (frame: Uint8Array, seq: number): Promise<boolean> => {
+    await stage(frame);
+    if (!log.intact(seq)) return false;
+    ring.publish(frame.length);
+    return true;
+  };
+
   /** Follows the log from `seq`; returns when this reader fell so far behind that entries were overwritten. */
   const follow = async (seq: number): Promise<void> => {
     while (!stopped) {
@@ -136,17 +152,21 @@ function createStream(
         continue;
       }
       for (; seq < published; seq++) {
-        const bytes = log.read(seq);
-        if (!bytes) return;
-        const entry = entries.read(bytes);
+        const view = log.view(seq);
+        if (!view) return;
+        const entry = entries.read(view);
+        if (!log.intact(seq)) return;
         if (!entry) continue;
         if (entry.kind === KIND_MESSAGE) {
           // The log may repeat what the replay already wrote (an append racing the history query): ids decide.
           if (lastId !== null && compareIds(entry.id, lastId) <= 0) continue;
-          lastId = entry.id;
-          if (entry.own) continue; // the original server never echoed a message to its sender
+          if (entry.own) { // the original server never echoed a message to its sender
+            lastId = entry.id;
+            continue;
+          }
         }
-        await write(entry.frame);
+        if (!(await writeFromLog(entry.frame, seq))) return;
+        if (entry.kind === KIND_MESSAGE) lastId = entry.id;
       }
       ringBell();
     }

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'bun:test';
+import { readdirSync, readFileSync } from 'node:fs';
+import { health, openStream, post, startServer, tempDir, waitFor } from '../helpers.ts';
+
+const rssMb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024;
+const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+const UNLIMITED = ['--post-rate', '0', '--post-rate-ip', '0', '--max-streams-per-ip', '10000'];
+
+/** A client that sends its request and then never reads a byte: bash holding a /dev/tcp socket open. */
+function stalledReader(port: number, path: string) {
+  return Bun.spawn(['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}; printf 'GET ${path} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' >&3; sleep 120`]);
+}
+
+describe('resilience', () => {
+  it('bounds the memory of clients that never read, drops them, and keeps serving the others', async () => {
+    const data = tempDir();
+    const server = await startServer(['--data', data.path, '--slow-ms', '2000', '--sync', 'normal', ...UNLIMITED]);
+    const text = 'x'.repeat(3900);
+    // Warm-up without stalled clients: the shared log, the heaps and SQLite's cache reach their working size.
+    for (let i = 0; i < 1500; i++) await post(server.url, 'warm', { text: `${i} ${text}` });
+    const reader = await openStream(`${server.url}/rooms/slow/events`);
+    const stalled = Array.from({ length: 5 }, () => stalledReader(server.port, '/rooms/slow/events?history=0'));
+    try {
+      await waitFor(async () => (await health(server.url)).streams === 6, 'six streams');
+      const before = rssMb(server.proc.pid);
+      let peak = before;
+      // 4,000 messages of ~4 KB: 16 MB for each stalled client, 80 MB in all, if nothing bounded them.
+      let last = '';
+      let buffered = 0;
+      for (let i = 0; i < 4000; i++) {
+        last = (await post(server.url, 'slow', { text: `${i} ${text}` })).id;
+        if (i % 100 === 0) {
+          peak = Math.max(peak, rssMb(server.proc.pid));
+          buffered = Math.max(buffered, (await health(server.url)).buffered);
+        }
+      }
+      // Each stream holds at most its 64 KiB ring and 64 KiB of response queue; a stalled one stops there
+      // (the kernel's socket buffers hold a few MB more, outside the process) until it is dropped.
+      expect(buffered).toBeLessThanOrEqual(6 * 128 * 1024);
+      await reader.next((e) => e.id === last, 'the last message at the reading client', 30_000);
+      expect(reader.messages().length).toBe(4000);
+      await waitFor(async () => (await health(server.url)).streams === 1, 'the stalled clients to be dropped', 30_000);
+      // 80 MB went to stalled clients; what stays is pooled threads and caches. The peak includes garbage
+      // not yet collected, so it only catches gross growth.
+      expect(peak - before).toBeLessThan(70);
+      await waitFor(() => rssMb(server.proc.pid) - before < 25, 'memory to settle within 25 MB of the start', 20_000);
+    } finally {
+      stalled.forEach((p) => p.kill());
+      reader.close();
+      await server.stop();
+      data.remove();
+    }
+  });
+
+  it('leaks no Worker, descriptor or memory over 10,000 connects and disconnects', async () => {
+    const data = tempDir();
+    const server = await startServer(['--data', data.path, ...UNLIMITED]);
+    try {
+      const cycle = async () => {
+        const abort = new AbortController();
+        const res = await fetch(`${server.url}/rooms/cycles/events?history=0`, { signal: abort.signal });
+        const reader = res.body!.getReader();
+        await reader.read(); // the retry: frame, written by the stream's Worker
+        abort.abort();
+      };
+      const run = async (n: number) => {
+        let next = 0;
+        await Promise.all(Array.from({ length: 16 }, async () => {
+          while (next++ < n) await cycle();
+        }));
+      };
+      await run(1000); // warm up: pools and heaps reach their working size
+      await waitFor(async () => (await health(server.url)).streams === 0, 'the warm-up streams to close');
+      const fdsBefore = fds(server.proc.pid);
+      const rssBefore = rssMb(server.proc.pid);
+      await run(10_000);
+      const after = await waitFor(async () => {
+        const h = await health(server.url);
+        return h.streams === 0 && h.workers === 0 ? h : null;
+      }, 'every stream and its Worker to end', 30_000);
+      expect(after.idle).toBeLessThanOrEqual(64);
+      expect(after.threads).toBe(after.idle);
+      expect(fds(server.proc.pid) - fdsBefore).toBeLessThan(50);
+      expect(rssMb(server.proc.pid) - rssBefore).toBeLessThan(150);
+    } finally {
+      await server.stop();
+      data.remove();
+    }
+  }, 300_000);
+
+  it('keeps every acknowledged message, in order, after kill -9 in the middle of a stream of POSTs', async () => {
+    const data = tempDir();
+    let server = await startServer(['--data', data.path, ...UNLIMITED]);
+    const acked: string[] = [];
+    let stop = false;
+    const posters = Array.from({ length: 4 }, async (_, p) => {
+      for (let i = 0; !stop; i++) {
+        try {
+          acked.push((await post(server.url, 'crash', { text: `p${p}-${i}` })).id);
+        } catch {
+          return; // the server is gone: this POST was never acknowledged
+        }
+      }
+    });
+    await waitFor(() => acked.length >= 200, '200 acknowledged messages');
+    await server.kill9();
+    stop = true;
+    await Promise.all(posters);
+    server = await startServer(['--data', data.path]);
+    try {
+      const stored: string[] = [];
+      for (let after = '0'; ; ) {
+        const page = await (await fetch(`${server.url}/rooms/crash/messages?after=${after}&limit=1000`)).json();
+        stored.push(...page.messages.map((m: { id: string }) => m.id));
+        if (!page.more) break;
+        after = stored.at(-1)!;
+      }
+      const missing = acked.filter((id) => !stored.includes(id));
+      expect(missing).toEqual([]);
+      expect(stored.map(Number)).toEqual([...stored.map(Number)].sort((a, b) => a - b));
+    } finally {
+      await server.stop();
+      data.remove();
+    }
+  });
+
+  it('shuts down under load: POSTs finish or fail cleanly, streams end with a final event', async () => {
+    const data = tempDir();
+    const server = await startServer(['--data', data.path, ...UNLIMITED]);
+    const streams = await Promise.all(Array.from({ length: 5 }, () => openStream(`${server.url}/rooms/bye/events`)));
+    const answers: number[] = [];
+    let stop = false;
+    const posters = Array.from({ length: 4 }, async () => {
+      while (!stop) {
+        try {
+          const res = await fetch(`${server.url}/rooms/bye/messages`, { method: 'POST', body: 'x', headers: { Accept: 'application/json' } });
+          answers.push(res.status);
+          await res.arrayBuffer();
+        } catch {
+          return; // connection refused or closed: not acknowledged, and the client knows it
+        }
+      }
+    });
+    await waitFor(() => answers.length >= 50, 'some traffic');
+    const code = server.stop();
+    for (const s of streams) expect(JSON.parse((await s.next((e) => e.event === 'bye', 'the final event')).data).reason).toBe('shutdown');
+    expect(await code).toBe(0);
+    stop = true;
+    await Promise.all(posters);
+    expect(answers.every((s) => s === 201 || s === 503)).toBe(true);
+    data.remove();
+  });
+});
