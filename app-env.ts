@@ -1,4 +1,5 @@
 import type { Config } from './config.ts';
+import type { AppMetrics } from './lib/app-metrics.ts';
 import type { Logger } from './lib/logger.ts';
 import type { Store } from './store/types.ts';
 import type { Hub } from './workers/hub.ts';
@@ -10,6 +11,7 @@ export interface Runtime {
   peer(req: Request, env: unknown): string;
   /** The client's IP address, for per-address limits. */
   address(req: Request, env: unknown): string;
+  /** Lifts the idle timeout of this request's connection: an SSE stream is quiet between heartbeats. */
   keepOpen(req: Request, env: unknown): void;
 }
 
@@ -19,6 +21,8 @@ export interface Deps {
   hub: Hub;
   logger: Logger;
   runtime: Runtime;
+  /** What GET /metrics reports; createApp makes one when none is given. */
+  metrics: AppMetrics;
 }
 
 /** The Hono environment every route module shares. */

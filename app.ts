@@ -12,18 +12,23 @@ import { debug } from './routes/debug.ts';
 import { assets } from './routes/static.ts';
 import { login } from './routes/login.ts';
 import { createGuards } from './lib/guards.ts';
+import { createAppMetrics } from './lib/app-metrics.ts';
+import { metrics, observeRequests } from './routes/metrics.ts';
 
 /** The whole HTTP surface, the same on Bun and Node. */
-export function createApp(deps: Deps) {
+export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metrics'] }) {
+  const deps: Deps = { ...given, metrics: given.metrics ?? createAppMetrics() };
   const app = new Hono<AppEnv>();
   const guards = createGuards(deps.config);
   app.use(async (c, next) => {
     c.set('deps', deps);
     await next();
   });
+  app.use(observeRequests);
   app.use(guards.auth);
   app.use('/rooms/:room/messages', guards.postLimit);
   app.route('/', health);
+  app.route('/', metrics);
   app.route('/', login);
   app.route('/', assets);
   app.route('/', messages);

@@ -3,6 +3,7 @@
  * beats the default. `--help` prints this table.
  */
 import { parseArgs } from 'node:util';
+import { isLogLevel } from './lib/logger.ts';
 
 type Kind = 'int' | 'string' | 'bool';
 interface OptionSpec {
@@ -35,12 +36,17 @@ export const OPTIONS = {
   'body-timeout': { env: 'CHAT_BODY_TIMEOUT_MS', kind: 'int', default: 10_000, help: 'milliseconds a client may take to send a message body (then 408)', check: positive(600_000) },
   token: { env: 'CHAT_TOKEN', kind: 'string', default: '', help: 'shared secret: when set, posting, streaming and reading need it (Bearer header or the page sign-in)' },
   log: { env: 'CHAT_LOG', kind: 'string', default: '', help: 'pretty | json | silent (default: pretty on a terminal, json otherwise)', check: (v: string) => (['', 'pretty', 'json', 'silent'].includes(v) ? null : 'must be pretty, json or silent') },
+  'log-level': { env: 'CHAT_LOG_LEVEL', kind: 'string', default: 'info', help: 'debug | info | warn | error: the least severe events logged (debug adds one line per request)', check: (v: string) => (isLogLevel(v) ? null : 'must be debug, info, warn or error') },
+  'log-messages': { env: 'CHAT_LOG_MESSAGES', kind: 'bool', default: false, help: 'log every posted message with its text at info (off: message text is never logged)' },
   faults: { env: 'CHAT_FAULTS', kind: 'bool', default: false, help: 'test hook: honour ?fault=throw on streams (never in production)' },
 } satisfies Record<string, OptionSpec>;
 
 type Options = typeof OPTIONS;
 type ValueOf<K extends keyof Options> = Options[K]['kind'] extends 'int' ? number : Options[K]['kind'] extends 'bool' ? boolean : string;
 export type Config = Readonly<{ [K in keyof Options]: ValueOf<K> }>;
+
+/** What a boolean variable may say (a bare flag is true). */
+const BOOLEANS: Record<string, boolean> = { '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -68,14 +74,18 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   const config: Record<string, unknown> = { help: values.help === true };
   for (const [name, spec] of Object.entries(OPTIONS) as [keyof Options, OptionSpec][]) {
     const fallback = name === 'port' ? env.PORT : name === 'store' ? (env.REDIS_URL && !env.CHAT_STORE ? env.REDIS_URL : undefined) : undefined;
-    const raw = values[name] ?? env[spec.env] ?? fallback;
+    // An empty variable counts as unset (as compose files and .env templates leave them).
+    const raw = values[name] ?? (env[spec.env] || undefined) ?? (fallback || undefined);
     let value: unknown = spec.default;
     if (raw !== undefined) {
       if (spec.kind === 'int') {
         if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new ConfigError(`--${name} (${spec.env}): "${raw}" is not a whole number`);
         value = Number(raw);
-      } else if (spec.kind === 'bool') value = raw === true || raw === '1' || raw === 'true';
-      else value = raw;
+      } else if (spec.kind === 'bool') {
+        const word = raw === true ? 'true' : String(raw).toLowerCase();
+        if (!Object.hasOwn(BOOLEANS, word)) throw new ConfigError(`--${name} (${spec.env}): "${String(raw)}" must be true or false (or 1/0, yes/no, on/off)`);
+        value = BOOLEANS[word];
+      } else value = raw;
     }
     const problem = spec.check?.(value as never);
     if (problem) throw new ConfigError(`--${name} (${spec.env}): "${String(value)}" ${problem}`);

@@ -1,13 +1,17 @@
 /**
- * threadchat: reads the config, builds the app, serves it (Bun.serve, or @hono/node-server under Node) and shuts
- * down cleanly on SIGINT/SIGTERM.
+ * threadchat: reads the config, builds the app, serves it (Bun.serve on Bun, @hono/node-server under Node: see
+ * runtime/) and shuts down cleanly on SIGINT/SIGTERM.
  */
 import { ConfigError, helpText, loadConfig } from './config.ts';
 import { createApp } from './app.ts';
-import type { Runtime } from './app-env.ts';
-import { createLogger } from './lib/logger.ts';
+import { createAppMetrics } from './lib/app-metrics.ts';
+import { announce, createLogger, isLogLevel } from './lib/logger.ts';
+import { currentPlatform } from './runtime/platform.ts';
 import { createStore } from './store/index.ts';
+import { instrumentStore } from './store/instrumented.ts';
 import { createHub } from './workers/hub.ts';
+
+const platform = await currentPlatform(); // on Node this also reads ./.env, as Bun does by itself
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -18,29 +22,23 @@ try {
   process.exit(2);
 }
 if (config.help) {
-  process.stdout.write(helpText());
+  process.stdout.write(helpText(platform.command));
   process.exit(0);
 }
 
-const logger = createLogger(config.log === 'pretty' || config.log === 'json' || config.log === 'silent' ? config.log : process.stdout.isTTY ? 'pretty' : 'json');
-const store = await createStore(config, logger);
-const hub = createHub({ store, logger, maxStreams: config['max-streams'], maxStreamsPerIp: config['max-streams-per-ip'], replayPage: 500 });
+const logMode = config.log === 'pretty' || config.log === 'json' || config.log === 'silent' ? config.log : process.stdout.isTTY ? 'pretty' : 'json';
+const logger = createLogger(logMode, isLogLevel(config['log-level']) ? config['log-level'] : 'info');
+const metrics = createAppMetrics();
+const store = instrumentStore(await createStore(config, logger), metrics.store);
+const hub = createHub({ store, logger, maxStreams: config['max-streams'], maxStreamsPerIp: config['max-streams-per-ip'], replayPage: 500, metrics: metrics.fanout });
 
-const bunRuntime: Runtime = {
-  name: 'bun',
-  peer: (req, server) => {
-    const address = (server as import('bun').Server<unknown>).requestIP(req);
-    return address ? `${address.address}:${address.port}` : 'unknown';
-  },
-  address: (req, server) => (server as import('bun').Server<unknown>).requestIP(req)?.address ?? 'unknown',
-  // Bun.serve closes a connection after idleTimeout without bytes; a stream is quiet between heartbeats.
-  keepOpen: (req, server) => (server as import('bun').Server<unknown>).timeout(req, 0),
-};
-
-const app = createApp({ config, store, hub, logger, runtime: bunRuntime });
-const server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch, idleTimeout: 30 });
+const app = createApp({ config, store, hub, logger, runtime: platform.runtime, metrics });
+const server = await platform.serve(app.fetch, { port: config.port, host: config.host }).catch((error: unknown) => {
+  process.stderr.write(`threadchat: cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
 const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}/`;
-process.stdout.write(`threadchat listening on ${url} (store ${store.kind})\n`);
+announce(logMode, `threadchat listening on ${url}`, { store: store.kind, runtime: platform.runtime.name });
 
 let stopping = false;
 async function shutdown(signal: string) {

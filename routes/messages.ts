@@ -14,11 +14,14 @@ const limit = bodyLimit({ maxSize: LIMITS.bodyBytes, onError: () => fail(413, `b
 /** Posting messages and reading a room's history as JSON. */
 export const messages = new Hono<AppEnv>()
   .post('/rooms/:room/messages', params, limit, messageBody, async (c) => {
-    const { store, hub } = c.get('deps');
+    const { store, hub, config, logger } = c.get('deps');
     const { room } = c.req.valid('param');
     const input = c.get('message');
     const saved = await store.append({ room, ...input });
     hub.noteName(room, input.client, input.name);
+    // What people write stays out of the logs unless the operator asks for it (--log-messages).
+    if (config['log-messages']) logger.info('message', { room, id: saved.id, name: saved.name, text: saved.text });
+    else logger.debug('message', { room, id: saved.id, chars: saved.text.length });
     const { client: _private, ...message } = saved;
     if (c.req.header('hx-request')) return c.html(renderMessage(saved), 201);
     // A browser without JavaScript posted the page's form: back to the room page.

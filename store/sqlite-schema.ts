@@ -1,4 +1,4 @@
-import { Database } from 'bun:sqlite';
+import { openSqlite, type SqlDatabase } from './sqlite-driver.ts';
 
 export type SyncMode = 'full' | 'normal';
 
@@ -7,8 +7,8 @@ export type SyncMode = 'full' | 'normal';
  * while the writer commits. synchronous=FULL fsyncs every commit: an acknowledged message survives a kill -9
  * and a power cut; NORMAL survives a kill -9 only (the last commits may be lost on power loss, never corrupted).
  */
-export function openDatabase(file: string, sync: SyncMode): Database {
-  const db = new Database(file, { create: true, strict: true });
+export function openDatabase(file: string, sync: SyncMode): SqlDatabase {
+  const db = openSqlite(file);
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
   db.exec('PRAGMA busy_timeout = 5000');
@@ -31,6 +31,8 @@ export interface Row {
 
 /** Between the store and its writer thread. */
 export type WriterRequest =
+  /** First message: which file to open and how. */
+  | { type: 'open'; file: string; sync: SyncMode; retention: number }
   | { type: 'append'; seq: number; room: string; name: string; text: string; ts: number; client: string | null }
   | { type: 'close' };
 export type WriterReply =

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createEmitter } from './emitter.ts';
 import { openDatabase, type Row, type SyncMode, type WriterReply, type WriterRequest } from './sqlite-schema.ts';
 import { StoreUnavailableError, type ChatMessage, type NewMessage, type SincePage, type Store } from './types.ts';
+import { spawnThread } from '../workers/thread.ts';
 
 export interface SqliteStoreOptions {
   /** Directory of the database file (created if missing). The file is `chat.sqlite`. */
@@ -27,29 +28,27 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   mkdirSync(options.dir, { recursive: true });
   const file = join(options.dir, 'chat.sqlite');
   const db = openDatabase(file, sync); // creates the schema before the writer opens the file
-  const after = db.query<Row, [string, number, number]>('SELECT * FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?');
-  const last = db.query<Row, [string, number]>(
+  const after = db.prepare<Row, [string, number, number]>('SELECT * FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?');
+  const last = db.prepare<Row, [string, number]>(
     'SELECT * FROM (SELECT * FROM messages WHERE room = ? ORDER BY id DESC LIMIT ?) ORDER BY id',
   );
-  const trimmedThrough = db.query<{ t: number }, [string]>('SELECT trimmed_through AS t FROM rooms WHERE room = ?');
+  const trimmedThrough = db.prepare<{ t: number }, [string]>('SELECT trimmed_through AS t FROM rooms WHERE room = ?');
 
   const emitter = createEmitter<ChatMessage>();
   const waiting = new Map<number, { resolve(m: ChatMessage): void; reject(e: Error): void }>();
   let nextSeq = 0;
   let closed: (() => void) | null = null;
-  const writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url).href);
-  writer.postMessage({ file, sync, retention });
+  const writer = spawnThread<WriterRequest, WriterReply>('store/sqlite-writer');
   const send = (request: WriterRequest) => writer.postMessage(request);
+  send({ type: 'open', file, sync, retention });
   let broken: string | null = null;
   // A writer that dies takes its waiting appends with it: they fail (503), none is acknowledged falsely.
-  writer.onerror = (event) => {
-    event.preventDefault();
-    broken = `the SQLite writer failed: ${event.message}`;
+  writer.onerror = (error) => {
+    broken = `the SQLite writer failed: ${error.message}`;
     for (const w of waiting.values()) w.reject(new StoreUnavailableError(broken));
     waiting.clear();
   };
-  writer.onmessage = (event: MessageEvent<WriterReply>) => {
-    const reply = event.data;
+  writer.onmessage = (reply) => {
     switch (reply.type) {
       case 'appended':
         for (const { seq, row } of reply.rows) {

@@ -7,6 +7,13 @@ import { join } from 'node:path';
 export const ROOT = join(import.meta.dir, '..');
 export const BUN = process.execPath;
 
+/**
+ * The runtime the e2e tests start the server on: Bun (default) runs `server.ts`; THREADCHAT_RUNTIME=node runs the
+ * build, `node dist/server.js` (`npm run build` first; scripts/test.sh does).
+ */
+export const SERVER_RUNTIME: 'bun' | 'node' = process.env.THREADCHAT_RUNTIME === 'node' ? 'node' : 'bun';
+export const SERVER_COMMAND: readonly string[] = SERVER_RUNTIME === 'node' ? ['node', join(ROOT, 'dist', 'server.js')] : [BUN, join(ROOT, 'server.ts')];
+
 /** Polls `check` until it returns a truthy value; throws `what` after `ms`. */
 export async function waitFor<T>(check: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
@@ -28,6 +35,8 @@ export interface ServerProcess {
   port: number;
   proc: ReturnType<typeof Bun.spawn>;
   output(): string;
+  /** All it wrote, once it has exited and its pipes are read to the end. */
+  allOutput(): Promise<string>;
   /** SIGTERM and wait for exit; returns the exit code. */
   stop(): Promise<number>;
   /** SIGKILL and wait. */
@@ -36,7 +45,7 @@ export interface ServerProcess {
 
 /** Starts `server.ts` on a free port and resolves once it prints its URL. */
 export async function startServer(args: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
-  const proc = Bun.spawn([BUN, join(ROOT, 'server.ts'), '--port', '0', '--log', 'silent', ...args], {
+  const proc = Bun.spawn([...SERVER_COMMAND, '--port', '0', '--log', 'silent', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdout: 'pipe',
@@ -47,8 +56,7 @@ export async function startServer(args: string[] = [], env: Record<string, strin
     const decoder = new TextDecoder();
     for await (const chunk of stream) out += decoder.decode(chunk, { stream: true });
   };
-  void pump(proc.stdout as ReadableStream<Uint8Array>);
-  void pump(proc.stderr as ReadableStream<Uint8Array>);
+  const pumped = Promise.all([pump(proc.stdout as ReadableStream<Uint8Array>), pump(proc.stderr as ReadableStream<Uint8Array>)]);
   const match = await waitFor(() => {
     if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
     return out.match(/listening on (http:\/\/[^\s]+?:(\d+))\//);
@@ -58,6 +66,7 @@ export async function startServer(args: string[] = [], env: Record<string, strin
     port: Number(match[2]),
     proc,
     output: () => out,
+    allOutput: () => pumped.then(() => out),
     async stop() {
       proc.kill('SIGTERM');
       return proc.exited;

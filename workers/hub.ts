@@ -10,7 +10,8 @@ import { encodeEntry, FORMATS, KIND_MESSAGE, KIND_PRESENCE } from './entry.ts';
 import { createLogWriter } from './shared-log.ts';
 import { createOutRingBuffer, createRingReader } from './out-ring.ts';
 import { createPresence } from './presence.ts';
-import { createWorkerPool } from './pool.ts';
+import { createWorkerPool, type StreamThread } from './pool.ts';
+import { NO_FANOUT_METRICS, type FanoutMetrics } from './fanout-metrics.ts';
 
 export interface HubOptions {
   store: Store;
@@ -24,6 +25,8 @@ export interface HubOptions {
   /** Idle Workers kept ready (default 8 at the least, 64 at the most). */
   pool?: { minIdle: number; maxIdle: number };
   logSizes?: LogSizes;
+  /** Deliveries, fan-out latency and ended streams, for /metrics. */
+  metrics?: FanoutMetrics;
 }
 
 export interface OpenRequest extends Omit<StreamOptions, 'slot'> {
@@ -42,7 +45,7 @@ export class HubFullError extends Error {
 interface Conn {
   slot: number;
   request: OpenRequest;
-  worker: Worker;
+  worker: StreamThread;
   ring: ReturnType<typeof createRingReader>;
   controller: ReadableStreamDefaultController<Uint8Array> | null;
   ended: boolean;
@@ -59,6 +62,7 @@ const STREAM_HIGH_WATER = 64 * 1024;
  */
 export function createHub(options: HubOptions) {
   const { store, logger } = options;
+  const metrics = options.metrics ?? NO_FANOUT_METRICS;
   const log = createLogWriter(options.logSizes ?? DEFAULT_LOG_SIZES);
   const control = new SharedArrayBuffer(4 * (CTL_FLAGS + options.maxStreams));
   const ctl = new Int32Array(control);
@@ -70,9 +74,9 @@ export function createHub(options: HubOptions) {
   let running = true;
 
   const publishMessage = (m: ChatMessage) =>
-    log.append(encodeEntry({ kind: KIND_MESSAGE, room: m.room, id: m.id, client: m.client, frames: FORMATS.map((f) => messageFrame(m, f)) }));
+    metrics.appended(log.append(encodeEntry({ kind: KIND_MESSAGE, room: m.room, id: m.id, client: m.client, frames: FORMATS.map((f) => messageFrame(m, f)) })));
   const publishPresence = (p: Presence) =>
-    log.append(encodeEntry({ kind: KIND_PRESENCE, room: p.room, id: '', client: null, frames: FORMATS.map((f) => presenceFrame(p, f)) }));
+    metrics.appended(log.append(encodeEntry({ kind: KIND_PRESENCE, room: p.room, id: '', client: null, frames: FORMATS.map((f) => presenceFrame(p, f)) })));
   const presence = createPresence(publishPresence, sharedPresenceOf(store));
   const unsubscribe = store.subscribe(publishMessage);
 
@@ -89,6 +93,7 @@ export function createHub(options: HubOptions) {
     } catch (error) {
       end(conn, 'closed', String(error)); // the response can't be written: this subscriber is gone
     }
+    metrics.drained(conn.ring);
   };
 
   const drainLoop = async () => {
@@ -133,7 +138,7 @@ export function createHub(options: HubOptions) {
     return { frames: bytes, ends, lastId: result.messages.at(-1)?.id ?? null, more: result.more, fromSeq };
   };
 
-  const send = (worker: Worker, message: MainToWorker) => worker.postMessage(message);
+  const send = (worker: StreamThread, message: MainToWorker) => worker.postMessage(message);
   const countAddress = (address: string, delta: number) => {
     const n = (perAddress.get(address) ?? 0) + delta;
     if (n > 0) perAddress.set(address, n);
@@ -143,6 +148,7 @@ export function createHub(options: HubOptions) {
   function end(conn: Conn, reason: EndReason, detail?: string) {
     if (conn.ended) return;
     conn.ended = true;
+    metrics.ended(reason);
     pump(conn, true);
     try {
       if (reason !== 'closed') conn.controller?.enqueue(encoder.encode(byeFrame(reason, conn.request.format)));
@@ -207,11 +213,8 @@ export function createHub(options: HubOptions) {
       const worker = pool.acquire();
       const conn: Conn = { slot, request, worker, ring: createRingReader(out), controller: null, ended: false };
       conns[slot] = conn;
-      worker.onmessage = (event: MessageEvent<WorkerToMain>) => void onWorkerMessage(conn, event.data);
-      worker.onerror = (event) => {
-        event.preventDefault();
-        end(conn, 'error', event.message);
-      };
+      worker.onmessage = (message) => void onWorkerMessage(conn, message);
+      worker.onerror = (error) => end(conn, 'error', error.message);
       const { history: _h, name: _n, peer: _p, address: _a, ...streamOptions } = request;
       send(worker, { type: 'open', out, options: { ...streamOptions, slot }, page: first });
       presence.join(request.room, slot, { name: request.name, client: request.client });

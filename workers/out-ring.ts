@@ -1,4 +1,4 @@
-import { OUT_HEADER_BYTES, OUT_READ, OUT_RING_BYTES, OUT_WRITE } from './protocol.ts';
+import { OUT_EVENTS, OUT_HEADER_BYTES, OUT_LOG_SEQ, OUT_READ, OUT_RING_BYTES, OUT_WRITE } from './protocol.ts';
 
 /** A single-producer (Worker), single-consumer (main thread) byte ring of SSE frames. */
 export function createOutRingBuffer(bytes = OUT_RING_BYTES): SharedArrayBuffer {
@@ -44,6 +44,15 @@ export function createRingWriter(buffer: SharedArrayBuffer) {
     publish(length: number) {
       Atomics.store(header, OUT_WRITE, (Atomics.load(header, OUT_WRITE) + length) | 0);
     },
+    /**
+     * publish() for one SSE event, counted for /metrics; `logSeq`: the log entry it came from (-1: history).
+     * Plain writes: the publishing Atomics.store orders them for the reader, as it does the frame's bytes.
+     */
+    publishEvent(length: number, logSeq = -1) {
+      header[OUT_EVENTS] = (header[OUT_EVENTS]! + 1) | 0;
+      if (logSeq >= 0) header[OUT_LOG_SEQ] = logSeq + 1;
+      this.publish(length);
+    },
     /** Resolves when the consumer has drained something since `read` (or after `timeoutMs`). */
     async waitForSpace(timeoutMs: number): Promise<void> {
       const read = Atomics.load(header, OUT_READ);
@@ -58,13 +67,31 @@ export function createRingWriter(buffer: SharedArrayBuffer) {
 export function createRingReader(buffer: SharedArrayBuffer) {
   const { header, data } = views(buffer);
   const size = data.length;
+  let events = 0; // OUT_EVENTS as of the last drain
+  let counted = 0; // ... as of the last takeEvents()
+  let logSeq = 0; // OUT_LOG_SEQ as of the last drain
+  let timed = 0; // ... as of the last takeLogSeq()
   return {
+    /** SSE events drained since the last call (for /metrics). */
+    takeEvents(): number {
+      const n = (events - counted) >>> 0;
+      counted = events;
+      return n;
+    },
+    /** The log entry of the newest live event drained, if newer than at the last call; else -1 (for /metrics). */
+    takeLogSeq(): number {
+      if (logSeq === timed) return -1;
+      timed = logSeq;
+      return logSeq - 1;
+    },
     /** Bytes written and not yet drained. */
     used: () => (Atomics.load(header, OUT_WRITE) - Atomics.load(header, OUT_READ)) >>> 0,
     /** Everything written and not yet drained, as one new array (null when empty); wakes a Worker waiting for space. */
     drain(): Uint8Array | null {
       const w = Atomics.load(header, OUT_WRITE) >>> 0;
       const r = Atomics.load(header, OUT_READ) >>> 0;
+      events = Atomics.load(header, OUT_EVENTS);
+      logSeq = Atomics.load(header, OUT_LOG_SEQ);
       const used = (w - r) >>> 0;
       if (used === 0) return null;
       const at = r % size;

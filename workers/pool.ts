@@ -1,6 +1,8 @@
 import type { MainToWorker, WorkerInit, WorkerToMain } from './protocol.ts';
+import { spawnThread, type Thread } from './thread.ts';
 
-const workerUrl = new URL('./stream-worker.ts', import.meta.url).href;
+/** A stream Worker: a web Worker on Bun, a worker_threads Worker on Node (workers/thread.ts). */
+export type StreamThread = Thread<MainToWorker, WorkerToMain>;
 
 /** How long a Worker may take to let go of its stream before it is terminated instead of pooled. */
 const RELEASE_TIMEOUT_MS = 5000;
@@ -20,7 +22,7 @@ export interface PoolOptions {
  * tops up when it runs below a quarter of the target, and sheds what the target no longer needs, slowly.
  */
 export function createWorkerPool(options: PoolOptions) {
-  const idle: Worker[] = [];
+  const idle: StreamThread[] = [];
   const recent: number[] = []; // acquire times of the last second
   let alive = 0;
   let returning = 0; // told to let go of their stream, expected back shortly
@@ -28,9 +30,8 @@ export function createWorkerPool(options: PoolOptions) {
   let refilling = false;
 
   const spawn = () => {
-    const worker = new Worker(workerUrl, { smol: true } as WorkerOptions);
+    const worker = spawnThread<MainToWorker, WorkerToMain>('workers/stream-worker', { smol: true, onExit: () => alive-- });
     alive++;
-    worker.addEventListener('close', () => alive--);
     worker.postMessage({ type: 'init', init: options.init } satisfies MainToWorker);
     return worker;
   };
@@ -61,7 +62,7 @@ export function createWorkerPool(options: PoolOptions) {
   shrink.unref?.();
 
   return {
-    acquire(): Worker {
+    acquire(): StreamThread {
       recent.push(Date.now());
       const worker = idle.pop() ?? spawn();
       // Workers on their way back count as supply: steady churn is served by reuse, not by spawning.
@@ -72,7 +73,7 @@ export function createWorkerPool(options: PoolOptions) {
      * Ends the Worker's stream and takes it back once it says it let go: to the idle set, or gone when there are
      * enough. A Worker that does not answer in time is terminated.
      */
-    recycle(worker: Worker) {
+    recycle(worker: StreamThread) {
       returning++;
       const done = (reuse: boolean) => {
         clearTimeout(timer);
@@ -83,14 +84,14 @@ export function createWorkerPool(options: PoolOptions) {
         else worker.terminate();
       };
       const timer = setTimeout(() => done(false), RELEASE_TIMEOUT_MS);
-      worker.onmessage = (event: MessageEvent<WorkerToMain>) => {
-        if (event.data.type === 'released') done(true);
+      worker.onmessage = (message) => {
+        if (message.type === 'released') done(true);
       };
       worker.onerror = () => done(false);
       worker.postMessage({ type: 'close' } satisfies MainToWorker);
     },
     /** A Worker that failed or did not let go: it exits. */
-    discard(worker: Worker) {
+    discard(worker: StreamThread) {
       worker.onmessage = null;
       worker.onerror = null;
       worker.terminate();

@@ -38,6 +38,10 @@ export const CTL_FLAGS = 1;
 
 export const OUT_WRITE = 0; // Worker writes: total bytes written (mod 2^32).
 export const OUT_READ = 1; // main writes: total bytes drained (mod 2^32). The Worker waits on it when the ring is full.
+// For /metrics only. Worker writes both before the OUT_WRITE store that publishes the frame; main reads them after
+// loading OUT_WRITE, so whatever a drain counts is in the bytes it took.
+export const OUT_EVENTS = 2; // Worker writes: SSE events published (messages, presence, history; not comments) (mod 2^32).
+export const OUT_LOG_SEQ = 3; // Worker writes: 1 + the log sequence number of the newest live event published (0: none).
 export const OUT_HEADER_BYTES = 16;
 /** Output ring payload size per Worker. Power of two; bounds what one slow client can hold in server memory. */
 export const OUT_RING_BYTES = 1 << 16;

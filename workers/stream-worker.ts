@@ -12,12 +12,13 @@ import {
 } from './protocol.ts';
 import { createLogReader, type LogReader } from './shared-log.ts';
 import { createRingWriter } from './out-ring.ts';
+import { connectParent } from './thread.ts';
 
-declare const self: Worker;
+const parent = connectParent<MainToWorker, WorkerToMain>(); // Bun: self; Node: worker_threads' parentPort
 
 const encoder = new TextEncoder();
 const HEARTBEAT = encoder.encode(': keep-alive\n\n');
-const post = (message: WorkerToMain) => self.postMessage(message);
+const post = (message: WorkerToMain) => parent.postMessage(message);
 
 /** Thrown to unwind a stream that was stopped while it waited. */
 class Stopped extends Error {}
@@ -25,8 +26,7 @@ class Stopped extends Error {}
 let shared: { log: LogReader; control: Int32Array } | null = null;
 let stream: ReturnType<typeof createStream> | null = null;
 
-self.onmessage = (event: MessageEvent<MainToWorker>) => {
-  const message = event.data;
+parent.onMessage((message) => {
   switch (message.type) {
     case 'init':
       shared = init(message.init);
@@ -53,7 +53,7 @@ self.onmessage = (event: MessageEvent<MainToWorker>) => {
     default:
       message satisfies never;
   }
-};
+});
 
 function init(message: WorkerInit) {
   return { log: createLogReader(message.log, message.logSizes), control: new Int32Array(message.control) };
@@ -102,9 +102,11 @@ function createStream(
     }
   };
 
-  const write = async (frame: Uint8Array) => {
+  /** `event`: an SSE event (counted for /metrics), not a comment or the retry hint. */
+  const write = async (frame: Uint8Array, event = false) => {
     await stage(frame);
-    ring.publish(frame.length);
+    if (event) ring.publishEvent(frame.length);
+    else ring.publish(frame.length);
   };
 
   const nextPage = (after: string | null): Promise<HistoryPage> => {
@@ -123,7 +125,7 @@ function createStream(
       const page = await nextPage(lastId);
       let start = 0;
       for (const end of page.ends) {
-        await write(page.frames.subarray(start, end));
+        await write(page.frames.subarray(start, end), true);
         start = end;
       }
       if (page.lastId !== null) lastId = page.lastId;
@@ -139,7 +141,7 @@ function createStream(
   const writeFromLog = async (frame: Uint8Array, seq: number): Promise<boolean> => {
     await stage(frame);
     if (!log.intact(seq)) return false;
-    ring.publish(frame.length);
+    ring.publishEvent(frame.length, seq);
     return true;
   };
 

@@ -1,0 +1,32 @@
+import type { Counter } from '../lib/metrics.ts';
+import type { Store } from './types.ts';
+
+export const STORE_OPS = ['append', 'since', 'recent'] as const;
+
+/**
+ * The same store, counting for /metrics: messages appended, and calls that failed (a backend away, a full disk).
+ * Optional abilities (shared presence) pass through untouched.
+ */
+export function instrumentStore(store: Store, sinks: { appended: Counter; errors: Record<(typeof STORE_OPS)[number], Counter> }): Store {
+  const counted = <A extends unknown[], T>(op: (typeof STORE_OPS)[number], call: (...args: A) => Promise<T>) =>
+    async (...args: A): Promise<T> => {
+      try {
+        return await call(...args);
+      } catch (error) {
+        sinks.errors[op].inc();
+        throw error;
+      }
+    };
+  const append = counted('append', store.append);
+  return {
+    ...store,
+    kind: store.kind,
+    append: async (message) => {
+      const saved = await append(message);
+      sinks.appended.inc();
+      return saved;
+    },
+    since: counted('since', store.since),
+    recent: counted('recent', store.recent),
+  };
+}

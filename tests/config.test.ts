@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, helpText, loadConfig, OPTIONS } from '../config.ts';
+import { ROOT, SERVER_COMMAND, waitFor } from './helpers.ts';
+
+const shown = (value: string | number | boolean) => JSON.stringify(value);
+
+/** Runs the server command to its end (it must exit by itself: --help or a refused value). */
+async function run(args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawn([...SERVER_COMMAND, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' });
+  const stdout = new Response(proc.stdout).text();
+  const stderr = new Response(proc.stderr).text();
+  try {
+    await waitFor(() => proc.exitCode !== null, `${args.join(' ')} to exit`, 15_000);
+  } finally {
+    proc.kill();
+  }
+  return { code: proc.exitCode, stdout: await stdout, stderr: await stderr };
+}
+
+describe('loadConfig', () => {
+  it('takes a flag over its variable over the default', () => {
+    expect(loadConfig([], {}).history).toBe(100);
+    expect(loadConfig([], { CHAT_HISTORY: '7' }).history).toBe(7);
+    expect(loadConfig(['--history', '9'], { CHAT_HISTORY: '7' }).history).toBe(9);
+    expect(loadConfig([], { PORT: '4000' }).port).toBe(4000);
+    expect(loadConfig([], { PORT: '4000', CHAT_PORT: '4001' }).port).toBe(4001);
+  });
+
+  it('reads every option from its environment variable', () => {
+    const samples: Record<string, string> = { int: '1', string: '', bool: 'yes' };
+    for (const [name, spec] of Object.entries(OPTIONS)) {
+      const value = name === 'store' ? 'memory' : name === 'sync' ? 'normal' : name === 'log' ? 'json' : name === 'log-level' ? 'warn' : samples[spec.kind] || 'x';
+      const config = loadConfig([], { [spec.env]: value }) as unknown as Record<string, unknown>;
+      expect(String(config[name])).toBe(spec.kind === 'bool' ? 'true' : value);
+    }
+  });
+
+  it('counts an empty variable as unset', () => {
+    expect(loadConfig([], { CHAT_PORT: '', CHAT_FAULTS: '' })).toMatchObject({ port: 3000, faults: false });
+  });
+
+  it('reads the logging options', () => {
+    expect(loadConfig([], {})).toMatchObject({ log: '', 'log-level': 'info', 'log-messages': false });
+    expect(loadConfig(['--log', 'json', '--log-level', 'debug', '--log-messages'], {})).toMatchObject({ log: 'json', 'log-level': 'debug', 'log-messages': true });
+    expect(loadConfig([], { CHAT_LOG_MESSAGES: 'off', CHAT_LOG_LEVEL: 'error' })).toMatchObject({ 'log-level': 'error', 'log-messages': false });
+  });
+
+  it('refuses a bad value, naming the option, its variable and what it accepts', () => {
+    const refused = (argv: string[], env: Record<string, string> = {}) => {
+      try {
+        loadConfig(argv, env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error(`accepted ${JSON.stringify({ argv, env })}`);
+    };
+    expect(refused(['--port', '70000'])).toBe('--port (CHAT_PORT): "70000" must be 0..65535');
+    expect(refused([], { CHAT_HISTORY: 'lots' })).toBe('--history (CHAT_HISTORY): "lots" is not a whole number');
+    expect(refused([], { CHAT_LOG_LEVEL: 'loud' })).toBe('--log-level (CHAT_LOG_LEVEL): "loud" must be debug, info, warn or error');
+    expect(refused([], { CHAT_FAULTS: 'maybe' })).toBe('--faults (CHAT_FAULTS): "maybe" must be true or false (or 1/0, yes/no, on/off)');
+    expect(refused([], { CHAT_LOG_MESSAGES: 'toString' })).toContain('must be true or false');
+    expect(refused([], { CHAT_STORE: 'postgres://x' })).toContain('must be sqlite, memory or a redis:// URL');
+  });
+});
+
+describe('--help and .env.example', () => {
+  it('lists every option with its variable and default', () => {
+    const help = helpText();
+    for (const [name, spec] of Object.entries(OPTIONS)) {
+      expect(help).toContain(`--${name}`);
+      expect(help).toContain(`env ${spec.env}, default ${shown(spec.default)}`);
+    }
+  });
+
+  it('has every variable in .env.example with its default', () => {
+    const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
+    for (const spec of Object.values(OPTIONS)) {
+      expect(example).toContain(`\n# ${spec.env}=${String(spec.default)}\n`);
+    }
+    // And nothing else: each variable named there is an option's.
+    const named = [...example.matchAll(/^# (CHAT_[A-Z_]+)=/gm)].map((m) => m[1]);
+    expect(named.sort()).toEqual(Object.values(OPTIONS).map((o) => o.env).sort());
+  });
+});
+
+describe('the server command', () => {
+  it('prints every option with its variable and default on --help and exits 0', async () => {
+    const { code, stdout } = await run(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toStartWith(`Usage: ${SERVER_COMMAND[0]!.endsWith('node') ? 'node dist/server.js' : 'bun server.ts'} [options]`);
+    for (const [name, spec] of Object.entries(OPTIONS)) {
+      expect(stdout).toContain(`--${name}`);
+      expect(stdout).toContain(`env ${spec.env}, default ${shown(spec.default)}`);
+    }
+  });
+
+  it('refuses bad values at start with a clear message and exit code 2', async () => {
+    for (const [args, env, message] of [
+      [['--port', 'eighty'], {}, '--port (CHAT_PORT): "eighty" is not a whole number'],
+      [[], { CHAT_LOG_LEVEL: 'loud' }, '--log-level (CHAT_LOG_LEVEL): "loud" must be debug, info, warn or error'],
+      [[], { CHAT_FAULTS: 'maybe' }, '--faults (CHAT_FAULTS): "maybe" must be true or false'],
+      [['--no-such-option'], {}, "Unknown option '--no-such-option'"],
+    ] as [string[], Record<string, string>, string][]) {
+      const { code, stdout, stderr } = await run(args, env);
+      expect(code).toBe(2);
+      expect(stderr).toContain(`threadchat: ${message}`);
+      expect(stderr).toContain('Run with --help');
+      expect(stdout).not.toContain('listening');
+    }
+  });
+});
