@@ -67,7 +67,7 @@ interface Started {
 
 async function startTarget(target: string, subs: number): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'threadchat-bench-'));
-  const common = ['--port', '0', '--log', 'silent', '--max-streams', String(subs + 500)];
+  const common = ['--port', '0', '--log', 'silent', '--max-streams', String(subs + 500), '--max-streams-per-ip', String(subs + 500), '--post-rate', '0', '--post-rate-ip', '0'];
   const cmd =
     target === 'baseline' ? [process.execPath, join(ROOT, 'bench/baseline-server.ts')]
     : target === 'redis' ? [process.execPath, join(ROOT, 'server.ts'), ...common, '--store', `redis://127.0.0.1:6379/${9}`]

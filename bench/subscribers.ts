@@ -19,6 +19,8 @@ interface Sub {
   ready: boolean;
   connectStart: number;
   closed: boolean;
+  /** Called once: with true at the first frame, false if the socket closes before it. */
+  settle: ((ready: boolean) => void) | null;
 }
 
 const PATTERN = /"text":"b:(\d+):([\d.]+)"/g;
@@ -31,7 +33,6 @@ export function createSubscriberPool(host: string, port: number, path: string) {
   let count = 0;
   let duplicates = 0;
   let lastAt = 0;
-  let readyWaiters: (() => void)[] = [];
   const connectTimes: number[] = [];
 
   const onData = (sub: Sub, text: string) => {
@@ -39,7 +40,8 @@ export function createSubscriberPool(host: string, port: number, path: string) {
     if (!sub.ready && text.includes('retry:')) {
       sub.ready = true;
       connectTimes.push(now - sub.connectStart);
-      readyWaiters.splice(0).forEach((w) => w());
+      sub.settle?.(true);
+      sub.settle = null;
     }
     const chunk = sub.tail + text;
     const cut = chunk.lastIndexOf('\n');
@@ -60,7 +62,7 @@ export function createSubscriberPool(host: string, port: number, path: string) {
   };
 
   const connectOne = async () => {
-    const sub: Sub = { socket: null, tail: '', seen: new Uint8Array(capacity), ready: false, connectStart: performance.now(), closed: false };
+    const sub: Sub = { socket: null, tail: '', seen: new Uint8Array(capacity), ready: false, connectStart: performance.now(), closed: false, settle: null };
     subs.push(sub);
     sub.socket = await Bun.connect<Sub>({
       hostname: host,
@@ -75,9 +77,11 @@ export function createSubscriberPool(host: string, port: number, path: string) {
         },
         close(socket) {
           socket.data.closed = true;
+          socket.data.settle?.(false);
         },
         error(socket) {
           socket.data.closed = true;
+          socket.data.settle?.(false);
         },
       },
     });
@@ -85,16 +89,15 @@ export function createSubscriberPool(host: string, port: number, path: string) {
   };
 
   const waitReady = (sub: Sub, ms: number) =>
-    new Promise<boolean>((resolve) => {
-      const deadline = Date.now() + ms;
-      const check = () => {
-        if (sub.ready) return resolve(true);
-        if (sub.closed || Date.now() > deadline) return resolve(false);
-        readyWaiters.push(check);
-        setTimeout(check, 100);
-      };
-      check();
-    });
+    sub.ready || sub.closed
+      ? Promise.resolve(sub.ready)
+      : new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), ms);
+          sub.settle = (ready) => {
+            clearTimeout(timer);
+            resolve(ready);
+          };
+        });
 
   return {
     subs,
@@ -136,7 +139,6 @@ export function createSubscriberPool(host: string, port: number, path: string) {
     openCount: () => subs.filter((s) => !s.closed && s.ready).length,
     close() {
       for (const sub of subs) sub.socket?.end();
-      readyWaiters = [];
     },
   };
 }

@@ -22,8 +22,10 @@ export interface Presence {
   room: string;
   members: string[];
   count: number;
-  /** What changed, for join/leave notices. */
+  /** What changed, for join/leave notices (the last change when several are reported together). */
   change: { kind: 'join' | 'leave' | 'rename'; name: string; from?: string } | null;
+  /** Every change since the previous presence event, oldest first (presence events are coalesced). */
+  changes?: { kind: 'join' | 'leave' | 'rename'; name: string; from?: string }[];
 }
 
 /** What the fan-out log carries: a chat message or a presence update. */

@@ -37,17 +37,22 @@ export function messageFrame(m: ChatMessage, format: StreamFormat): string {
   }
 }
 
-export function presenceLine(p: Presence): string {
+/** A terminal line for one change (or none) with who is here now: `* bob joined; 2 here: alice, bob`. */
+export function presenceLine(p: Presence, change: Presence['change'] = p.change): string {
   const who = p.members.length ? p.members.join(', ') : 'nobody named';
-  const change = p.change
-    ? p.change.kind === 'rename' ? `${p.change.from} is now ${p.change.name}; ` : `${p.change.name} ${p.change.kind === 'join' ? 'joined' : 'left'}; `
-    : '';
-  return `* ${change}${p.count} here: ${who}`;
+  const news = !change ? '' : change.kind === 'rename' ? `${change.from} is now ${change.name}; ` : `${change.name} ${change.kind === 'join' ? 'joined' : 'left'}; `;
+  return `* ${news}${p.count} here: ${who}`;
 }
 
+/**
+ * Presence as SSE. Events are coalesced (several changes may arrive together): json and html get one event
+ * with `changes`; the text format gets one readable line, that is one event, per change.
+ */
 export function presenceFrame(p: Presence, format: StreamFormat): string {
-  const data = format === 'text' ? presenceLine(p) : JSON.stringify(p);
-  return sseFrame(data, { event: 'presence' });
+  if (format !== 'text') return sseFrame(JSON.stringify(p), { event: 'presence' });
+  const changes = p.changes ?? (p.change ? [p.change] : []);
+  if (changes.length <= 1) return sseFrame(presenceLine(p, changes[0] ?? null), { event: 'presence' });
+  return changes.map((change) => sseFrame(presenceLine(p, change), { event: 'presence' })).join('');
 }
 
 /** Sent before a replay when the client's Last-Event-ID is older than what the store retains. */

@@ -22,6 +22,8 @@ export interface HubOptions {
   maxStreamsPerIp?: number;
   /** Messages per history page sent to a Worker during a replay. */
   replayPage: number;
+  /** Appends within this many ms of the last wake share the next one (0: wake at every append). */
+  wakeEveryMs?: number;
   /** Idle Workers kept ready (default 8 at the least, 64 at the most). */
   pool?: { minIdle: number; maxIdle: number };
   logSizes?: LogSizes;
@@ -52,6 +54,7 @@ interface Conn {
 }
 
 const encoder = new TextEncoder();
+const PRESENCE_EVERY_MS = 250;
 /** Bytes the response stream may queue before the hub stops draining a ring (then the ring fills: backpressure). */
 const STREAM_HIGH_WATER = 64 * 1024;
 
@@ -73,11 +76,50 @@ export function createHub(options: HubOptions) {
   let open = 0;
   let running = true;
 
+  // Waking a thousand threads costs far more than writing one entry, so wakes are batched under load: the first
+  // append after a quiet spell wakes the readers at once; later ones within `wakeEveryMs` share one wake.
+  const wakeEveryMs = options.wakeEveryMs ?? 0;
+  let lastWake = 0;
+  let wakeTimer: ReturnType<typeof setTimeout> | null = null;
+  const wakeReaders = () => {
+    wakeTimer = null;
+    lastWake = performance.now();
+    log.wake();
+  };
+  const scheduleWake = () => {
+    if (wakeTimer) return;
+    const due = lastWake + wakeEveryMs - performance.now();
+    if (due <= 0) wakeReaders();
+    else wakeTimer = setTimeout(wakeReaders, due);
+  };
+  const append = (entry: Uint8Array) => {
+    metrics.appended(log.append(entry));
+    scheduleWake();
+  };
   const publishMessage = (m: ChatMessage) =>
-    metrics.appended(log.append(encodeEntry({ kind: KIND_MESSAGE, room: m.room, id: m.id, client: m.client, frames: FORMATS.map((f) => messageFrame(m, f)) })));
+    append(encodeEntry({ kind: KIND_MESSAGE, room: m.room, id: m.id, client: m.client, frames: FORMATS.map((f) => messageFrame(m, f)) }));
   const publishPresence = (p: Presence) =>
-    metrics.appended(log.append(encodeEntry({ kind: KIND_PRESENCE, room: p.room, id: '', client: null, frames: FORMATS.map((f) => presenceFrame(p, f)) })));
-  const presence = createPresence(publishPresence, sharedPresenceOf(store));
+    append(encodeEntry({ kind: KIND_PRESENCE, room: p.room, id: '', client: null, frames: FORMATS.map((f) => presenceFrame(p, f)) }));
+  // A crowd connecting at once would otherwise send every stream one presence event per arrival (N² frames):
+  // a room's presence goes out at most every PRESENCE_EVERY_MS, with the changes since the last one.
+  const presenceTimers = new Map<string, { timer: ReturnType<typeof setTimeout>; changes: NonNullable<Presence['change']>[] }>();
+  const coalescePresence = (p: Presence) => {
+    const pending = presenceTimers.get(p.room);
+    if (pending) {
+      if (p.change) pending.changes.push(p.change);
+      return;
+    }
+    const changes = p.change ? [p.change] : [];
+    presenceTimers.set(p.room, {
+      changes,
+      timer: setTimeout(() => {
+        presenceTimers.delete(p.room);
+        const now = presence.get(p.room);
+        publishPresence({ ...now, change: changes.at(-1) ?? null, changes });
+      }, PRESENCE_EVERY_MS),
+    });
+  };
+  const presence = createPresence(coalescePresence, sharedPresenceOf(store));
   const unsubscribe = store.subscribe(publishMessage);
 
   /** Moves a ring's bytes into its response while the response has room; `force` ignores the room (at the end). */
@@ -250,6 +292,8 @@ export function createHub(options: HubOptions) {
       unsubscribe();
       for (const conn of conns) if (conn) end(conn, 'shutdown');
       pool.close();
+      for (const { timer } of presenceTimers.values()) clearTimeout(timer);
+      if (wakeTimer) clearTimeout(wakeTimer);
       Atomics.add(ctl, CTL_DOORBELL, 1);
       Atomics.notify(ctl, CTL_DOORBELL);
     },

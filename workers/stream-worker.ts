@@ -13,12 +13,18 @@ import {
 import { createLogReader, type LogReader } from './shared-log.ts';
 import { createRingWriter } from './out-ring.ts';
 import { connectParent } from './thread.ts';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 
 const parent = connectParent<MainToWorker, WorkerToMain>(); // Bun: self; Node: worker_threads' parentPort
 
 const encoder = new TextEncoder();
 const HEARTBEAT = encoder.encode(': keep-alive\n\n');
 const post = (message: WorkerToMain) => parent.postMessage(message);
+
+/** Longest a following Worker blocks before its event loop runs (messages from the main thread, heartbeats). */
+const YIELD_MS = 1000;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Thrown to unwind a stream that was stopped while it waited. */
 class Stopped extends Error {}
@@ -55,7 +61,22 @@ parent.onMessage((message) => {
   }
 });
 
+/**
+ * Lowers this thread's scheduling priority (Linux: a thread id is a valid target of setpriority). A thousand
+ * stream threads waking for a message would otherwise crowd out the main thread, which accepts the messages and
+ * writes every stream's bytes to its socket; starving it slows everyone.
+ */
+function yieldPriority() {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 19);
+  } catch {
+    // not Linux, or not allowed: run at the normal priority
+  }
+}
+
 function init(message: WorkerInit) {
+  yieldPriority();
   return { log: createLogReader(message.log, message.logSizes), control: new Int32Array(message.control) };
 }
 
@@ -145,32 +166,41 @@ function createStream(
     return true;
   };
 
-  /** Follows the log from `seq`; returns when this reader fell so far behind that entries were overwritten. */
+  /**
+   * Follows the log from `seq`; returns when this reader fell so far behind that entries were overwritten.
+   * While it waits for entries the thread blocks (Atomics.wait); every YIELD_MS it lets its event loop run, so
+   * messages from the main thread (close) and timers (heartbeat) are not held up by a busy room.
+   */
   const follow = async (seq: number): Promise<void> => {
+    let yielded = Date.now();
     while (!stopped) {
       const published = log.seq;
       if (seq >= published) {
-        await Promise.race([log.waitFor(seq), stopSignal]);
-        continue;
-      }
-      for (; seq < published; seq++) {
-        const view = log.view(seq);
-        if (!view) return;
-        const entry = entries.read(view);
-        if (!log.intact(seq)) return;
-        if (!entry) continue;
-        if (entry.kind === KIND_MESSAGE) {
-          // The log may repeat what the replay already wrote (an append racing the history query): ids decide.
-          if (lastId !== null && compareIds(entry.id, lastId) <= 0) continue;
-          if (entry.own) { // the original server never echoed a message to its sender
-            lastId = entry.id;
-            continue;
+        log.waitSync(seq, YIELD_MS);
+      } else {
+        for (; seq < published; seq++) {
+          const view = log.view(seq);
+          if (!view) return;
+          const entry = entries.read(view);
+          if (!log.intact(seq)) return;
+          if (!entry) continue;
+          if (entry.kind === KIND_MESSAGE) {
+            // The log may repeat what the replay already wrote (an append racing the history query): ids decide.
+            if (lastId !== null && compareIds(entry.id, lastId) <= 0) continue;
+            if (entry.own) { // the original server never echoed a message to its sender
+              lastId = entry.id;
+              continue;
+            }
           }
+          if (!(await writeFromLog(entry.frame, seq))) return;
+          if (entry.kind === KIND_MESSAGE) lastId = entry.id;
         }
-        if (!(await writeFromLog(entry.frame, seq))) return;
-        if (entry.kind === KIND_MESSAGE) lastId = entry.id;
+        ringBell();
       }
-      ringBell();
+      if (Date.now() - yielded >= YIELD_MS) {
+        await yieldToEventLoop();
+        yielded = Date.now();
+      }
     }
   };
 

@@ -48,6 +48,7 @@ describe('shared log', () => {
     worker.postMessage({ buffer: writer.buffer, sizes: writer.sizes, count: 50 });
     for (let i = 0; i < 50; i++) {
       writer.append(bytes(`m${i}`));
+      writer.wake();
       if (i % 7 === 0) await Bun.sleep(1);
     }
     expect(await got).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));

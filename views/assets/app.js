@@ -343,7 +343,7 @@
     try { presence = JSON.parse(e.detail.data); } catch { return; }
     countEl.textContent = String(presence.count);
     membersEl.replaceChildren(...presence.members.map(person));
-    if (presence.change) announce(presence.change);
+    for (const change of presence.changes ?? (presence.change ? [presence.change] : [])) announce(change);
   });
 
   // ---- Your name: asked once, then remembered.
