@@ -16,6 +16,11 @@ function views(buffer: SharedArrayBuffer) {
 export function createRingWriter(buffer: SharedArrayBuffer) {
   const { header, data } = views(buffer);
   const size = data.length;
+  // Frames are small: a loop beats making a subarray view to hand to set() for each one.
+  const copy = (src: Uint8Array, from: number, to: number, at: number) => {
+    if (to - from > 256) data.set(src.subarray(from, to), at);
+    else for (let i = from; i < to; i++) data[at++] = src[i]!;
+  };
   return {
     header,
     /** Bytes free right now. */
@@ -33,11 +38,19 @@ export function createRingWriter(buffer: SharedArrayBuffer) {
      * can check that its source was intact before calling publish(). False when it does not fit.
      */
     stage(frame: Uint8Array): boolean {
-      if (frame.length > this.free()) return false;
+      return this.stageRange(frame, 0, frame.length);
+    },
+    /** stage() of `src[start, end)`, without making a view of it. */
+    stageRange(src: Uint8Array, start: number, end: number): boolean {
+      const length = end - start;
+      if (length > this.free()) return false;
       const at = (Atomics.load(header, OUT_WRITE) >>> 0) % size;
-      const first = Math.min(frame.length, size - at);
-      data.set(frame.subarray(0, first), at);
-      if (first < frame.length) data.set(frame.subarray(first), 0);
+      const first = Math.min(length, size - at);
+      if (first === length) copy(src, start, end, at);
+      else {
+        copy(src, start, start + first, at);
+        copy(src, start + first, end, 0);
+      }
       return true;
     },
     /** Makes the `length` staged bytes visible to the consumer. */

@@ -5,8 +5,7 @@
  * heartbeats. It never touches the socket: the main thread drains the ring. When the stream ends it goes
  * back to the pool and serves the next one.
  */
-import { compareIds } from '../store/types.ts';
-import { createEntryReader, KIND_MESSAGE } from './entry.ts';
+import { compareIdParts, createEntryReader, idParts, KIND_MESSAGE } from './entry.ts';
 import {
   CTL_DOORBELL, CTL_FLAGS, type HistoryPage, type MainToWorker, type StreamOptions, type WorkerInit, type WorkerToMain,
 } from './protocol.ts';
@@ -94,7 +93,17 @@ function createStream(
   const stopSignal = new Promise<void>((resolve) => (wake = resolve));
   const stopError = stopSignal.then(() => Promise.reject(new Stopped()));
   stopError.catch(() => {}); // handled where it is raced; never an unhandled rejection
-  let lastId: string | null = options.lastEventId;
+  // The last message id the client has (written, or skipped as its own): numbers on the hot path, text on demand.
+  let lastHi = -1;
+  let lastLo = 0;
+  let lastDash = false;
+  const setLast = (id: string | null) => {
+    if (id === null) return;
+    [lastHi, lastLo] = idParts(id);
+    lastDash = id.includes('-');
+  };
+  const lastIdText = () => (lastHi < 0 ? null : lastDash ? `${lastHi}-${lastLo}` : String(lastHi));
+  setLast(options.lastEventId);
   let pageWaiter: ((page: HistoryPage) => void) | null = null;
   let pending: HistoryPage | null = firstPage;
 
@@ -143,13 +152,13 @@ function createStream(
   /** Writes stored history page by page; returns the log position to follow from. */
   const replay = async (): Promise<number> => {
     for (;;) {
-      const page = await nextPage(lastId);
+      const page = await nextPage(lastIdText());
       let start = 0;
       for (const end of page.ends) {
         await write(page.frames.subarray(start, end), true);
         start = end;
       }
-      if (page.lastId !== null) lastId = page.lastId;
+      setLast(page.lastId);
       ringBell();
       if (!page.more) return page.fromSeq;
     }
@@ -159,10 +168,10 @@ function createStream(
    * Copies a frame that lives in the shared log straight into the ring (no copy in between), publishing it only
    * if the log entry was still intact after the copy. False when it was overwritten: this reader fell behind.
    */
-  const writeFromLog = async (frame: Uint8Array, seq: number): Promise<boolean> => {
-    await stage(frame);
+  const writeFromLog = async (entry: Uint8Array, start: number, end: number, seq: number): Promise<boolean> => {
+    if (!ring.stageRange(entry, start, end)) await stage(entry.subarray(start, end)); // full: wait for room
     if (!log.intact(seq)) return false;
-    ring.publishEvent(frame.length, seq);
+    ring.publishEvent(end - start, seq);
     return true;
   };
 
@@ -184,16 +193,27 @@ function createStream(
           const entry = entries.read(view);
           if (!log.intact(seq)) return;
           if (!entry) continue;
-          if (entry.kind === KIND_MESSAGE) {
+          const message = entry.kind === KIND_MESSAGE;
+          if (message) {
             // The log may repeat what the replay already wrote (an append racing the history query): ids decide.
-            if (lastId !== null && compareIds(entry.id, lastId) <= 0) continue;
+            if (lastHi >= 0 && compareIdParts(entry.idHi, entry.idLo, lastHi, lastLo) <= 0) continue;
             if (entry.own) { // the original server never echoed a message to its sender
-              lastId = entry.id;
+              lastHi = entry.idHi;
+              lastLo = entry.idLo;
+              lastDash = entry.idDash;
               continue;
             }
           }
-          if (!(await writeFromLog(entry.frame, seq))) return;
-          if (entry.kind === KIND_MESSAGE) lastId = entry.id;
+          const { idHi, idLo, idDash } = entry; // the next read reuses `entry`
+          const written = ring.stageRange(view, entry.frameStart, entry.frameEnd) && log.intact(seq)
+            ? (ring.publishEvent(entry.frameEnd - entry.frameStart, seq), true)
+            : await writeFromLog(view, entry.frameStart, entry.frameEnd, seq);
+          if (!written) return;
+          if (message) {
+            lastHi = idHi;
+            lastLo = idLo;
+            lastDash = idDash;
+          }
         }
         ringBell();
       }
