@@ -252,7 +252,16 @@ export function createHub(options: HubOptions) {
         throw error;
       }
       const out = createOutRingBuffer();
-      const worker = pool.acquire();
+      let worker: ReturnType<typeof pool.acquire>;
+      try {
+        worker = pool.acquire();
+      } catch (error) {
+        // Out of threads, descriptors or memory: refuse this stream (503), keep serving the others.
+        freeSlots.push(slot);
+        open--;
+        countAddress(request.address, -1);
+        throw new HubFullError(`cannot start a thread for this stream (${String(error)})`);
+      }
       const conn: Conn = { slot, request, worker, ring: createRingReader(out), controller: null, ended: false };
       conns[slot] = conn;
       worker.onmessage = (message) => void onWorkerMessage(conn, message);
