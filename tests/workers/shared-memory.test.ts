@@ -89,3 +89,21 @@ describe('output ring', () => {
     expect(writer.free()).toBe(16);
   });
 });
+
+describe('a Worker dying mid-write', () => {
+  it('leaves no partial frame: bytes copied but not published are never drained', async () => {
+    const buffer = createOutRingBuffer(64);
+    const reader = createRingReader(buffer);
+    // A real Worker stages half its frames, then is terminated before it can publish the rest.
+    const worker = new Worker(new URL('./ring-writer-worker.ts', import.meta.url).href);
+    const staged = new Promise<void>((resolve) => (worker.onmessage = () => resolve()));
+    worker.postMessage(buffer);
+    await staged;
+    worker.terminate();
+    expect(text(reader.drain())).toBe('whole;');
+    // The next Worker on this ring starts at the published position and overwrites the unpublished bytes.
+    const next = createRingWriter(buffer);
+    expect(next.write(bytes('next;'))).toBe(true);
+    expect(text(reader.drain())).toBe('next;');
+  });
+});
