@@ -1,16 +1,16 @@
-import { byeFrame, messageFrame, presenceFrame, resetFrame } from '../views/frames.ts';
+import { byeFrame, messageFrame, resetFrame } from '../views/frames.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { ChatMessage, Presence, Store } from '../store/types.ts';
+import type { Store } from '../store/types.ts';
 import { sharedPresenceOf } from '../store/types.ts'; // presence across instances (issue 7)
 import {
   CTL_DOORBELL, CTL_FLAGS, DEFAULT_LOG_SIZES, type EndReason, type HistoryPage, type LogSizes,
   type MainToWorker, type StreamOptions, type WorkerToMain,
 } from './protocol.ts';
-import { encodeEntry, FORMATS, KIND_MESSAGE, KIND_PRESENCE } from './entry.ts';
 import { createLogWriter } from './shared-log.ts';
 import { createOutRingBuffer, createRingReader } from './out-ring.ts';
 import { createPresence } from './presence.ts';
 import { createWorkerPool, type StreamThread } from './pool.ts';
+import { createPublisher } from './publisher.ts';
 import { NO_FANOUT_METRICS, type FanoutMetrics } from './fanout-metrics.ts';
 
 export interface HubOptions {
@@ -76,51 +76,15 @@ export function createHub(options: HubOptions) {
   let open = 0;
   let running = true;
 
-  // Waking a thousand threads costs far more than writing one entry, so wakes are batched under load: the first
-  // append after a quiet spell wakes the readers at once; later ones within `wakeEveryMs` share one wake.
-  const wakeEveryMs = options.wakeEveryMs ?? 0;
-  let lastWake = 0;
-  let wakeTimer: ReturnType<typeof setTimeout> | null = null;
-  const wakeReaders = () => {
-    wakeTimer = null;
-    lastWake = performance.now();
-    log.wake();
-  };
-  const scheduleWake = () => {
-    if (wakeTimer) return;
-    const due = lastWake + wakeEveryMs - performance.now();
-    if (due <= 0) wakeReaders();
-    else wakeTimer = setTimeout(wakeReaders, due);
-  };
-  const append = (entry: Uint8Array) => {
-    metrics.appended(log.append(entry));
-    scheduleWake();
-  };
-  const publishMessage = (m: ChatMessage) =>
-    append(encodeEntry({ kind: KIND_MESSAGE, room: m.room, id: m.id, client: m.client, frames: FORMATS.map((f) => messageFrame(m, f)) }));
-  const publishPresence = (p: Presence) =>
-    append(encodeEntry({ kind: KIND_PRESENCE, room: p.room, id: '', client: null, frames: FORMATS.map((f) => presenceFrame(p, f)) }));
-  // A crowd connecting at once would otherwise send every stream one presence event per arrival (N² frames):
-  // a room's presence goes out at most every PRESENCE_EVERY_MS, with the changes since the last one.
-  const presenceTimers = new Map<string, { timer: ReturnType<typeof setTimeout>; changes: NonNullable<Presence['change']>[] }>();
-  const coalescePresence = (p: Presence) => {
-    const pending = presenceTimers.get(p.room);
-    if (pending) {
-      if (p.change) pending.changes.push(p.change);
-      return;
-    }
-    const changes = p.change ? [p.change] : [];
-    presenceTimers.set(p.room, {
-      changes,
-      timer: setTimeout(() => {
-        presenceTimers.delete(p.room);
-        const now = presence.get(p.room);
-        publishPresence({ ...now, change: changes.at(-1) ?? null, changes });
-      }, PRESENCE_EVERY_MS),
-    });
-  };
-  const presence = createPresence(coalescePresence, sharedPresenceOf(store));
-  const unsubscribe = store.subscribe(publishMessage);
+  const publisher = createPublisher({
+    log,
+    metrics,
+    wakeEveryMs: options.wakeEveryMs ?? 0,
+    presenceEveryMs: PRESENCE_EVERY_MS,
+    snapshot: (room) => presence.get(room),
+  });
+  const presence = createPresence(publisher.presence, sharedPresenceOf(store));
+  const unsubscribe = store.subscribe(publisher.message);
 
   /** Moves a ring's bytes into its response while the response has room; `force` ignores the room (at the end). */
   const pump = (conn: Conn, force = false) => {
@@ -301,8 +265,7 @@ export function createHub(options: HubOptions) {
       unsubscribe();
       for (const conn of conns) if (conn) end(conn, 'shutdown');
       pool.close();
-      for (const { timer } of presenceTimers.values()) clearTimeout(timer);
-      if (wakeTimer) clearTimeout(wakeTimer);
+      publisher.close();
       Atomics.add(ctl, CTL_DOORBELL, 1);
       Atomics.notify(ctl, CTL_DOORBELL);
     },
