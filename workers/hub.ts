@@ -69,7 +69,7 @@ export function createHub(options: HubOptions) {
   const log = createLogWriter(options.logSizes ?? DEFAULT_LOG_SIZES);
   const control = new SharedArrayBuffer(4 * (CTL_FLAGS + options.maxStreams));
   const ctl = new Int32Array(control);
-  const pool = createWorkerPool({ init: { log: log.buffer, logSizes: log.sizes, control }, ...(options.pool ?? { minIdle: 8, maxIdle: 64 }) });
+  const pool = createWorkerPool({ init: { log: log.buffer, logSizes: log.sizes, control }, ...(options.pool ?? { minIdle: 16, maxIdle: 64 }) });
   const conns: (Conn | undefined)[] = [];
   const freeSlots: number[] = [];
   const perAddress = new Map<string, number>(); // open streams per IP; an address leaves the map at 0

@@ -19,7 +19,7 @@ export interface PoolOptions {
  * Pre-spawned stream Workers, so a new stream never waits for a thread to start and load its code. Workers whose
  * stream ended come back and serve the next one, so steady connect/disconnect churn spawns nothing. The idle
  * target follows the connect rate (streams opened in the last second, within [minIdle, maxIdle]): the pool
- * tops up when it runs below a quarter of the target, and sheds what the target no longer needs, slowly.
+ * tops up when it runs below half the target, and sheds what the target no longer needs, slowly.
  */
 export function createWorkerPool(options: PoolOptions) {
   const idle: StreamThread[] = [];
@@ -66,7 +66,7 @@ export function createWorkerPool(options: PoolOptions) {
       recent.push(Date.now());
       const worker = idle.pop() ?? spawn();
       // Workers on their way back count as supply: steady churn is served by reuse, not by spawning.
-      if (idle.length + returning < Math.max(2, target() / 4)) refill();
+      if (idle.length + returning < Math.max(2, target() / 2)) refill();
       return worker;
     },
     /**
