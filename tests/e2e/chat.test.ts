@@ -155,3 +155,28 @@ describe('restarts', () => {
     data.remove();
   });
 });
+
+describe('presence', () => {
+  it('coalesces a crowd arriving at once into a few presence events, with every join in them', async () => {
+    const data = tempDir();
+    const server = await startServer(['--data', data.path]);
+    try {
+      const watcher = await openStream(`${server.url}/rooms/crowd/events?name=watcher`);
+      const crowd = await Promise.all(Array.from({ length: 30 }, (_, i) => openStream(`${server.url}/rooms/crowd/events?name=p${i}`)));
+      const last = await watcher.next((e) => e.event === 'presence' && JSON.parse(e.data).count === 31, 'presence counting all 31');
+      const events = watcher.events.filter((e) => e.event === 'presence');
+      // One event per arrival would be 31 here, and N² frames across the room.
+      expect(events.length).toBeLessThan(10);
+      const joined = events.flatMap((e) => JSON.parse(e.data).changes ?? []).filter((c: { kind: string }) => c.kind === 'join').map((c: { name: string }) => c.name);
+      expect(new Set(joined)).toEqual(new Set(['watcher', ...Array.from({ length: 30 }, (_, i) => `p${i}`)]));
+      expect(JSON.parse(last.data).members).toHaveLength(31);
+      const members = await (await fetch(`${server.url}/rooms/crowd/members`)).json();
+      expect(members.count).toBe(31);
+      crowd.forEach((s) => s.close());
+      watcher.close();
+    } finally {
+      await server.stop();
+      data.remove();
+    }
+  });
+});
