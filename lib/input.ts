@@ -18,6 +18,12 @@ export const clientSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'client id
 /** Store ids: integers (SQLite, memory) or Redis stream ids. */
 export const eventIdSchema = z.string().regex(/^\d{1,20}(-\d{1,20})?$/, 'Last-Event-ID must be an id this server sent');
 
+/** A name someone chooses (a rename): cleaned like any name, and not empty. */
+export const nameSchema = z
+  .string({ error: 'name is missing' })
+  .transform(cleanName)
+  .pipe(z.string().min(1, 'name is empty').max(LIMITS.name, `name is longer than ${LIMITS.name} characters`));
+
 const name = z
   .string()
   .transform(cleanName)

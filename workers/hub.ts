@@ -244,9 +244,8 @@ export function createHub(options: HubOptions) {
       );
     },
     members: (room: string) => presence.get(room),
-    noteName: (room: string, client: string | null, name: string) => {
-      if (client) presence.rename(room, client, name);
-    },
+    /** The client's streams in `room` take `name`; false when it has none there. */
+    noteName: (room: string, client: string | null, name: string) => (client ? presence.rename(room, client, name) : false),
     /** Ends every stream of a room at once without a final event, as a dropped connection would (a test hook). */
     drop(room: string) {
       for (const conn of conns) if (conn?.request.room === room) end(conn, 'closed', 'dropped');

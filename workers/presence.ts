@@ -61,19 +61,21 @@ export function createPresence(onChange: (presence: Presence) => void, shared?: 
       onChange(snapshot(room, change));
     },
     /** The client posted under a new name: its streams take that name. */
-    rename(room: string, client: string, name: string) {
-      const members = rooms.get(room);
-      let from: string | null = null;
-      let renamed = false;
-      for (const m of members?.values() ?? []) {
-        if (m.client === client && m.name !== name) {
-          from = m.name;
-          m.name = name;
-          renamed = true;
-        }
-      }
-      if (renamed) share(room, from !== null ? { kind: 'rename', name, from } : null);
-      if (from !== null) onChange(snapshot(room, { kind: 'rename', name, from }));
+    /**
+     * The client's streams in `room` take `name` (a POST under a new name, or an explicit rename). A stream that
+     * had no name joins under it. Returns whether the client has a stream here.
+     */
+    rename(room: string, client: string, name: string): boolean {
+      const members = [...(rooms.get(room)?.values() ?? [])].filter((m) => m.client === client);
+      const changed = members.filter((m) => m.name !== name);
+      if (changed.length === 0) return members.length > 0;
+      const from = changed.find((m) => m.name !== null)?.name ?? null;
+      const joining = !stillHere(room, name);
+      for (const m of changed) m.name = name;
+      const change = from !== null ? { kind: 'rename' as const, name, from } : joining ? { kind: 'join' as const, name } : null;
+      share(room, change);
+      onChange(snapshot(room, change));
+      return true;
     },
     get(room: string): Presence {
       return snapshot(room, null);

@@ -179,4 +179,32 @@ describe('presence', () => {
       data.remove();
     }
   });
+
+  it('renames a client in place with PUT /rooms/:room/members/:client, and says so to the room', async () => {
+    const data = tempDir();
+    const server = await startServer(['--data', data.path]);
+    const put = (client: string, body: string, type = 'text/plain') =>
+      fetch(`${server.url}/rooms/names/members/${client}`, { method: 'PUT', headers: { 'Content-Type': type }, body });
+    try {
+      const watcher = await openStream(`${server.url}/rooms/names/events?name=watcher&client=w1`);
+      const alice = await openStream(`${server.url}/rooms/names/events?name=alice&client=a1`);
+      const anon = await openStream(`${server.url}/rooms/names/events?client=z1`);
+      await watcher.next((e) => e.event === 'presence' && JSON.parse(e.data).count === 3, 'three here');
+      const renamed = await put('a1', JSON.stringify({ name: 'alicia' }), 'application/json');
+      expect(renamed.status).toBe(200);
+      expect((await renamed.json()).members).toEqual(['alicia', 'watcher']);
+      await watcher.next((e) => e.event === 'presence' && (JSON.parse(e.data).changes ?? []).some((c: { kind: string; from?: string }) => c.kind === 'rename' && c.from === 'alice'), 'the rename');
+      expect((await put('z1', 'zed')).status).toBe(200); // a nameless stream joins under its new name
+      await watcher.next((e) => e.event === 'presence' && (JSON.parse(e.data).changes ?? []).some((c: { kind: string; name: string }) => c.kind === 'join' && c.name === 'zed'), 'the join of zed');
+      const nobody = await put('nobody', 'x');
+      expect(nobody.status).toBe(404);
+      expect((await nobody.json()).error).toContain('no open stream');
+      expect((await put('a1', ' \n ')).status).toBe(422);
+      expect((await put('a1', 'n'.repeat(33))).status).toBe(422);
+      [watcher, alice, anon].forEach((s) => s.close());
+    } finally {
+      await server.stop();
+      data.remove();
+    }
+  });
 });

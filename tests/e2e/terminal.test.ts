@@ -64,11 +64,11 @@ describe('bin/chat', () => {
     expect(count(tmux.capture(bob), 'reply from bob')).toBe(1);
 
     tmux.type(alice, '/nick alicia');
-    await tmux.waitForPane(alice, (t) => t.includes('* alicia joined'), 'the reconnect under the new name');
+    await tmux.waitForPane(bob, (t) => t.includes('* alice is now alicia'), 'the rename at bob');
     tmux.type(alice, 'a line as alicia');
     await tmux.waitForPane(bob, (t) => t.includes('alicia: a line as alicia'), 'the new name at bob');
     expect(await members(server.url, room)).toEqual(['alicia', 'bob']);
-    expect(count(tmux.capture(bob), 'hello from alice')).toBe(1); // the rename's reconnect replayed nothing
+    expect(count(tmux.capture(bob), 'hello from alice')).toBe(1); // the rename replayed nothing
 
     tmux.type(bob, '/who');
     await tmux.waitForPane(bob, (t) => t.includes('* 2 here: alicia, bob'), 'the /who answer');
