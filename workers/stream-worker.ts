@@ -11,9 +11,8 @@ import {
 } from './protocol.ts';
 import { createLogReader, type LogReader } from './shared-log.ts';
 import { createRingWriter } from './out-ring.ts';
-import { connectParent } from './thread.ts';
-import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { connectParent } from './thread.ts';
 
 const parent = connectParent<MainToWorker, WorkerToMain>(); // Bun: self; Node: worker_threads' parentPort
 
@@ -61,16 +60,16 @@ parent.onMessage((message) => {
 });
 
 /**
- * Lowers this thread's scheduling priority (Linux: a thread id is a valid target of setpriority). A thousand
- * stream threads waking for a message would otherwise crowd out the main thread, which accepts the messages and
- * writes every stream's bytes to its socket; starving it slows everyone.
+ * Lowers this thread's scheduling priority: a thousand stream threads waking for a message would otherwise crowd
+ * out the main thread, which accepts the messages and writes every socket. On Linux, setpriority() of "the
+ * calling process" (pid 0) changes only the calling thread. (node:os is the one Node module this file loads:
+ * node:fs or node:worker_threads would cost each Worker half a megabyte or more.)
  */
 function yieldPriority() {
   try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 19);
+    setPriority(19);
   } catch {
-    // not Linux, or not allowed: run at the normal priority
+    // not permitted here: run at the normal priority
   }
 }
 

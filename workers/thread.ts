@@ -6,13 +6,15 @@
  * Entry files: from source (Bun) a thread runs its `.ts` file beside this one; in the Node build (`npm run
  * build`, scripts/build.ts) every name in THREAD_ENTRIES is a bundle of its own under dist/, at the same path.
  */
-import { parentPort, Worker as NodeWorker } from 'node:worker_threads';
+import type * as WorkerThreads from 'node:worker_threads';
 
 /** Every thread entry file, relative to the project root, without extension. The build makes one bundle each. */
 export const THREAD_ENTRIES = ['workers/stream-worker', 'store/sqlite-writer'] as const;
 export type ThreadEntry = (typeof THREAD_ENTRIES)[number];
 
 const isBun = typeof Bun !== 'undefined';
+// Loaded only on Node: on Bun the module would cost each stream Worker ~0.7 MB for nothing.
+const workerThreads: typeof WorkerThreads | null = isBun ? null : await import('node:worker_threads');
 
 /**
  * The file a thread runs. Running from source this module is `workers/thread.ts`; built, it is inlined into
@@ -53,7 +55,7 @@ export function spawnThread<In, Out>(entry: ThreadEntry, options: ThreadOptions 
     thread.postMessage = (message) => worker.postMessage(message);
     thread.terminate = () => worker.terminate();
   } else {
-    const worker = new NodeWorker(url);
+    const worker = new workerThreads!.Worker(url);
     worker.on('message', (message: Out) => thread.onmessage?.(message));
     // Always listened to: a worker_threads 'error' without a listener would crash the parent.
     worker.on('error', (error: unknown) => thread.onerror?.(error instanceof Error ? error : new Error(String(error))));
@@ -80,7 +82,7 @@ export function connectParent<In, Out>(): Parent<In, Out> {
     scope.onmessage = (event) => handler?.(event.data);
     return { postMessage: (message) => scope.postMessage(message), onMessage: (h) => void (handler = h) };
   }
-  const port = parentPort;
+  const port = workerThreads!.parentPort;
   if (!port) throw new Error('connectParent() called outside a worker thread');
   port.on('message', (message: In) => handler?.(message));
   return { postMessage: (message) => port.postMessage(message), onMessage: (h) => void (handler = h) };
