@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { valid } from '../lib/validate.ts';
-import { firstIssue, historyQuerySchema, LIMITS, roomSchema } from '../lib/input.ts';
+import { historyQuerySchema, LIMITS, roomSchema } from '../lib/input.ts';
 import { messageBody } from '../lib/message-body.ts';
 import { renderMessage } from '../views/message.tsx';
 

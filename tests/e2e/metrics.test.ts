@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { openStream, post, startServer, tempDir, waitFor, type ServerProcess, type Stream } from '../helpers.ts';
-import { histogram, sample, scrapeMetrics, type Scrape } from '../prometheus.ts';
+import { histogram, sample, scrapeMetrics } from '../prometheus.ts';
 
 const presenceCount = (s: Stream, n: number) => s.events.some((e) => e.event === 'presence' && JSON.parse(e.data).count === n);
 
