@@ -28,7 +28,6 @@ export const OPTIONS = {
   'max-streams': { env: 'CHAT_MAX_STREAMS', kind: 'int', default: 5000, help: 'open streams (Workers) allowed at once; more get 503', check: positive(100_000) },
   heartbeat: { env: 'CHAT_HEARTBEAT_MS', kind: 'int', default: 15_000, help: 'milliseconds between keep-alive comments on a stream', check: positive(3_600_000) },
   'slow-ms': { env: 'CHAT_SLOW_MS', kind: 'int', default: 10_000, help: 'a stream whose buffer stays full this long is dropped', check: positive(3_600_000) },
-  'batch-ms': { env: 'CHAT_BATCH_MS', kind: 'int', default: 0, help: 'under load, wake stream Workers at most once per this many ms (0: at every message)', check: (v: number) => (v <= 1000 ? null : 'must be 0..1000') },
   'max-streams-per-ip': { env: 'CHAT_MAX_STREAMS_PER_IP', kind: 'int', default: 100, help: 'open streams allowed from one IP address; more get 503', check: positive(100_000) },
   'post-rate': { env: 'CHAT_POST_RATE', kind: 'int', default: 5, help: 'messages per second one client id may keep posting (0: no limit)', check: (v: number) => (v <= 100_000 ? null : 'must be 0..100000') },
   'post-burst': { env: 'CHAT_POST_BURST', kind: 'int', default: 20, help: 'messages one client id may post at once before post-rate applies', check: positive(100_000) },

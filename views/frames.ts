@@ -68,6 +68,3 @@ export function byeFrame(reason: string, format: StreamFormat): string {
   const data = format === 'text' ? `* disconnected by the server (${reason})` : JSON.stringify({ reason });
   return sseFrame(data, { event: 'bye' });
 }
-
-export const heartbeatFrame = ': keep-alive\n\n';
-export const retryFrame = (ms: number) => `retry: ${ms}\n\n`;

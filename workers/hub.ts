@@ -22,8 +22,6 @@ export interface HubOptions {
   maxStreamsPerIp?: number;
   /** Messages per history page sent to a Worker during a replay. */
   replayPage: number;
-  /** Appends within this many ms of the last wake share the next one (0: wake at every append). */
-  wakeEveryMs?: number;
   /** Idle Workers kept ready (default 8 at the least, 64 at the most). */
   pool?: { minIdle: number; maxIdle: number };
   logSizes?: LogSizes;
@@ -79,7 +77,6 @@ export function createHub(options: HubOptions) {
   const publisher = createPublisher({
     log,
     metrics,
-    wakeEveryMs: options.wakeEveryMs ?? 0,
     presenceEveryMs: PRESENCE_EVERY_MS,
     snapshot: (room) => presence.get(room),
   });

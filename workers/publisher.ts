@@ -7,8 +7,6 @@ import type { LogWriter } from './shared-log.ts';
 export interface PublisherOptions {
   log: LogWriter;
   metrics: FanoutMetrics;
-  /** Appends within this many ms of the last wake share the next one (0: wake at every append). */
-  wakeEveryMs: number;
   /** A room's presence goes out at most this often, with every change since the last. */
   presenceEveryMs: number;
   /** Who is in a room right now, when a coalesced presence event goes out. */
@@ -16,29 +14,18 @@ export interface PublisherOptions {
 }
 
 /**
- * Writes events into the shared log, rendered once in every format, and wakes the stream Workers. Waking a
- * thousand threads costs far more than writing one entry, so wakes can be batched under load: the first append
- * after a quiet spell wakes the readers at once; later ones within `wakeEveryMs` share one wake. Presence is
- * coalesced per room: a crowd connecting at once would otherwise send every stream one event per arrival (N²).
+ * Writes events into the shared log, rendered once in every format, and wakes the stream Workers (a Worker that
+ * is behind takes every waiting entry per wake, so wakes batch themselves under load). Presence is coalesced per
+ * room: a crowd connecting at once would otherwise send every stream one event per arrival (N²).
  */
 export function createPublisher(options: PublisherOptions) {
   const { log, metrics } = options;
-  let lastWake = 0;
-  let wakeTimer: ReturnType<typeof setTimeout> | null = null;
   const presenceTimers = new Map<string, ReturnType<typeof setTimeout>>();
   const pendingChanges = new Map<string, NonNullable<Presence['change']>[]>();
 
-  const wakeReaders = () => {
-    wakeTimer = null;
-    lastWake = performance.now();
-    log.wake();
-  };
   const append = (entry: Uint8Array) => {
     metrics.appended(log.append(entry));
-    if (wakeTimer) return;
-    const due = lastWake + options.wakeEveryMs - performance.now();
-    if (due <= 0) wakeReaders();
-    else wakeTimer = setTimeout(wakeReaders, due);
+    log.wake();
   };
   const publishPresence = (p: Presence) =>
     append(encodeEntry({ kind: KIND_PRESENCE, room: p.room, id: '', client: null, frames: FORMATS.map((f) => presenceFrame(p, f)) }));
@@ -61,7 +48,6 @@ export function createPublisher(options: PublisherOptions) {
     },
     close() {
       for (const timer of presenceTimers.values()) clearTimeout(timer);
-      if (wakeTimer) clearTimeout(wakeTimer);
     },
   };
 }

@@ -87,12 +87,8 @@ export function createLogReader(buffer: SharedArrayBuffer, sizes: LogSizes) {
      * The second check catches an overwrite that raced with the copy.
      */
     read(seq: number): Uint8Array | null {
-      if (seq < Atomics.load(header, LOG_OLDEST)) return null;
-      const at = (seq & mask) * LOG_INDEX_FIELDS;
-      if (index[at] !== seq) return null;
-      const off = index[at + 1]!;
-      const copy = data.slice(off, off + index[at + 2]!);
-      return seq < Atomics.load(header, LOG_OLDEST) ? null : copy;
+      const copy = this.view(seq)?.slice() ?? null;
+      return copy && this.intact(seq) ? copy : null;
     },
     /**
      * Entry `seq` in place (no copy), or null when it is already gone. Whatever is read from the view must be
@@ -117,13 +113,6 @@ export function createLogReader(buffer: SharedArrayBuffer, sizes: LogSizes) {
       const current = Atomics.load(header, LOG_SEQ);
       if (current > seq) return;
       Atomics.wait(header, LOG_SEQ, current, timeoutMs);
-    },
-    /** Resolves once an entry at or past `seq` is published (or at once if one already is). */
-    async waitFor(seq: number): Promise<void> {
-      const current = Atomics.load(header, LOG_SEQ);
-      if (current > seq) return;
-      const result = Atomics.waitAsync(header, LOG_SEQ, current);
-      if (result.async) await result.value;
     },
   };
 }
