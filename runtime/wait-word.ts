@@ -1,0 +1,74 @@
+/**
+ * Blocking on a shared Int32 word and waking every thread blocked on it: the one primitive the fan-out's wakes use.
+ *
+ * Two kinds, and the threads that share a word must all use the same one (a futex(2) waiter never hears an
+ * Atomics.notify, nor the reverse):
+ * - `futex`: Bun on Linux, futex(2) called through bun:ffi. One FUTEX_WAKE wakes every waiter in the kernel.
+ *   bench/wake.ts measures it at well under half the CPU per wake of the other kind, on this machine.
+ * - `atomics`: everywhere else (Node, other systems). JavaScriptCore's Atomics.notify unparks waiters one by
+ *   one from the notifying thread.
+ *
+ * The main thread picks the kind (`preferredWaitKind`) and tells each Worker, which opens the same kind.
+ */
+export type WaitKind = 'futex' | 'atomics';
+
+export interface WaitWords {
+  readonly kind: WaitKind;
+  /** Blocks while `words[index]` is `expected`, at most `timeoutMs`; returns at once if it differs. Spurious returns are allowed. */
+  wait(index: number, expected: number, timeoutMs: number): void;
+  /** Wakes every thread blocked on `words[index]`; returns how many woke (futex) or were notified (atomics). */
+  wakeAll(index: number): number;
+}
+
+const FUTEX_SYSCALL: Partial<Record<string, number>> = { x64: 202, arm64: 98 };
+const FUTEX_WAIT_PRIVATE = 0 | 128; // the words are shared by threads of one process
+const FUTEX_WAKE_PRIVATE = 1 | 128;
+
+/** `futex` where bun:ffi can call futex(2) (Bun on Linux, x64 or arm64); `atomics` elsewhere. */
+export async function preferredWaitKind(): Promise<WaitKind> {
+  if (typeof Bun === 'undefined' || process.platform !== 'linux' || FUTEX_SYSCALL[process.arch] === undefined) return 'atomics';
+  if (process.env.THREADCHAT_WAIT === 'atomics') return 'atomics';
+  try {
+    const words = await openWaitWords(new Int32Array(new SharedArrayBuffer(4)), 'futex');
+    words.wait(0, 1, 0); // the value differs: returns at once, or throws if the call cannot be made
+    words.wakeAll(0);
+    return 'futex';
+  } catch {
+    return 'atomics';
+  }
+}
+
+/** Wait and wake on `words` (an Int32Array over a SharedArrayBuffer) with the given kind. */
+export async function openWaitWords(words: Int32Array, kind: WaitKind): Promise<WaitWords> {
+  if (kind === 'atomics') {
+    return {
+      kind,
+      wait: (index, expected, timeoutMs) => void Atomics.wait(words, index, expected, timeoutMs),
+      wakeAll: (index) => Atomics.notify(words, index),
+    };
+  }
+  const { dlopen, ptr, FFIType } = await import('bun:ffi');
+  const nr = FUTEX_SYSCALL[process.arch]!;
+  // syscall(2) is variadic; its integer arguments travel in the same registers as a fixed signature's on x64 and arm64 Linux.
+  const { symbols } = dlopen('libc.so.6', {
+    syscall: { args: [FFIType.i64, FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  });
+  const base = ptr(words);
+  const timeout = new BigInt64Array(2); // struct timespec { tv_sec; tv_nsec }, relative for FUTEX_WAIT
+  const timeoutPtr = ptr(timeout);
+  let timeoutSet = -1;
+  return {
+    kind,
+    wait(index, expected, timeoutMs) {
+      if (Atomics.load(words, index) !== expected) return;
+      if (timeoutMs !== timeoutSet) {
+        const ms = Math.max(0, Math.floor(timeoutMs));
+        timeout[0] = BigInt(Math.floor(ms / 1000));
+        timeout[1] = BigInt((ms % 1000) * 1_000_000);
+        timeoutSet = timeoutMs;
+      }
+      symbols.syscall(nr, base + index * 4, FUTEX_WAIT_PRIVATE, expected, timeoutPtr);
+    },
+    wakeAll: (index) => symbols.syscall(nr, base + index * 4, FUTEX_WAKE_PRIVATE, 0x7fffffff, null),
+  };
+}
