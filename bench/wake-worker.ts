@@ -8,7 +8,7 @@ const STOP = 2;
 
 self.onmessage = async (event: MessageEvent<{ buffer: SharedArrayBuffer; kind: WaitKind }>) => {
   const words = new Int32Array(event.data.buffer);
-  const wait = await openWaitWords(words, event.data.kind);
+  const wait = openWaitWords(words, event.data.kind);
   self.postMessage('ready');
   let seen = 0;
   for (;;) {

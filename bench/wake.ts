@@ -78,7 +78,7 @@ function runPthreads(): Result {
 async function runWorkers(kind: WaitKind): Promise<Result> {
   const buffer = new SharedArrayBuffer(16);
   const words = new Int32Array(buffer);
-  const wake = await openWaitWords(words, kind);
+  const wake = openWaitWords(words, kind);
   const workers: Worker[] = [];
   let ready = 0;
   let done = 0;

@@ -25,11 +25,11 @@ const FUTEX_WAIT_PRIVATE = 0 | 128; // the words are shared by threads of one pr
 const FUTEX_WAKE_PRIVATE = 1 | 128;
 
 /** `futex` where bun:ffi can call futex(2) (Bun on Linux, x64 or arm64); `atomics` elsewhere. */
-export async function preferredWaitKind(): Promise<WaitKind> {
+export function preferredWaitKind(): WaitKind {
   if (typeof Bun === 'undefined' || process.platform !== 'linux' || FUTEX_SYSCALL[process.arch] === undefined) return 'atomics';
   if (process.env.THREADCHAT_WAIT === 'atomics') return 'atomics';
   try {
-    const words = await openWaitWords(new Int32Array(new SharedArrayBuffer(4)), 'futex');
+    const words = openWaitWords(new Int32Array(new SharedArrayBuffer(4)), 'futex');
     words.wait(0, 1, 0); // the value differs: returns at once, or throws if the call cannot be made
     words.wakeAll(0);
     return 'futex';
@@ -39,7 +39,7 @@ export async function preferredWaitKind(): Promise<WaitKind> {
 }
 
 /** Wait and wake on `words` (an Int32Array over a SharedArrayBuffer) with the given kind. */
-export async function openWaitWords(words: Int32Array, kind: WaitKind): Promise<WaitWords> {
+export function openWaitWords(words: Int32Array, kind: WaitKind): WaitWords {
   if (kind === 'atomics') {
     return {
       kind,
@@ -47,7 +47,8 @@ export async function openWaitWords(words: Int32Array, kind: WaitKind): Promise<
       wakeAll: (index) => Atomics.notify(words, index),
     };
   }
-  const { dlopen, ptr, FFIType } = await import('bun:ffi');
+  // Only Bun reaches this line (preferredWaitKind): a synchronous load, so threads can open their words at once.
+  const { dlopen, ptr, FFIType } = import.meta.require('bun:ffi') as typeof import('bun:ffi');
   const nr = FUTEX_SYSCALL[process.arch]!;
   // syscall(2) is variadic; its integer arguments travel in the same registers as a fixed signature's on x64 and arm64 Linux.
   const { symbols } = dlopen('libc.so.6', {

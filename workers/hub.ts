@@ -3,9 +3,11 @@ import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/types.ts';
 import { sharedPresenceOf } from '../store/types.ts'; // presence across instances (issue 7)
 import {
-  CTL_DOORBELL, CTL_FLAGS, DEFAULT_LOG_SIZES, type EndReason, type HistoryPage, type LogSizes,
-  type MainToWorker, type StreamOptions, type WorkerToMain,
+  controlInts, CTL_DOORBELL, CTL_MAIN_WAITING, CTL_READY, DEFAULT_LOG_SIZES, type EndReason, type HistoryPage,
+  type LogSizes, type MainToWorker, type StreamOptions, type WorkerToMain,
 } from './protocol.ts';
+import { preferredWaitKind, type WaitKind } from '../runtime/wait-word.ts';
+import { createRoomWords } from './room-words.ts';
 import { createLogWriter } from './shared-log.ts';
 import { createOutRingBuffer, createRingReader } from './out-ring.ts';
 import { createPresence } from './presence.ts';
@@ -27,9 +29,11 @@ export interface HubOptions {
   logSizes?: LogSizes;
   /** Deliveries, fan-out latency and ended streams, for /metrics. */
   metrics?: FanoutMetrics;
+  /** How Workers block on their room's word (default: futex(2) where Bun can call it, else Atomics). */
+  wait?: WaitKind;
 }
 
-export interface OpenRequest extends Omit<StreamOptions, 'slot'> {
+export interface OpenRequest extends Omit<StreamOptions, 'slot' | 'roomWord'> {
   /** Recent messages to replay when there is no lastEventId. */
   history: number;
   name: string | null;
@@ -65,9 +69,13 @@ export function createHub(options: HubOptions) {
   const { store, logger } = options;
   const metrics = options.metrics ?? NO_FANOUT_METRICS;
   const log = createLogWriter(options.logSizes ?? DEFAULT_LOG_SIZES);
-  const control = new SharedArrayBuffer(4 * (CTL_FLAGS + options.maxStreams));
+  const control = new SharedArrayBuffer(4 * controlInts(options.maxStreams));
   const ctl = new Int32Array(control);
-  const pool = createWorkerPool({ init: { log: log.buffer, logSizes: log.sizes, control }, ...(options.pool ?? { minIdle: 16, maxIdle: 64 }) });
+  const rooms = createRoomWords(options.maxStreams, options.wait ?? preferredWaitKind());
+  const pool = createWorkerPool({
+    init: { log: log.buffer, logSizes: log.sizes, rooms: rooms.buffer, control, wait: rooms.kind },
+    ...(options.pool ?? { minIdle: 16, maxIdle: 64 }),
+  });
   const conns: (Conn | undefined)[] = [];
   const freeSlots: number[] = [];
   const perAddress = new Map<string, number>(); // open streams per IP; an address leaves the map at 0
@@ -76,6 +84,7 @@ export function createHub(options: HubOptions) {
 
   const publisher = createPublisher({
     log,
+    rooms,
     metrics,
     presenceEveryMs: PRESENCE_EVERY_MS,
     snapshot: (room) => presence.get(room),
@@ -99,19 +108,37 @@ export function createHub(options: HubOptions) {
     metrics.drained(conn.ring);
   };
 
+  /** Drains the rings whose ready bit is set, a whole int (32 slots) at a time; true when any was. */
+  const drainReady = () => {
+    let any = false;
+    const ints = CTL_READY + Math.ceil(conns.length / 32);
+    for (let at = CTL_READY; at < ints; at++) {
+      if (ctl[at] === 0) continue;
+      // Taken before draining: a frame written after this rings again, so none is left behind.
+      let bits = Atomics.exchange(ctl, at, 0);
+      any ||= bits !== 0;
+      const base = (at - CTL_READY) * 32;
+      while (bits !== 0) {
+        const bit = 31 - Math.clz32(bits);
+        bits &= ~(1 << bit);
+        const conn = conns[base + bit];
+        if (conn) pump(conn);
+      }
+    }
+    return any;
+  };
+
   const drainLoop = async () => {
-    let seen = Atomics.load(ctl, CTL_DOORBELL);
     while (running) {
+      const seen = Atomics.load(ctl, CTL_DOORBELL);
+      Atomics.store(ctl, CTL_MAIN_WAITING, 1);
+      if (drainReady()) {
+        Atomics.store(ctl, CTL_MAIN_WAITING, 0);
+        await new Promise<void>((resolve) => setImmediate(resolve)); // requests and sockets run between rounds
+        continue;
+      }
       const wait = Atomics.waitAsync(ctl, CTL_DOORBELL, seen);
       if (wait.async) await wait.value;
-      seen = Atomics.load(ctl, CTL_DOORBELL);
-      for (let slot = 0; slot < conns.length; slot++) {
-        // Reset before draining: a frame written after the reset rings again, so none is left behind.
-        if (ctl[CTL_FLAGS + slot] !== 0 && Atomics.exchange(ctl, CTL_FLAGS + slot, 0) !== 0) {
-          const conn = conns[slot];
-          if (conn) pump(conn);
-        }
-      }
     }
   };
   void drainLoop();
@@ -162,8 +189,8 @@ export function createHub(options: HubOptions) {
     if (reason === 'error') pool.discard(conn.worker);
     else pool.recycle(conn.worker);
     conns[conn.slot] = undefined;
-    Atomics.store(ctl, CTL_FLAGS + conn.slot, 0);
     freeSlots.push(conn.slot);
+    rooms.release(conn.request.room);
     open--;
     countAddress(conn.request.address, -1);
     presence.leave(conn.request.room, conn.slot);
@@ -203,13 +230,19 @@ export function createHub(options: HubOptions) {
       open++;
       countAddress(request.address, 1);
       conns[slot] = undefined;
+      // Before the history query: every entry of the room from the page's log position on carries this word.
+      const roomWord = rooms.acquire(request.room);
+      const unreserve = () => {
+        freeSlots.push(slot);
+        open--;
+        countAddress(request.address, -1);
+        rooms.release(request.room);
+      };
       let first: HistoryPage;
       try {
         first = await page(request, request.lastEventId);
       } catch (error) {
-        freeSlots.push(slot);
-        open--;
-        countAddress(request.address, -1);
+        unreserve();
         throw error;
       }
       const out = createOutRingBuffer();
@@ -218,9 +251,7 @@ export function createHub(options: HubOptions) {
         worker = pool.acquire();
       } catch (error) {
         // Out of threads, descriptors or memory: refuse this stream (503), keep serving the others.
-        freeSlots.push(slot);
-        open--;
-        countAddress(request.address, -1);
+        unreserve();
         throw new HubFullError(`cannot start a thread for this stream (${String(error)})`);
       }
       const conn: Conn = { slot, request, worker, ring: createRingReader(out), controller: null, ended: false };
@@ -228,7 +259,7 @@ export function createHub(options: HubOptions) {
       worker.onmessage = (message) => void onWorkerMessage(conn, message);
       worker.onerror = (error) => end(conn, 'error', error.message);
       const { history: _h, name: _n, peer: _p, address: _a, ...streamOptions } = request;
-      send(worker, { type: 'open', out, options: { ...streamOptions, slot }, page: first });
+      send(worker, { type: 'open', out, options: { ...streamOptions, slot, roomWord }, page: first });
       presence.join(request.room, slot, { name: request.name, client: request.client });
       logger.info(`Accepted connection from ${request.peer}`, { room: request.room, streams: open });
       return new ReadableStream<Uint8Array>(
@@ -253,7 +284,7 @@ export function createHub(options: HubOptions) {
       // Bytes held for clients: in their rings, and queued in their responses (bounded per stream by design).
       let buffered = 0;
       for (const conn of conns) if (conn) buffered += conn.ring.used() + STREAM_HIGH_WATER - (conn.controller?.desiredSize ?? STREAM_HIGH_WATER);
-      return { streams: open, workers: threads - idle, idle, returning, threads, buffered, logSeq: log.seq };
+      return { streams: open, workers: threads - idle, idle, returning, threads, buffered, logSeq: log.seq, ...rooms.stats(), wait: rooms.kind };
     },
     /** Ends every stream with a final `bye` event and stops the drain loop and the pool. */
     async close() {

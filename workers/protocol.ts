@@ -1,14 +1,19 @@
 /**
  * Everything the main thread and the per-connection Workers share: message types and shared-memory layouts.
  *
- * Three shared regions:
- * - the event log (one per server): the main thread appends each event once; every Worker reads it.
- * - the control block (one per server): a doorbell the main thread waits on, and one "ready" flag per Worker slot.
- * - the output ring (one per Worker): the Worker writes SSE frames; the main thread drains them to the socket.
+ * Four shared regions:
+ * - the event log (one per server): the main thread appends each event once; a Worker reads its room's entries.
+ * - the room words (one per server): one wait word per room that has streams. A Worker blocks on its room's word;
+ *   an event wakes only the Workers of its room, all at once (runtime/wait-word.ts).
+ * - the control block (one per server): a doorbell the main thread waits on, and one "ready" bit per stream slot,
+ *   so the main thread drains only the rings that rang.
+ * - the output ring (one per stream): the Worker writes SSE frames; the main thread drains them to the socket.
  *
  * Memory model: plain reads and writes of payload bytes are ordered by the Atomics operation that publishes them
  * (a writer fills bytes, then Atomics.store's the position; a reader Atomics.load's the position, then reads).
  */
+
+import type { WaitKind } from '../runtime/wait-word.ts';
 
 // ---- Event log: a byte ring of variable-length entries plus an index ring addressed by sequence number ----
 
@@ -16,8 +21,12 @@
 export const LOG_SEQ = 0; // main writes: sequence number of the next entry (entries < LOG_SEQ are published). Workers wait on it.
 export const LOG_OLDEST = 1; // main writes before overwriting bytes: the oldest entry whose bytes are still intact.
 export const LOG_HEADER_INTS = 4;
-/** Index slots: [seq, byteOffset, byteLength] per entry, slot = seq % LOG_INDEX_SLOTS. Main writes, Workers read. */
-export const LOG_INDEX_FIELDS = 3;
+/**
+ * Index slots: [seq, byteOffset, byteLength, roomWord] per entry, slot = seq % LOG_INDEX_SLOTS. Main writes,
+ * Workers read. roomWord is the entry's room word (-1: no stream follows the room), so a Worker skips other rooms'
+ * entries without reading them.
+ */
+export const LOG_INDEX_FIELDS = 4;
 
 export interface LogSizes {
   /** Entries the index can hold before the oldest is forgotten. Power of two. */
@@ -27,12 +36,30 @@ export interface LogSizes {
 }
 export const DEFAULT_LOG_SIZES: LogSizes = { indexSlots: 1 << 14, dataBytes: 1 << 24 };
 
-// ---- Control block: Int32Array [doorbell, flag(slot 0), flag(slot 1), ...] ----
+// ---- Room words: Int32Array, ROOM_WORD_INTS per room (64 bytes: rooms woken at once do not share a cache line) ----
 
-/** Worker adds 1 and notifies after raising its flag from 0 to 1; the main thread waits on it. */
+/**
+ * Room word r's wait word is at r * ROOM_WORD_INTS + ROOM_SEQ: main stores 1 + the log sequence number of the
+ * room's newest entry, then wakes every Worker blocked on it. A Worker loads it before it reads the log and
+ * blocks only while it is unchanged, so no entry is missed between its read and its wait.
+ */
+export const ROOM_SEQ = 0;
+export const ROOM_WORD_INTS = 16;
+
+// ---- Control block: Int32Array [doorbell, main waiting, pad..., ready bits (32 slots an int)] ----
+
+/** A Worker adds 1 and notifies when it finds CTL_MAIN_WAITING set; the main thread waits on it (Atomics, async). */
 export const CTL_DOORBELL = 0;
-/** Flag of stream slot s lives at CTL_FLAGS + s: Worker sets 1 when its ring has new bytes, main resets to 0 before draining. */
-export const CTL_FLAGS = 1;
+/** Main stores 1 before it waits on the doorbell; the first Worker to ring takes it back to 0 and notifies. */
+export const CTL_MAIN_WAITING = 1;
+/**
+ * Ready bit of stream slot s: int CTL_READY + (s >> 5), bit (s & 31). A Worker sets it (Atomics.or) when its ring
+ * has new bytes and rings the doorbell only if the bit was clear; main takes a whole int at once (Atomics.exchange
+ * to 0) before draining those rings, so a frame written after that rings again and none is left behind.
+ */
+export const CTL_READY = 16;
+/** Int32s of a control block for `slots` stream slots. */
+export const controlInts = (slots: number) => CTL_READY + Math.ceil(slots / 32);
 
 // ---- Output ring: Int32Array header, then data bytes. Positions are free-running uint32 (kept in Int32 slots). ----
 
@@ -67,6 +94,8 @@ export interface HistoryPage {
 export interface StreamOptions {
   slot: number;
   room: string;
+  /** The room's word in the room words (ROOM_WORD_INTS apart); it stays the room's while this stream is open. */
+  roomWord: number;
   client: string | null;
   format: StreamFormat;
   /** Last id the client has seen; null means "start with recent history". */
@@ -83,7 +112,10 @@ export interface StreamOptions {
 export interface WorkerInit {
   log: SharedArrayBuffer;
   logSizes: LogSizes;
+  rooms: SharedArrayBuffer;
   control: SharedArrayBuffer;
+  /** How threads block on the room words: every thread that shares a word uses the same kind. */
+  wait: WaitKind;
 }
 
 export type MainToWorker =

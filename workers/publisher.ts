@@ -3,9 +3,11 @@ import type { ChatMessage, Presence } from '../store/types.ts';
 import type { FanoutMetrics } from './fanout-metrics.ts';
 import { encodeEntry, FORMATS, KIND_MESSAGE, KIND_PRESENCE } from './entry.ts';
 import type { LogWriter } from './shared-log.ts';
+import type { RoomWords } from './room-words.ts';
 
 export interface PublisherOptions {
   log: LogWriter;
+  rooms: RoomWords;
   metrics: FanoutMetrics;
   /** A room's presence goes out at most this often, with every change since the last. */
   presenceEveryMs: number;
@@ -14,25 +16,28 @@ export interface PublisherOptions {
 }
 
 /**
- * Writes events into the shared log, rendered once in every format, and wakes the stream Workers (a Worker that
- * is behind takes every waiting entry per wake, so wakes batch themselves under load). Presence is coalesced per
+ * Writes events into the shared log, rendered once in every format, and wakes the stream Workers of the event's
+ * room, and only those (a Worker that is behind takes every waiting entry per wake, so wakes batch themselves
+ * under load). Presence is coalesced per
  * room: a crowd connecting at once would otherwise send every stream one event per arrival (N²).
  */
 export function createPublisher(options: PublisherOptions) {
-  const { log, metrics } = options;
+  const { log, rooms, metrics } = options;
   const presenceTimers = new Map<string, ReturnType<typeof setTimeout>>();
   const pendingChanges = new Map<string, NonNullable<Presence['change']>[]>();
 
-  const append = (entry: Uint8Array) => {
-    metrics.appended(log.append(entry));
-    log.wake();
+  const append = (room: string, entry: Uint8Array) => {
+    const word = rooms.wordOf(room);
+    const seq = log.append(entry, word);
+    metrics.appended(seq);
+    if (word >= 0) rooms.signal(word, seq);
   };
   const publishPresence = (p: Presence) =>
-    append(encodeEntry({ kind: KIND_PRESENCE, room: p.room, id: '', client: null, frames: FORMATS.map((f) => presenceFrame(p, f)) }));
+    append(p.room, encodeEntry({ kind: KIND_PRESENCE, room: p.room, id: '', client: null, frames: FORMATS.map((f) => presenceFrame(p, f)) }));
 
   return {
     message(m: ChatMessage) {
-      append(encodeEntry({ kind: KIND_MESSAGE, room: m.room, id: m.id, client: m.client, frames: FORMATS.map((f) => messageFrame(m, f)) }));
+      append(m.room, encodeEntry({ kind: KIND_MESSAGE, room: m.room, id: m.id, client: m.client, frames: FORMATS.map((f) => messageFrame(m, f)) }));
     },
     /** A presence change: goes out with the others of its room at the end of the current window. */
     presence(p: Presence) {

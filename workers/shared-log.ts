@@ -38,8 +38,11 @@ export function createLogWriter(sizes: LogSizes = DEFAULT_LOG_SIZES) {
     get seq() {
       return header[LOG_SEQ]!;
     },
-    /** Publishes one entry (readers see it at their next look; wake() rouses the sleeping ones). Returns its sequence number. */
-    append(bytes: Uint8Array): number {
+    /**
+     * Publishes one entry (readers see it at their next look; its room's word wakes the sleeping ones). `roomWord`:
+     * the room's word, or -1 when no stream follows the room. Returns its sequence number.
+     */
+    append(bytes: Uint8Array, roomWord = -1): number {
       if (bytes.length > sizes.dataBytes / 4) throw new RangeError(`log entry of ${bytes.length} bytes is too large`);
       const seq = header[LOG_SEQ]!;
       let off = head;
@@ -60,13 +63,10 @@ export function createLogWriter(sizes: LogSizes = DEFAULT_LOG_SIZES) {
       index[at] = seq;
       index[at + 1] = off;
       index[at + 2] = bytes.length;
+      index[at + 3] = roomWord;
       head = end;
       Atomics.store(header, LOG_SEQ, seq + 1);
       return seq;
-    },
-    /** Wakes every reader waiting for entries. Separate from append so a burst of appends costs one wake. */
-    wake() {
-      Atomics.notify(header, LOG_SEQ);
     },
   };
 }
@@ -101,18 +101,13 @@ export function createLogReader(buffer: SharedArrayBuffer, sizes: LogSizes) {
       const off = index[at + 1]!;
       return data.subarray(off, off + index[at + 2]!);
     },
+    /** The room word entry `seq` was appended with (-1: none). Valid only while `intact(seq)`. */
+    roomWord(seq: number): number {
+      return index[(seq & mask) * LOG_INDEX_FIELDS + 3]!;
+    },
     /** Whether entry `seq` still holds what was written (no overwrite has begun). */
     intact(seq: number): boolean {
       return seq >= Atomics.load(header, LOG_OLDEST);
-    },
-    /**
-     * Blocks this thread until an entry at or past `seq` is published, or `timeoutMs` passes. A futex wait: a
-     * wake costs a fraction of an async one, which matters when a thousand threads wake for each message.
-     */
-    waitSync(seq: number, timeoutMs: number): void {
-      const current = Atomics.load(header, LOG_SEQ);
-      if (current > seq) return;
-      Atomics.wait(header, LOG_SEQ, current, timeoutMs);
     },
   };
 }

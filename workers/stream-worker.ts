@@ -7,12 +7,14 @@
  */
 import { compareIdParts, createEntryReader, idParts, KIND_MESSAGE } from './entry.ts';
 import {
-  CTL_DOORBELL, CTL_FLAGS, type HistoryPage, type MainToWorker, type StreamOptions, type WorkerInit, type WorkerToMain,
+  CTL_DOORBELL, CTL_MAIN_WAITING, CTL_READY, ROOM_SEQ, type HistoryPage, type MainToWorker, type StreamOptions,
+  type WorkerInit, type WorkerToMain,
 } from './protocol.ts';
 import { createLogReader, type LogReader } from './shared-log.ts';
 import { createRingWriter } from './out-ring.ts';
 import { setPriority } from 'node:os';
 import { connectParent } from './thread.ts';
+import { openWaitWords, type WaitWords } from '../runtime/wait-word.ts';
 
 const parent = connectParent<MainToWorker, WorkerToMain>(); // Bun: self; Node: worker_threads' parentPort
 
@@ -27,7 +29,13 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve
 /** Thrown to unwind a stream that was stopped while it waited. */
 class Stopped extends Error {}
 
-let shared: { log: LogReader; control: Int32Array } | null = null;
+interface Shared {
+  log: LogReader;
+  control: Int32Array;
+  rooms: Int32Array;
+  waiter: WaitWords;
+}
+let shared: Shared | null = null;
 let stream: ReturnType<typeof createStream> | null = null;
 
 parent.onMessage((message) => {
@@ -73,20 +81,29 @@ function yieldPriority() {
   }
 }
 
-function init(message: WorkerInit) {
+function init(message: WorkerInit): Shared {
   yieldPriority();
-  return { log: createLogReader(message.log, message.logSizes), control: new Int32Array(message.control) };
+  const rooms = new Int32Array(message.rooms);
+  return {
+    log: createLogReader(message.log, message.logSizes),
+    control: new Int32Array(message.control),
+    rooms,
+    waiter: openWaitWords(rooms, message.wait),
+  };
 }
 
 function createStream(
-  { log, control }: NonNullable<typeof shared>,
+  { log, control, rooms, waiter }: Shared,
   out: SharedArrayBuffer,
   options: StreamOptions,
   firstPage: HistoryPage,
 ) {
   const ring = createRingWriter(out);
   const entries = createEntryReader(options.room, options.client, options.format);
-  const flag = CTL_FLAGS + options.slot;
+  const readyInt = CTL_READY + (options.slot >> 5);
+  const readyBit = 1 << (options.slot & 31);
+  const roomWord = options.roomWord;
+  const roomSeq = roomWord + ROOM_SEQ;
   let stopped = false;
   let wake: () => void = () => {};
   const stopSignal = new Promise<void>((resolve) => (wake = resolve));
@@ -106,9 +123,12 @@ function createStream(
   let pageWaiter: ((page: HistoryPage) => void) | null = null;
   let pending: HistoryPage | null = firstPage;
 
-  /** Tells the main thread this ring has bytes: one doorbell per batch, however many frames it holds. */
+  /**
+   * Tells the main thread this ring has bytes: one ready bit per batch, however many frames it holds, and a
+   * notify only when the main thread is waiting (while it drains it looks at the ready bits again by itself).
+   */
   const ringBell = () => {
-    if (Atomics.exchange(control, flag, 1) === 0) {
+    if ((Atomics.or(control, readyInt, readyBit) & readyBit) === 0 && Atomics.exchange(control, CTL_MAIN_WAITING, 0) === 1) {
       Atomics.add(control, CTL_DOORBELL, 1);
       Atomics.notify(control, CTL_DOORBELL);
     }
@@ -176,17 +196,27 @@ function createStream(
 
   /**
    * Follows the log from `seq`; returns when this reader fell so far behind that entries were overwritten.
-   * While it waits for entries the thread blocks (Atomics.wait); every YIELD_MS it lets its event loop run, so
-   * messages from the main thread (close) and timers (heartbeat) are not held up by a busy room.
+   * While nothing new is in its room the thread blocks on the room's word (runtime/wait-word.ts); every YIELD_MS
+   * it lets its event loop run, so messages from the main thread (close) and timers (heartbeat) are not held up.
    */
   const follow = async (seq: number): Promise<void> => {
     let yielded = Date.now();
     while (!stopped) {
+      // In this order: the main thread signals an entry of the room before it appends the next one, so every
+      // entry of the room below published - 1 is already counted in roomNow.
       const published = log.seq;
-      if (seq >= published) {
-        log.waitSync(seq, YIELD_MS);
+      const roomNow = Atomics.load(rooms, roomSeq); // 1 + the room's newest signalled entry
+      if (roomNow <= seq) {
+        // Nothing of this room in [seq, published - 1): skip other rooms' entries unread, then block. An entry
+        // signalled after the load above changes the word, and the wait returns at once.
+        if (published - 1 > seq) seq = published - 1;
+        waiter.wait(roomSeq, roomNow, YIELD_MS);
       } else {
         for (; seq < published; seq++) {
+          if (log.roomWord(seq) !== roomWord) {
+            if (!log.intact(seq)) return;
+            continue; // another room's entry: not even read
+          }
           const view = log.view(seq);
           if (!view) return;
           const entry = entries.read(view);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'bun:test';
 import { createLogReader, createLogWriter } from '../../workers/shared-log.ts';
+import { createRoomWords } from '../../workers/room-words.ts';
+import { preferredWaitKind } from '../../runtime/wait-word.ts';
 import { createOutRingBuffer, createRingReader, createRingWriter } from '../../workers/out-ring.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -40,20 +42,27 @@ describe('shared log', () => {
     expect(text(reader.read(4))).toBe('eeeeeeeee');
   });
 
-  it('wakes a waiting reader in a Worker', async () => {
-    // Room for all 50 entries: this test is about waking, not about falling behind.
-    const writer = createLogWriter({ indexSlots: 64, dataBytes: 4096 });
-    const worker = new Worker(new URL('./log-reader-worker.ts', import.meta.url).href);
-    const got = new Promise<string[]>((resolve) => (worker.onmessage = (e) => resolve(e.data)));
-    worker.postMessage({ buffer: writer.buffer, sizes: writer.sizes, count: 50 });
-    for (let i = 0; i < 50; i++) {
-      writer.append(bytes(`m${i}`));
-      writer.wake();
-      if (i % 7 === 0) await Bun.sleep(1);
-    }
-    expect(await got).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
-    worker.terminate();
-  });
+  for (const wait of ['futex', 'atomics'] as const) {
+    it(`wakes a reader blocked on its room word in a Worker (${wait})`, async () => {
+      if (wait === 'futex' && preferredWaitKind() !== 'futex') return; // no futex(2) here: the atomics case covers it
+      // Room for all 50 entries: this test is about waking, not about falling behind.
+      const writer = createLogWriter({ indexSlots: 64, dataBytes: 4096 });
+      const rooms = createRoomWords(4, wait);
+      const word = rooms.acquire('main');
+      const worker = new Worker(new URL('./log-reader-worker.ts', import.meta.url).href);
+      const got = new Promise<string[]>((resolve) => (worker.onmessage = (e) => resolve(e.data)));
+      worker.postMessage({ buffer: writer.buffer, sizes: writer.sizes, count: 50, rooms: rooms.buffer, wait });
+      const started = performance.now();
+      for (let i = 0; i < 50; i++) {
+        rooms.signal(word, writer.append(bytes(`m${i}`), word));
+        if (i % 7 === 0) await Bun.sleep(1);
+      }
+      expect(await got).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
+      // Woken by the signals, not by its 1 s timed wait (seven pauses would add up to seconds).
+      expect(performance.now() - started).toBeLessThan(900);
+      worker.terminate();
+    });
+  }
 });
 
 describe('output ring', () => {
