@@ -2,6 +2,10 @@
 export interface Row {
   target: string;
   subs: number;
+  /** Idle streams held in other rooms meanwhile (0: the room was alone). */
+  idle: number;
+  /** The N subscribers connected all at once (else 50 at a time). */
+  storm: boolean;
   failedConnects: number;
   connectAllMs: number;
   connectP50: number;
@@ -25,15 +29,18 @@ export const percentile = (sorted: ArrayLike<number>, q: number) =>
 const num = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
 const ratio = (v: number, base: number | undefined) => (base && Number.isFinite(v) && Number.isFinite(base) && base !== 0 ? ` (${(v / base).toFixed(2)}x)` : '');
 
+/** The baseline row of the same N (none for the baseline itself). */
+export const baselineOf = (rows: Row[], r: Row) =>
+  r.target === 'baseline' ? undefined : rows.find((x) => x.target === 'baseline' && x.subs === r.subs);
+
 /** A Markdown table; every figure of a non-baseline row carries its ratio to the baseline at the same N. */
 export function formatTable(rows: Row[]): string {
-  const head = '| target | N | deliveries/s | p50 ms | p99 ms | max ms | steady p99 ms | connect all ms | connect p99 ms | paced connect p99 ms | RSS/stream KB | lost | dup |';
+  const head = '| target | N | idle | failed | deliveries/s | p50 ms | p99 ms | max ms | steady p99 ms | connect all ms | connect p99 ms | paced connect p99 ms | RSS/stream KB | lost | dup |';
   const lines = [head, head.replace(/[^|]+/g, '---')];
   for (const r of rows) {
-    const b = rows.find((x) => x.target === 'baseline' && x.subs === r.subs);
-    const base = r.target === 'baseline' ? undefined : b;
+    const base = baselineOf(rows, r);
     lines.push(
-      `| ${r.target} | ${r.subs} | ${num(r.deliveriesPerSec, 0)}${ratio(r.deliveriesPerSec, base?.deliveriesPerSec)} | ${num(r.p50)}${ratio(r.p50, base?.p50)} | ${num(r.p99)}${ratio(r.p99, base?.p99)} | ${num(r.max)} | ${num(r.steadyP99)}${ratio(r.steadyP99, base?.steadyP99)} | ${num(r.connectAllMs, 0)}${ratio(r.connectAllMs, base?.connectAllMs)} | ${num(r.connectP99)}${ratio(r.connectP99, base?.connectP99)} | ${num(r.pacedConnectP99)} | ${num(r.rssPerStreamKb, 0)}${ratio(r.rssPerStreamKb, base?.rssPerStreamKb)} | ${r.lost} | ${r.duplicates} |`,
+      `| ${r.target} | ${r.subs} | ${r.idle} | ${r.failedConnects} | ${num(r.deliveriesPerSec, 0)}${ratio(r.deliveriesPerSec, base?.deliveriesPerSec)} | ${num(r.p50)}${ratio(r.p50, base?.p50)} | ${num(r.p99)}${ratio(r.p99, base?.p99)} | ${num(r.max)} | ${num(r.steadyP99)}${ratio(r.steadyP99, base?.steadyP99)} | ${num(r.connectAllMs, 0)}${ratio(r.connectAllMs, base?.connectAllMs)} | ${num(r.connectP99)}${ratio(r.connectP99, base?.connectP99)} | ${num(r.pacedConnectP99)} | ${num(r.rssPerStreamKb, 0)}${ratio(r.rssPerStreamKb, base?.rssPerStreamKb)} | ${r.lost} | ${r.duplicates} |`,
     );
   }
   return lines.join('\n');

@@ -1,19 +1,19 @@
 /**
  * `bun run bench`: the fan-out benchmark. For each subscriber count N it runs the bare one-thread baseline and
  * threadchat (and more targets on request) one after the other on this machine, and reports every figure with
- * its ratio to the baseline of the same run. Progress goes to stderr, the table to stdout.
+ * its ratio to the baseline of the same run, then the issue's targets, met or not. Progress goes to stderr, the
+ * tables to stdout.
  */
 import { parseArgs } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createSubscriberPool } from './subscribers.ts';
 import { percentile, formatTable, type Row } from './report.ts';
+import { formatTargets } from './targets.ts';
+import { rssKb, startTarget, stopServers } from './servers.ts';
 
 const HELP = `Usage: bun run bench [options]
 
-Starts each server on a free loopback port, opens N raw-socket SSE subscribers, posts messages, and reports
-deliveries/s, latency, connect time and memory per stream, each as a ratio to the bare baseline.
+Starts each server on a free loopback port, opens N raw-socket SSE subscribers in one room, posts messages, and
+reports deliveries/s, latency, connect time and memory per stream, each as a ratio to the bare baseline.
 
 Options:
   --subs LIST        subscriber counts, comma-separated (default 100,1000)
@@ -21,7 +21,11 @@ Options:
   --rate R           messages per second in the fixed-rate pass (default 100)
   --rate-seconds S   length of the fixed-rate pass (default 3)
   --targets LIST     baseline,sqlite,memory,redis (default baseline,sqlite; redis uses 127.0.0.1:6379)
-  --json             print the results as JSON instead of a table
+  --storm            connect all N subscribers at once (default: 50 at a time)
+  --rooms R          also run each N with idle streams held in R-1 other rooms, and compare with N alone
+  --idle I           idle streams in those other rooms (default 990)
+  --server-args A    extra flags for threadchat's servers, space-separated (e.g. "--warm 1000")
+  --json             print the results as JSON instead of tables
   --help             show this help
 `;
 
@@ -33,6 +37,10 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '100' },
     'rate-seconds': { type: 'string', default: '3' },
     targets: { type: 'string', default: 'baseline,sqlite' },
+    storm: { type: 'boolean', default: false },
+    rooms: { type: 'string', default: '1' },
+    idle: { type: 'string', default: '990' },
+    'server-args': { type: 'string', default: '' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -46,61 +54,21 @@ const messages = Number(values.messages);
 const rate = Number(values.rate);
 const rateSeconds = Number(values['rate-seconds']);
 const targets = values.targets.split(',');
-if (subsList.some((n) => !Number.isInteger(n) || n < 1 || n > 8000) || !(messages >= 1 && messages <= 100_000)) {
-  process.stderr.write('bench: --subs takes whole numbers from 1 to 8000, --messages from 1 to 100000\n');
+const rooms = Number(values.rooms);
+const idleStreams = Number(values.idle);
+const serverArgs = values['server-args'].split(' ').filter(Boolean);
+const fail = (message: string) => {
+  process.stderr.write(`bench: ${message}\n`);
   process.exit(2);
-}
+};
+if (subsList.some((n) => !Number.isInteger(n) || n < 1 || n > 8000)) fail('--subs takes whole numbers from 1 to 8000');
+if (!(messages >= 1 && messages <= 100_000)) fail('--messages takes a whole number from 1 to 100000');
+if (!(rate > 0 && rate <= 10_000) || !(rateSeconds > 0 && rateSeconds <= 600)) fail('--rate takes 1..10000, --rate-seconds 1..600');
+if (!(Number.isInteger(rooms) && rooms >= 1 && rooms <= 1000) || !(Number.isInteger(idleStreams) && idleStreams >= 0 && idleStreams <= 8000)) fail('--rooms takes 1..1000, --idle 0..8000');
+const unknown = targets.filter((t) => !['baseline', 'sqlite', 'memory', 'redis'].includes(t));
+if (unknown.length) fail(`unknown target ${unknown.join(', ')}: use baseline, sqlite, memory, redis`);
 
-const ROOT = join(import.meta.dir, '..');
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
-const children = new Set<ReturnType<typeof Bun.spawn>>();
-const stopAll = () => children.forEach((c) => c.kill('SIGKILL'));
-process.on('exit', stopAll);
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
-
-interface Started {
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-async function startTarget(target: string, subs: number): Promise<Started> {
-  const dir = mkdtempSync(join(tmpdir(), 'threadchat-bench-'));
-  const common = ['--port', '0', '--log', 'silent', '--max-streams', String(subs + 500), '--max-streams-per-ip', String(subs + 500), '--post-rate', '0', '--post-rate-ip', '0'];
-  const cmd =
-    target === 'baseline' ? [process.execPath, join(ROOT, 'bench/baseline-server.ts')]
-    : target === 'redis' ? [process.execPath, join(ROOT, 'server.ts'), ...common, '--store', `redis://127.0.0.1:6379/${9}`]
-    : [process.execPath, join(ROOT, 'server.ts'), ...common, '--store', target, '--data', dir];
-  const proc = Bun.spawn(cmd, { cwd: ROOT, stdout: 'pipe', stderr: 'inherit' });
-  children.add(proc);
-  let out = '';
-  const decoder = new TextDecoder();
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-  const deadline = Date.now() + 20_000;
-  while (!/listening on http:\/\/[^:]+:(\d+)/.test(out)) {
-    if (Date.now() > deadline) throw new Error(`${target} did not start: ${out}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${target} exited: ${out}`);
-    out += decoder.decode(value);
-  }
-  void (async () => { while (!(await reader.read()).done); })();
-  const port = Number(out.match(/listening on http:\/\/[^:]+:(\d+)/)![1]);
-  return {
-    port,
-    pid: proc.pid,
-    async stop() {
-      proc.kill('SIGTERM');
-      const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
-      if (!exited) proc.kill('SIGKILL');
-      await proc.exited;
-      children.delete(proc);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const rssKb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
 
 async function publish(port: number, seq: number) {
   const res = await fetch(`http://127.0.0.1:${port}/rooms/bench/messages`, {
@@ -125,28 +93,42 @@ async function settle(pool: ReturnType<typeof createSubscriberPool>, expected: n
   }
 }
 
-async function measure(target: string, subs: number): Promise<Row> {
-  log(`${target}: N=${subs}: starting`);
-  const server = await startTarget(target, subs);
+/** One target at one N: `idle` streams wait in other rooms (0: the room is alone on the server). */
+async function measure(target: string, subs: number, idle: number): Promise<Row> {
+  const label = `${target}: N=${subs}${idle ? ` + ${idle} idle in ${rooms - 1} rooms` : ''}`;
+  log(`${label}: starting`);
+  const server = await startTarget(target, subs + idle, target === 'baseline' ? [] : serverArgs);
+  const idlePools: ReturnType<typeof createSubscriberPool>[] = [];
   try {
+    for (let r = 1; r < rooms && idle > 0; r++) {
+      const pool = createSubscriberPool('127.0.0.1', server.port, `/rooms/idle-${r}/events?history=0&format=json`);
+      const share = Math.floor(idle / (rooms - 1)) + (r <= idle % (rooms - 1) ? 1 : 0);
+      const failed = await pool.connect(share, 50);
+      if (failed) log(`${label}: ${failed} idle streams did not connect`);
+      idlePools.push(pool);
+    }
     const rssBefore = rssKb(server.pid);
     const pool = createSubscriberPool('127.0.0.1', server.port, '/rooms/bench/events?history=0&format=json');
     const t0 = performance.now();
-    const failed = await pool.connect(subs, 50, (done) => done % 500 === 0 && done < subs && log(`${target}: connected ${done}/${subs}`));
+    const concurrency = values.storm ? subs : 50;
+    const failed = await pool.connect(subs, concurrency, (done) => done % 500 === 0 && done < subs && log(`${label}: connected ${done}/${subs}`));
     const connectAll = performance.now() - t0;
+    if (failed) log(`${label}: ${failed} of ${subs} subscribers did not connect`);
     const bulkTimes = [...pool.connectTimes];
     const rssAfter = rssKb(server.pid);
 
-    // Paced connects on top of the open ones: what a newcomer waits at 50 connects/s.
+    // Paced connects on top of the open ones: what a newcomer waits at 50 connects/s. Not in the delivery count.
     const paced: number[] = [];
+    const pacedPool = createSubscriberPool('127.0.0.1', server.port, '/rooms/paced/events?history=0&format=json');
     for (let i = 0; i < 25; i++) {
       const started = performance.now();
-      const ms = await pool.connectTimed();
+      const ms = await pacedPool.connectTimed();
       if (ms !== null) paced.push(ms);
       await Bun.sleep(Math.max(0, 20 - (performance.now() - started)));
     }
+    pacedPool.close();
 
-    log(`${target}: N=${subs}: ${messages} messages back to back`);
+    log(`${label}: ${messages} messages back to back`);
     pool.reset(messages);
     const start = performance.now();
     for (let seq = 0; seq < messages; seq++) await publish(server.port, seq);
@@ -155,7 +137,7 @@ async function measure(target: string, subs: number): Promise<Row> {
     const seconds = (burst.lastAt - start) / 1000;
 
     const rateMessages = Math.max(1, Math.round(rate * rateSeconds));
-    log(`${target}: N=${subs}: ${rateMessages} messages at ${rate}/s`);
+    log(`${label}: ${rateMessages} messages at ${rate}/s`);
     pool.reset(rateMessages);
     const rateStart = performance.now();
     for (let seq = 0; seq < rateMessages; seq++) {
@@ -173,6 +155,8 @@ async function measure(target: string, subs: number): Promise<Row> {
     return {
       target,
       subs,
+      idle,
+      storm: values.storm,
       failedConnects: failed,
       connectAllMs: connectAll,
       connectP50: percentile(sortedBulk, 0.5),
@@ -190,6 +174,7 @@ async function measure(target: string, subs: number): Promise<Row> {
       duplicates: burst.duplicates + steady.duplicates,
     };
   } finally {
+    for (const p of idlePools) p.close();
     await server.stop();
   }
 }
@@ -197,14 +182,17 @@ async function measure(target: string, subs: number): Promise<Row> {
 const rows: Row[] = [];
 for (const subs of subsList) {
   for (const target of targets) {
-    try {
-      rows.push(await measure(target, subs));
-    } catch (error) {
-      log(`${target}: N=${subs}: failed: ${error}`);
+    const runs = rooms > 1 && target !== 'baseline' ? [0, idleStreams] : [0];
+    for (const idle of runs) {
+      try {
+        rows.push(await measure(target, subs, idle));
+      } catch (error) {
+        log(`${target}: N=${subs}: failed: ${error}`);
+      }
     }
   }
 }
 if (values.json) process.stdout.write(JSON.stringify({ messages, rate, rows }, null, 2) + '\n');
-else process.stdout.write(formatTable(rows) + '\n');
-stopAll();
+else process.stdout.write(`${formatTable(rows)}\n\n${formatTargets(rows)}\n`);
+stopServers();
 process.exit(0);

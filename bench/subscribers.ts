@@ -102,19 +102,23 @@ export function createSubscriberPool(host: string, port: number, path: string) {
   return {
     subs,
     connectTimes,
-    /** Opens `n` more subscribers, `concurrency` at a time; resolves when each has its first frame. */
-    async connect(n: number, concurrency = 50, onProgress?: (done: number) => void) {
+    /**
+     * Opens `n` more subscribers, `concurrency` at a time (n: all at once); resolves when each has its first
+     * frame, or was refused, or waited `readyMs`. Returns how many did not connect.
+     */
+    async connect(n: number, concurrency = 50, onProgress?: (done: number) => void, readyMs = 30_000) {
       let started = 0;
       let failed = 0;
+      let done = 0;
       const lane = async () => {
         while (started < n) {
-          const mine = ++started;
+          started++;
           const sub = await connectOne().catch(() => null);
-          if (!sub || !(await waitReady(sub, 15_000))) failed++;
-          onProgress?.(mine);
+          if (!sub || !(await waitReady(sub, readyMs))) failed++;
+          onProgress?.(++done);
         }
       };
-      await Promise.all(Array.from({ length: concurrency }, lane));
+      await Promise.all(Array.from({ length: Math.min(n, concurrency) }, lane));
       return failed;
     },
     /** Opens one subscriber and returns how long it took to get its first frame (ms), or null. */
@@ -132,9 +136,9 @@ export function createSubscriberPool(host: string, port: number, path: string) {
       for (const sub of subs) sub.seen = new Uint8Array(messages);
     },
     delivered: () => count,
+    /** Every subscriber counts, closed or refused ones too: what one of them missed is lost. */
     result(messages: number): Delivery {
-      const live = subs.filter((s) => !s.closed).length;
-      return { count, lost: Math.max(0, messages * live - count), duplicates, latencies: latencies.subarray(0, Math.min(count, capacity)), lastAt };
+      return { count, lost: Math.max(0, messages * subs.length - count), duplicates, latencies: latencies.subarray(0, Math.min(count, capacity)), lastAt };
     },
     openCount: () => subs.filter((s) => !s.closed && s.ready).length,
     close() {
