@@ -8,6 +8,7 @@ import {
 } from './protocol.ts';
 import { preferredWaitKind, type WaitKind } from '../runtime/wait-word.ts';
 import { createRoomWords } from './room-words.ts';
+import { createNumbering } from './numbering.ts';
 import { createLogWriter } from './shared-log.ts';
 import { createOutRingBuffer, createRingReader } from './out-ring.ts';
 import { createPresence } from './presence.ts';
@@ -33,7 +34,7 @@ export interface HubOptions {
   wait?: WaitKind;
 }
 
-export interface OpenRequest extends Omit<StreamOptions, 'slot' | 'roomWord'> {
+export interface OpenRequest extends Omit<StreamOptions, 'slot' | 'roomWord' | 'clientNo'> {
   /** Recent messages to replay when there is no lastEventId. */
   history: number;
   name: string | null;
@@ -72,6 +73,7 @@ export function createHub(options: HubOptions) {
   const control = new SharedArrayBuffer(4 * controlInts(options.maxStreams));
   const ctl = new Int32Array(control);
   const rooms = createRoomWords(options.maxStreams, options.wait ?? preferredWaitKind());
+  const clients = createNumbering(); // client ids with a stream here: a Worker knows its own messages by number
   const pool = createWorkerPool({
     init: { log: log.buffer, logSizes: log.sizes, rooms: rooms.buffer, control, wait: rooms.kind },
     ...(options.pool ?? { minIdle: 16, maxIdle: 64 }),
@@ -85,6 +87,7 @@ export function createHub(options: HubOptions) {
   const publisher = createPublisher({
     log,
     rooms,
+    clientNo: (client) => (client === null ? -1 : clients.of(client)),
     metrics,
     presenceEveryMs: PRESENCE_EVERY_MS,
     snapshot: (room) => presence.get(room),
@@ -191,6 +194,7 @@ export function createHub(options: HubOptions) {
     conns[conn.slot] = undefined;
     freeSlots.push(conn.slot);
     rooms.release(conn.request.room);
+    if (conn.request.client !== null) clients.release(conn.request.client);
     open--;
     countAddress(conn.request.address, -1);
     presence.leave(conn.request.room, conn.slot);
@@ -232,11 +236,13 @@ export function createHub(options: HubOptions) {
       conns[slot] = undefined;
       // Before the history query: every entry of the room from the page's log position on carries this word.
       const roomWord = rooms.acquire(request.room);
+      const clientNo = request.client === null ? -1 : clients.acquire(request.client);
       const unreserve = () => {
         freeSlots.push(slot);
         open--;
         countAddress(request.address, -1);
         rooms.release(request.room);
+        if (request.client !== null) clients.release(request.client);
       };
       let first: HistoryPage;
       try {
@@ -259,7 +265,7 @@ export function createHub(options: HubOptions) {
       worker.onmessage = (message) => void onWorkerMessage(conn, message);
       worker.onerror = (error) => end(conn, 'error', error.message);
       const { history: _h, name: _n, peer: _p, address: _a, ...streamOptions } = request;
-      send(worker, { type: 'open', out, options: { ...streamOptions, slot, roomWord }, page: first });
+      send(worker, { type: 'open', out, options: { ...streamOptions, slot, roomWord, clientNo }, page: first });
       presence.join(request.room, slot, { name: request.name, client: request.client });
       logger.info(`Accepted connection from ${request.peer}`, { room: request.room, streams: open });
       return new ReadableStream<Uint8Array>(

@@ -22,11 +22,16 @@ export const LOG_SEQ = 0; // main writes: sequence number of the next entry (ent
 export const LOG_OLDEST = 1; // main writes before overwriting bytes: the oldest entry whose bytes are still intact.
 export const LOG_HEADER_INTS = 4;
 /**
- * Index slots: [seq, byteOffset, byteLength, roomWord] per entry, slot = seq % LOG_INDEX_SLOTS. Main writes,
- * Workers read. roomWord is the entry's room word (-1: no stream follows the room), so a Worker skips other rooms'
- * entries without reading them.
+ * Index slots: [seq, byteOffset, byteLength, roomWord, ...the entry's metadata (workers/entry.ts, META_*)] per
+ * entry, slot = seq % LOG_INDEX_SLOTS, LOG_INDEX_FIELDS Int32s apart. Main writes, Workers read. roomWord is the
+ * entry's room word (-1: no stream follows the room), so a Worker skips other rooms' entries without reading them.
  */
-export const LOG_INDEX_FIELDS = 4;
+export const LOG_INDEX_SEQ = 0;
+export const LOG_INDEX_OFFSET = 1;
+export const LOG_INDEX_LENGTH = 2;
+export const LOG_INDEX_ROOM = 3;
+export const LOG_INDEX_META = 4;
+export const LOG_INDEX_FIELDS = 16;
 
 export interface LogSizes {
   /** Entries the index can hold before the oldest is forgotten. Power of two. */
@@ -96,6 +101,8 @@ export interface StreamOptions {
   room: string;
   /** The room's word in the room words (ROOM_WORD_INTS apart); it stays the room's while this stream is open. */
   roomWord: number;
+  /** The client's number in log entries (META_CLIENT), -1 without a client id; it stays the client's meanwhile. */
+  clientNo: number;
   client: string | null;
   format: StreamFormat;
   /** Last id the client has seen; null means "start with recent history". */

@@ -1,13 +1,15 @@
 import { messageFrame, presenceFrame } from '../views/frames.ts';
 import type { ChatMessage, Presence } from '../store/types.ts';
 import type { FanoutMetrics } from './fanout-metrics.ts';
-import { encodeEntry, FORMATS, KIND_MESSAGE, KIND_PRESENCE } from './entry.ts';
+import { encodeEntry, FORMATS, KIND_MESSAGE, KIND_PRESENCE, type EncodedEntry } from './entry.ts';
 import type { LogWriter } from './shared-log.ts';
 import type { RoomWords } from './room-words.ts';
 
 export interface PublisherOptions {
   log: LogWriter;
   rooms: RoomWords;
+  /** The number of a client id that has a stream here (-1: none): a Worker knows its client's messages by it. */
+  clientNo(client: string | null): number;
   metrics: FanoutMetrics;
   /** A room's presence goes out at most this often, with every change since the last. */
   presenceEveryMs: number;
@@ -26,18 +28,18 @@ export function createPublisher(options: PublisherOptions) {
   const presenceTimers = new Map<string, ReturnType<typeof setTimeout>>();
   const pendingChanges = new Map<string, NonNullable<Presence['change']>[]>();
 
-  const append = (room: string, entry: Uint8Array) => {
+  const append = (room: string, entry: EncodedEntry) => {
     const word = rooms.wordOf(room);
-    const seq = log.append(entry, word);
+    const seq = log.append(entry.bytes, word, entry.meta);
     metrics.appended(seq);
     if (word >= 0) rooms.signal(word, seq);
   };
   const publishPresence = (p: Presence) =>
-    append(p.room, encodeEntry({ kind: KIND_PRESENCE, room: p.room, id: '', client: null, frames: FORMATS.map((f) => presenceFrame(p, f)) }));
+    append(p.room, encodeEntry({ kind: KIND_PRESENCE, id: '', clientNo: -1, frames: FORMATS.map((f) => presenceFrame(p, f)) }));
 
   return {
     message(m: ChatMessage) {
-      append(m.room, encodeEntry({ kind: KIND_MESSAGE, room: m.room, id: m.id, client: m.client, frames: FORMATS.map((f) => messageFrame(m, f)) }));
+      append(m.room, encodeEntry({ kind: KIND_MESSAGE, id: m.id, clientNo: options.clientNo(m.client), frames: FORMATS.map((f) => messageFrame(m, f)) }));
     },
     /** A presence change: goes out with the others of its room at the end of the current window. */
     presence(p: Presence) {

@@ -1,5 +1,6 @@
 import { openWaitWords, type WaitKind } from '../runtime/wait-word.ts';
 import { ROOM_SEQ, ROOM_WORD_INTS } from './protocol.ts';
+import { createNumbering } from './numbering.ts';
 
 /**
  * The main thread's side of the room words: which room holds which word, and the wake that follows an event.
@@ -10,9 +11,7 @@ export function createRoomWords(capacity: number, kind: WaitKind) {
   const buffer = new SharedArrayBuffer(4 * ROOM_WORD_INTS * Math.max(1, capacity));
   const words = new Int32Array(buffer);
   const waiter = openWaitWords(words, kind);
-  const held = new Map<string, { word: number; streams: number }>();
-  const free: number[] = [];
-  let next = 0;
+  const numbers = createNumbering();
   let wakes = 0;
 
   return {
@@ -20,23 +19,19 @@ export function createRoomWords(capacity: number, kind: WaitKind) {
     kind,
     /** The room's word, taken for one more stream (the room keeps it until release() of its last stream). */
     acquire(room: string): number {
-      let entry = held.get(room);
-      if (!entry) {
-        const word = free.pop() ?? ROOM_WORD_INTS * next++;
-        if (word >= words.length) throw new RangeError('no room word left');
-        held.set(room, (entry = { word, streams: 0 }));
+      const word = ROOM_WORD_INTS * numbers.acquire(room);
+      if (word >= words.length) {
+        numbers.release(room);
+        throw new RangeError('no room word left');
       }
-      entry.streams++;
-      return entry.word;
+      return word;
     },
-    release(room: string) {
-      const entry = held.get(room);
-      if (!entry || --entry.streams > 0) return;
-      held.delete(room);
-      free.push(entry.word);
-    },
+    release: (room: string) => numbers.release(room),
     /** The room's word, or -1 when no stream of this instance follows it. */
-    wordOf: (room: string) => held.get(room)?.word ?? -1,
+    wordOf(room: string) {
+      const no = numbers.of(room);
+      return no < 0 ? -1 : ROOM_WORD_INTS * no;
+    },
     /** Entry `seq` of the room at `word` is in the log: every Worker of the room wakes, with one call. */
     signal(word: number, seq: number) {
       Atomics.store(words, word + ROOM_SEQ, seq + 1);
@@ -48,7 +43,7 @@ export function createRoomWords(capacity: number, kind: WaitKind) {
       waiter.wakeAll(word + ROOM_SEQ);
     },
     /** Rooms with a word right now, and the wake calls made so far (for /metrics and /healthz). */
-    stats: () => ({ rooms: held.size, wakes }),
+    stats: () => ({ rooms: numbers.size, wakes }),
   };
 }
 

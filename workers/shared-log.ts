@@ -1,5 +1,6 @@
 import {
-  DEFAULT_LOG_SIZES, LOG_HEADER_INTS, LOG_INDEX_FIELDS, LOG_OLDEST, LOG_SEQ, type LogSizes,
+  DEFAULT_LOG_SIZES, LOG_HEADER_INTS, LOG_INDEX_FIELDS, LOG_INDEX_LENGTH, LOG_INDEX_META, LOG_INDEX_OFFSET,
+  LOG_INDEX_ROOM, LOG_INDEX_SEQ, LOG_OLDEST, LOG_SEQ, type LogSizes,
 } from './protocol.ts';
 
 /** Bytes of the one SharedArrayBuffer that holds a log with these sizes. */
@@ -27,8 +28,8 @@ export function createLogWriter(sizes: LogSizes = DEFAULT_LOG_SIZES) {
 
   const overlaps = (seq: number, from: number, to: number) => {
     const at = (seq & mask) * LOG_INDEX_FIELDS;
-    const off = index[at + 1]!;
-    return off < to && off + index[at + 2]! > from;
+    const off = index[at + LOG_INDEX_OFFSET]!;
+    return off < to && off + index[at + LOG_INDEX_LENGTH]! > from;
   };
 
   return {
@@ -40,9 +41,10 @@ export function createLogWriter(sizes: LogSizes = DEFAULT_LOG_SIZES) {
     },
     /**
      * Publishes one entry (readers see it at their next look; its room's word wakes the sleeping ones). `roomWord`:
-     * the room's word, or -1 when no stream follows the room. Returns its sequence number.
+     * the room's word, or -1 when no stream follows the room; `meta`: the entry's metadata fields (entry.ts).
+     * Returns its sequence number.
      */
-    append(bytes: Uint8Array, roomWord = -1): number {
+    append(bytes: Uint8Array, roomWord = -1, meta?: ArrayLike<number>): number {
       if (bytes.length > sizes.dataBytes / 4) throw new RangeError(`log entry of ${bytes.length} bytes is too large`);
       const seq = header[LOG_SEQ]!;
       let off = head;
@@ -60,10 +62,11 @@ export function createLogWriter(sizes: LogSizes = DEFAULT_LOG_SIZES) {
       Atomics.store(header, LOG_OLDEST, oldest);
       data.set(bytes, off);
       const at = (seq & mask) * LOG_INDEX_FIELDS;
-      index[at] = seq;
-      index[at + 1] = off;
-      index[at + 2] = bytes.length;
-      index[at + 3] = roomWord;
+      index[at + LOG_INDEX_SEQ] = seq;
+      index[at + LOG_INDEX_OFFSET] = off;
+      index[at + LOG_INDEX_LENGTH] = bytes.length;
+      index[at + LOG_INDEX_ROOM] = roomWord;
+      if (meta) index.set(meta, at + LOG_INDEX_META);
       head = end;
       Atomics.store(header, LOG_SEQ, seq + 1);
       return seq;
@@ -79,6 +82,9 @@ export function createLogReader(buffer: SharedArrayBuffer, sizes: LogSizes) {
   const mask = sizes.indexSlots - 1;
   return {
     header,
+    /** The index and data, for a reader that takes fields in place (see slot()). */
+    index,
+    data,
     get seq() {
       return Atomics.load(header, LOG_SEQ);
     },
@@ -95,15 +101,23 @@ export function createLogReader(buffer: SharedArrayBuffer, sizes: LogSizes) {
      * confirmed with `intact(seq)` afterwards: the writer may have overwritten it meanwhile.
      */
     view(seq: number): Uint8Array | null {
-      if (seq < Atomics.load(header, LOG_OLDEST)) return null;
-      const at = (seq & mask) * LOG_INDEX_FIELDS;
-      if (index[at] !== seq) return null;
-      const off = index[at + 1]!;
-      return data.subarray(off, off + index[at + 2]!);
+      const at = this.slot(seq);
+      if (at < 0) return null;
+      const off = index[at + LOG_INDEX_OFFSET]!;
+      return data.subarray(off, off + index[at + LOG_INDEX_LENGTH]!);
     },
     /** The room word entry `seq` was appended with (-1: none). Valid only while `intact(seq)`. */
     roomWord(seq: number): number {
-      return index[(seq & mask) * LOG_INDEX_FIELDS + 3]!;
+      return index[(seq & mask) * LOG_INDEX_FIELDS + LOG_INDEX_ROOM]!;
+    },
+    /**
+     * Where entry `seq`'s index slot starts in `index` (its fields at LOG_INDEX_*), or -1 when it is gone. As with
+     * view(), what is read must be confirmed with `intact(seq)` afterwards.
+     */
+    slot(seq: number): number {
+      if (seq < Atomics.load(header, LOG_OLDEST)) return -1;
+      const at = (seq & mask) * LOG_INDEX_FIELDS;
+      return index[at + LOG_INDEX_SEQ] === seq ? at : -1;
     },
     /** Whether entry `seq` still holds what was written (no overwrite has begun). */
     intact(seq: number): boolean {

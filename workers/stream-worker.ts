@@ -5,9 +5,12 @@
  * heartbeats. It never touches the socket: the main thread drains the ring. When the stream ends it goes
  * back to the pool and serves the next one.
  */
-import { compareIdParts, createEntryReader, idParts, KIND_MESSAGE } from './entry.ts';
 import {
-  CTL_DOORBELL, CTL_MAIN_WAITING, CTL_READY, ROOM_SEQ, type HistoryPage, type MainToWorker, type StreamOptions,
+  compareIdParts, idHi, idParts, KIND_MESSAGE, META_CLIENT, META_FRAMES, META_ID_DASH, META_ID_HIGH, META_ID_LO,
+  META_ID_LOW, META_KIND, FORMAT_INDEX,
+} from './entry.ts';
+import {
+  CTL_DOORBELL, CTL_MAIN_WAITING, CTL_READY, LOG_INDEX_META, LOG_INDEX_OFFSET, ROOM_SEQ, type HistoryPage, type MainToWorker, type StreamOptions,
   type WorkerInit, type WorkerToMain,
 } from './protocol.ts';
 import { createLogReader, type LogReader } from './shared-log.ts';
@@ -99,7 +102,7 @@ function createStream(
   firstPage: HistoryPage,
 ) {
   const ring = createRingWriter(out);
-  const entries = createEntryReader(options.room, options.client, options.format);
+  const frameField = LOG_INDEX_META + META_FRAMES + 2 * FORMAT_INDEX[options.format];
   const readyInt = CTL_READY + (options.slot >> 5);
   const readyBit = 1 << (options.slot & 31);
   const roomWord = options.roomWord;
@@ -212,36 +215,39 @@ function createStream(
         if (published - 1 > seq) seq = published - 1;
         waiter.wait(roomSeq, roomNow, YIELD_MS);
       } else {
+        const { index, data } = log;
         for (; seq < published; seq++) {
-          if (log.roomWord(seq) !== roomWord) {
-            if (!log.intact(seq)) return;
-            continue; // another room's entry: not even read
-          }
-          const view = log.view(seq);
-          if (!view) return;
-          const entry = entries.read(view);
+          // Integer fields only (entry.ts): the room by its word, the sender by its number, the id as numbers.
+          const at = log.slot(seq);
+          if (at < 0) return;
+          if (log.roomWord(seq) !== roomWord) continue; // another room's entry: its bytes are never read
+          const message = index[at + LOG_INDEX_META + META_KIND] === KIND_MESSAGE;
+          const hi = idHi(index[at + LOG_INDEX_META + META_ID_HIGH]!, index[at + LOG_INDEX_META + META_ID_LOW]!);
+          const lo = index[at + LOG_INDEX_META + META_ID_LO]!;
+          const dash = index[at + LOG_INDEX_META + META_ID_DASH] === 1;
+          const own = options.clientNo >= 0 && index[at + LOG_INDEX_META + META_CLIENT] === options.clientNo;
+          const off = index[at + LOG_INDEX_OFFSET]!;
+          const start = off + index[at + frameField]!;
+          const end = off + index[at + frameField + 1]!;
           if (!log.intact(seq)) return;
-          if (!entry) continue;
-          const message = entry.kind === KIND_MESSAGE;
           if (message) {
             // The log may repeat what the replay already wrote (an append racing the history query): ids decide.
-            if (lastHi >= 0 && compareIdParts(entry.idHi, entry.idLo, lastHi, lastLo) <= 0) continue;
-            if (entry.own) { // the original server never echoed a message to its sender
-              lastHi = entry.idHi;
-              lastLo = entry.idLo;
-              lastDash = entry.idDash;
+            if (lastHi >= 0 && compareIdParts(hi, lo, lastHi, lastLo) <= 0) continue;
+            if (own) { // the original server never echoed a message to its sender
+              lastHi = hi;
+              lastLo = lo;
+              lastDash = dash;
               continue;
             }
           }
-          const { idHi, idLo, idDash } = entry; // the next read reuses `entry`
-          const written = ring.stageRange(view, entry.frameStart, entry.frameEnd) && log.intact(seq)
-            ? (ring.publishEvent(entry.frameEnd - entry.frameStart, seq), true)
-            : await writeFromLog(view, entry.frameStart, entry.frameEnd, seq);
+          const written = ring.stageRange(data, start, end) && log.intact(seq)
+            ? (ring.publishEvent(end - start, seq), true)
+            : await writeFromLog(data, start, end, seq);
           if (!written) return;
           if (message) {
-            lastHi = idHi;
-            lastLo = idLo;
-            lastDash = idDash;
+            lastHi = hi;
+            lastLo = lo;
+            lastDash = dash;
           }
         }
         ringBell();
