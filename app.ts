@@ -40,7 +40,7 @@ export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metri
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
     if (error instanceof HubFullError || error instanceof StoreUnavailableError) {
-      c.header('Retry-After', '5');
+      c.header('Retry-After', String(error instanceof HubFullError ? error.retryAfter : 5));
       return c.json({ error: `${error.message}; try again shortly` }, 503);
     }
     deps.logger.error('request failed', { method: c.req.method, path: c.req.path, error: String(error?.stack ?? error) });

@@ -30,7 +30,8 @@ const logMode = config.log === 'pretty' || config.log === 'json' || config.log =
 const logger = createLogger(logMode, isLogLevel(config['log-level']) ? config['log-level'] : 'info');
 const metrics = createAppMetrics();
 const store = instrumentStore(await createStore(config, logger), metrics.store);
-const hub = createHub({ store, logger, maxStreams: config['max-streams'], maxStreamsPerIp: config['max-streams-per-ip'], replayPage: 500, metrics: metrics.fanout });
+const hub = createHub({ store, logger, maxStreams: config['max-streams'], maxStreamsPerIp: config['max-streams-per-ip'], replayPage: 500, metrics: metrics.fanout,
+  pool: { minIdle: config.warm, maxIdle: Math.max(64, config.warm) }, maxConnecting: config['max-connecting'] });
 
 const app = createApp({ config, store, hub, logger, runtime: platform.runtime, metrics });
 const server = await platform.serve(app.fetch, { port: config.port, host: config.host }).catch((error: unknown) => {

@@ -15,14 +15,14 @@ type HubStats = ReturnType<Hub['stats']>;
 
 export function createAppMetrics() {
   const registry = createRegistry();
-  let hub: HubStats = { streams: 0, workers: 0, idle: 0, returning: 0, threads: 0, buffered: 0, logSeq: 0, rooms: 0, wakes: 0, wait: 'atomics' };
+  let hub: HubStats = { streams: 0, connecting: 0, workers: 0, idle: 0, returning: 0, threads: 0, buffered: 0, logSeq: 0, rooms: 0, waves: 0, wait: 'atomics' };
   const started = Date.now() / 1000;
 
   registry.gauge('threadchat_streams_open', 'SSE streams open on this instance', () => hub.streams);
   registry.gauge('threadchat_worker_threads', 'stream Worker threads alive (serving, idle in the pool, or returning to it)', () => hub.threads);
   registry.gauge('threadchat_worker_threads_idle', 'stream Worker threads waiting in the pool for a stream', () => hub.idle);
   registry.gauge('threadchat_rooms_followed', 'rooms with at least one stream open on this instance (each has a wait word)', () => hub.rooms);
-  registry.gauge('threadchat_room_wakes_total', 'wake calls made to the Workers of a room (one per event, waking all of that room at once)', () => hub.wakes);
+  registry.gauge('threadchat_room_waves_started', 'waves of wakes the main thread started (an event in a room with no wave running; the Workers relay the rest)', () => hub.waves);
   registry.gauge('threadchat_stream_buffered_bytes', 'bytes waiting for clients in stream rings and response queues', () => hub.buffered);
   const messagesAppended = registry.counter('threadchat_messages_appended_total', 'messages this instance stored (appends that succeeded)');
   const deliveries = registry.counter(

@@ -14,9 +14,14 @@ export type WaitKind = 'futex' | 'atomics';
 
 export interface WaitWords {
   readonly kind: WaitKind;
-  /** Blocks while `words[index]` is `expected`, at most `timeoutMs`; returns at once if it differs. Spurious returns are allowed. */
-  wait(index: number, expected: number, timeoutMs: number): void;
-  /** Wakes every thread blocked on `words[index]`; returns how many woke (futex) or were notified (atomics). */
+  /**
+   * Blocks while `words[index]` is `expected`, at most `timeoutMs`. True when a wake() woke this thread; false when
+   * the word differed, the time ran out, or a signal interrupted the wait.
+   */
+  wait(index: number, expected: number, timeoutMs: number): boolean;
+  /** Wakes up to `count` threads blocked on `words[index]`, longest waiting first; returns how many woke. */
+  wake(index: number, count: number): number;
+  /** wake() of every thread blocked on `words[index]`. */
   wakeAll(index: number): number;
 }
 
@@ -31,7 +36,7 @@ export function preferredWaitKind(): WaitKind {
   try {
     const words = openWaitWords(new Int32Array(new SharedArrayBuffer(4)), 'futex');
     words.wait(0, 1, 0); // the value differs: returns at once, or throws if the call cannot be made
-    words.wakeAll(0);
+    words.wake(0, 1);
     return 'futex';
   } catch {
     return 'atomics';
@@ -43,7 +48,8 @@ export function openWaitWords(words: Int32Array, kind: WaitKind): WaitWords {
   if (kind === 'atomics') {
     return {
       kind,
-      wait: (index, expected, timeoutMs) => void Atomics.wait(words, index, expected, timeoutMs),
+      wait: (index, expected, timeoutMs) => Atomics.wait(words, index, expected, timeoutMs) === 'ok',
+      wake: (index, count) => Atomics.notify(words, index, count),
       wakeAll: (index) => Atomics.notify(words, index),
     };
   }
@@ -61,15 +67,17 @@ export function openWaitWords(words: Int32Array, kind: WaitKind): WaitWords {
   return {
     kind,
     wait(index, expected, timeoutMs) {
-      if (Atomics.load(words, index) !== expected) return;
+      if (Atomics.load(words, index) !== expected) return false;
       if (timeoutMs !== timeoutSet) {
         const ms = Math.max(0, Math.floor(timeoutMs));
         timeout[0] = BigInt(Math.floor(ms / 1000));
         timeout[1] = BigInt((ms % 1000) * 1_000_000);
         timeoutSet = timeoutMs;
       }
-      symbols.syscall(nr, base + index * 4, FUTEX_WAIT_PRIVATE, expected, timeoutPtr);
+      // 0: woken by FUTEX_WAKE; -1: EAGAIN (the word differed), ETIMEDOUT or EINTR.
+      return symbols.syscall(nr, base + index * 4, FUTEX_WAIT_PRIVATE, expected, timeoutPtr) === 0;
     },
+    wake: (index, count) => symbols.syscall(nr, base + index * 4, FUTEX_WAKE_PRIVATE, count, null),
     wakeAll: (index) => symbols.syscall(nr, base + index * 4, FUTEX_WAKE_PRIVATE, 0x7fffffff, null),
   };
 }

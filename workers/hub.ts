@@ -25,11 +25,16 @@ export interface HubOptions {
   maxStreamsPerIp?: number;
   /** Messages per history page sent to a Worker during a replay. */
   replayPage: number;
-  /** Idle Workers kept ready (default 8 at the least, 64 at the most). */
+  /** Idle Workers kept ready (default 16 at the least, 64 at the most). */
   pool?: { minIdle: number; maxIdle: number };
   logSizes?: LogSizes;
   /** Deliveries, fan-out latency and ended streams, for /metrics. */
   metrics?: FanoutMetrics;
+  /**
+   * Streams at once whose Worker has not written its first bytes yet (a connect storm waits on thread starts);
+   * past it `open` refuses with a HubFullError that says to retry in a second, instead of a connect that hangs.
+   */
+  maxConnecting?: number;
   /** How Workers block on their room's word (default: futex(2) where Bun can call it, else Atomics). */
   wait?: WaitKind;
 }
@@ -45,6 +50,10 @@ export interface OpenRequest extends Omit<StreamOptions, 'slot' | 'roomWord' | '
 
 export class HubFullError extends Error {
   override name = 'HubFullError';
+  /** Seconds after which a retry is likely to succeed (the 503's Retry-After). */
+  constructor(message: string, readonly retryAfter = 5) {
+    super(message);
+  }
 }
 
 interface Conn {
@@ -54,6 +63,8 @@ interface Conn {
   ring: ReturnType<typeof createRingReader>;
   controller: ReadableStreamDefaultController<Uint8Array> | null;
   ended: boolean;
+  /** Its Worker wrote its first bytes (until then it counts as connecting). */
+  started: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -82,7 +93,13 @@ export function createHub(options: HubOptions) {
   const freeSlots: number[] = [];
   const perAddress = new Map<string, number>(); // open streams per IP; an address leaves the map at 0
   let open = 0;
+  let connecting = 0;
   let running = true;
+  const started = (conn: Conn) => {
+    if (conn.started) return;
+    conn.started = true;
+    connecting--;
+  };
 
   const publisher = createPublisher({
     log,
@@ -103,6 +120,7 @@ export function createHub(options: HubOptions) {
       while (force || (controller.desiredSize ?? 0) > 0) {
         const chunk = conn.ring.drain();
         if (!chunk) break;
+        started(conn);
         controller.enqueue(chunk);
       }
     } catch (error) {
@@ -181,6 +199,7 @@ export function createHub(options: HubOptions) {
   function end(conn: Conn, reason: EndReason, detail?: string) {
     if (conn.ended) return;
     conn.ended = true;
+    started(conn);
     metrics.ended(reason);
     pump(conn, true);
     try {
@@ -230,6 +249,9 @@ export function createHub(options: HubOptions) {
       if ((perAddress.get(request.address) ?? 0) >= (options.maxStreamsPerIp ?? Infinity)) {
         throw new HubFullError(`your address has ${options.maxStreamsPerIp} streams open, the most allowed`);
       }
+      if (connecting >= (options.maxConnecting ?? Infinity)) {
+        throw new HubFullError(`${connecting} streams are waiting for their thread to start`, 1);
+      }
       const slot = freeSlots.pop() ?? conns.length;
       open++;
       countAddress(request.address, 1);
@@ -260,7 +282,8 @@ export function createHub(options: HubOptions) {
         unreserve();
         throw new HubFullError(`cannot start a thread for this stream (${String(error)})`);
       }
-      const conn: Conn = { slot, request, worker, ring: createRingReader(out), controller: null, ended: false };
+      const conn: Conn = { slot, request, worker, ring: createRingReader(out), controller: null, ended: false, started: false };
+      connecting++;
       conns[slot] = conn;
       worker.onmessage = (message) => void onWorkerMessage(conn, message);
       worker.onerror = (error) => end(conn, 'error', error.message);
@@ -290,7 +313,7 @@ export function createHub(options: HubOptions) {
       // Bytes held for clients: in their rings, and queued in their responses (bounded per stream by design).
       let buffered = 0;
       for (const conn of conns) if (conn) buffered += conn.ring.used() + STREAM_HIGH_WATER - (conn.controller?.desiredSize ?? STREAM_HIGH_WATER);
-      return { streams: open, workers: threads - idle, idle, returning, threads, buffered, logSeq: log.seq, ...rooms.stats(), wait: rooms.kind };
+      return { streams: open, connecting, workers: threads - idle, idle, returning, threads, buffered, logSeq: log.seq, ...rooms.stats(), wait: rooms.kind };
     },
     /** Ends every stream with a final `bye` event and stops the drain loop and the pool. */
     async close() {
@@ -299,6 +322,7 @@ export function createHub(options: HubOptions) {
       for (const conn of conns) if (conn) end(conn, 'shutdown');
       pool.close();
       publisher.close();
+      rooms.close();
       Atomics.add(ctl, CTL_DOORBELL, 1);
       Atomics.notify(ctl, CTL_DOORBELL);
     },

@@ -23,6 +23,10 @@ export function createNumbering() {
     },
     /** The name's number, or -1 when no stream holds it. */
     of: (name: string) => held.get(name)?.no ?? -1,
+    /** [name, number] of every name held. */
+    *entries(): IterableIterator<[string, number]> {
+      for (const [name, entry] of held) yield [name, entry.no];
+    },
     get size() {
       return held.size;
     },

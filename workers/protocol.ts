@@ -49,6 +49,15 @@ export const DEFAULT_LOG_SIZES: LogSizes = { indexSlots: 1 << 14, dataBytes: 1 <
  * blocks only while it is unchanged, so no entry is missed between its read and its wait.
  */
 export const ROOM_SEQ = 0;
+/**
+ * A wave (workers/room-waves.ts) wakes a room's Workers a few at a time, each passing the wake on when its pass is
+ * done, so the main thread is never crowded out by a thousand runnable threads. Any thread may start or end one.
+ */
+export const ROOM_WAVE = 1; // 1 while a wave runs; whoever moves it 0 -> 1 (compareExchange) starts the wave
+export const ROOM_WAVE_SEQ = 2; // ROOM_SEQ when the running wave started: the next wave is due if it moved since
+export const ROOM_TO_WAKE = 3; // Workers this wave has yet to wake
+export const ROOM_BATONS = 4; // wakes in flight: a woken Worker holds one until it passes it on or retires it
+export const ROOM_STREAMS = 5; // main writes: streams following the room (how many a wave wakes)
 export const ROOM_WORD_INTS = 16;
 
 // ---- Control block: Int32Array [doorbell, main waiting, pad..., ready bits (32 slots an int)] ----

@@ -1,18 +1,41 @@
 import { openWaitWords, type WaitKind } from '../runtime/wait-word.ts';
-import { ROOM_SEQ, ROOM_WORD_INTS } from './protocol.ts';
+import { ROOM_BATONS, ROOM_SEQ, ROOM_STREAMS, ROOM_TO_WAKE, ROOM_WAVE, ROOM_WORD_INTS } from './protocol.ts';
+import { createRoomWaves } from './room-waves.ts';
 import { createNumbering } from './numbering.ts';
 
 /**
- * The main thread's side of the room words: which room holds which word, and the wake that follows an event.
- * A room holds a word while at least one stream of this instance follows it, so at most one word per stream is
- * ever needed. An event in a room no stream follows wakes nobody.
+ * The main thread's side of the room words: which room holds which word, and the wave of wakes that follows an
+ * event (workers/room-waves.ts). A room holds a word while at least one stream of this instance follows it, so at
+ * most one word per stream is ever needed. An event in a room no stream follows wakes nobody.
  */
+/** A running wave whose counts did not move for this long is taken to have lost a baton. */
+const WAVE_STALL_MS = 2000;
+
 export function createRoomWords(capacity: number, kind: WaitKind) {
   const buffer = new SharedArrayBuffer(4 * ROOM_WORD_INTS * Math.max(1, capacity));
   const words = new Int32Array(buffer);
   const waiter = openWaitWords(words, kind);
   const numbers = createNumbering();
-  let wakes = 0;
+  const waves = createRoomWaves(words, waiter);
+  let waveStarts = 0;
+
+  // A wave that made no progress for a while lost a baton (its Worker was terminated holding it): start anew.
+  const progress = new Map<number, number>();
+  const watchdog = setInterval(() => {
+    for (const [, no] of numbers.entries()) {
+      const word = ROOM_WORD_INTS * no;
+      if (Atomics.load(words, word + ROOM_WAVE) === 0) {
+        progress.delete(word);
+        continue;
+      }
+      const mark = Atomics.load(words, word + ROOM_TO_WAKE) * 65536 + Atomics.load(words, word + ROOM_BATONS);
+      if (progress.get(word) === mark) {
+        waves.reset(word);
+        progress.delete(word);
+      } else progress.set(word, mark);
+    }
+  }, WAVE_STALL_MS);
+  watchdog.unref?.();
 
   return {
     buffer,
@@ -24,26 +47,27 @@ export function createRoomWords(capacity: number, kind: WaitKind) {
         numbers.release(room);
         throw new RangeError('no room word left');
       }
+      Atomics.add(words, word + ROOM_STREAMS, 1);
       return word;
     },
-    release: (room: string) => numbers.release(room),
+    release(room: string) {
+      const word = this.wordOf(room);
+      if (word >= 0) Atomics.sub(words, word + ROOM_STREAMS, 1);
+      numbers.release(room);
+    },
     /** The room's word, or -1 when no stream of this instance follows it. */
     wordOf(room: string) {
       const no = numbers.of(room);
       return no < 0 ? -1 : ROOM_WORD_INTS * no;
     },
-    /** Entry `seq` of the room at `word` is in the log: every Worker of the room wakes, with one call. */
+    /** Entry `seq` of the room at `word` is in the log: a wave wakes the room's Workers, unless one is running. */
     signal(word: number, seq: number) {
       Atomics.store(words, word + ROOM_SEQ, seq + 1);
-      waiter.wakeAll(word + ROOM_SEQ);
-      wakes++;
+      if (waves.start(word)) waveStarts++;
     },
-    /** Wakes the Workers of a room without a new entry (they look at the log and their stream, e.g. to stop). */
-    nudge(word: number) {
-      waiter.wakeAll(word + ROOM_SEQ);
-    },
-    /** Rooms with a word right now, and the wake calls made so far (for /metrics and /healthz). */
-    stats: () => ({ rooms: numbers.size, wakes }),
+    /** Rooms with a word right now, and the waves the main thread started (for /metrics and /healthz). */
+    stats: () => ({ rooms: numbers.size, waves: waveStarts }),
+    close: () => clearInterval(watchdog),
   };
 }
 

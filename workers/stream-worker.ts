@@ -17,7 +17,8 @@ import { createLogReader, type LogReader } from './shared-log.ts';
 import { createRingWriter } from './out-ring.ts';
 import { setPriority } from 'node:os';
 import { connectParent } from './thread.ts';
-import { openWaitWords, type WaitWords } from '../runtime/wait-word.ts';
+import { openWaitWords } from '../runtime/wait-word.ts';
+import { createRoomWaves, type RoomWaves } from './room-waves.ts';
 
 const parent = connectParent<MainToWorker, WorkerToMain>(); // Bun: self; Node: worker_threads' parentPort
 
@@ -36,7 +37,8 @@ interface Shared {
   log: LogReader;
   control: Int32Array;
   rooms: Int32Array;
-  waiter: WaitWords;
+  waiter: ReturnType<typeof openWaitWords>;
+  waves: RoomWaves;
 }
 let shared: Shared | null = null;
 let stream: ReturnType<typeof createStream> | null = null;
@@ -87,16 +89,18 @@ function yieldPriority() {
 function init(message: WorkerInit): Shared {
   yieldPriority();
   const rooms = new Int32Array(message.rooms);
+  const waiter = openWaitWords(rooms, message.wait);
   return {
     log: createLogReader(message.log, message.logSizes),
     control: new Int32Array(message.control),
     rooms,
-    waiter: openWaitWords(rooms, message.wait),
+    waiter,
+    waves: createRoomWaves(rooms, waiter),
   };
 }
 
 function createStream(
-  { log, control, rooms, waiter }: Shared,
+  { log, control, rooms, waiter, waves }: Shared,
   out: SharedArrayBuffer,
   options: StreamOptions,
   firstPage: HistoryPage,
@@ -123,6 +127,13 @@ function createStream(
   };
   const lastIdText = () => (lastHi < 0 ? null : lastDash ? `${lastHi}-${lastLo}` : String(lastHi));
   setLast(options.lastEventId);
+  // Woken by a wave: this thread holds one of its batons until its pass is done (room-waves.ts).
+  let baton = false;
+  const passBaton = () => {
+    if (!baton) return;
+    baton = false;
+    waves.pass(roomWord);
+  };
   let pageWaiter: ((page: HistoryPage) => void) | null = null;
   let pending: HistoryPage | null = firstPage;
 
@@ -141,6 +152,7 @@ function createStream(
   const stage = async (frame: Uint8Array) => {
     let since = 0;
     while (!ring.stage(frame)) {
+      passBaton(); // the wave goes on without this slow client
       if (stopped) throw new Stopped();
       if (frame.length > ring.capacity) throw new Error(`frame of ${frame.length} bytes exceeds the ring`);
       ringBell();
@@ -203,6 +215,13 @@ function createStream(
    * it lets its event loop run, so messages from the main thread (close) and timers (heartbeat) are not held up.
    */
   const follow = async (seq: number): Promise<void> => {
+    try {
+      await followLog(seq);
+    } finally {
+      passBaton();
+    }
+  };
+  const followLog = async (seq: number): Promise<void> => {
     let yielded = Date.now();
     while (!stopped) {
       // In this order: the main thread signals an entry of the room before it appends the next one, so every
@@ -213,7 +232,8 @@ function createStream(
         // Nothing of this room in [seq, published - 1): skip other rooms' entries unread, then block. An entry
         // signalled after the load above changes the word, and the wait returns at once.
         if (published - 1 > seq) seq = published - 1;
-        waiter.wait(roomSeq, roomNow, YIELD_MS);
+        passBaton(); // caught up: the next Worker of the wave takes its turn
+        baton = waiter.wait(roomSeq, roomNow, YIELD_MS);
       } else {
         const { index, data } = log;
         for (; seq < published; seq++) {
@@ -253,6 +273,7 @@ function createStream(
         ringBell();
       }
       if (Date.now() - yielded >= YIELD_MS) {
+        passBaton();
         await yieldToEventLoop();
         yielded = Date.now();
       }
