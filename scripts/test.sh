@@ -44,7 +44,7 @@ if command -v redis-server >/dev/null && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/
 fi
 
 # The HTTP/SSE end-to-end files that run a second time, against the Node build (`node dist/server.js`).
-NODE_E2E=(tests/e2e/chat.test.ts tests/e2e/curl.test.ts tests/e2e/metrics.test.ts tests/e2e/logging.test.ts tests/config.test.ts)
+NODE_E2E=(tests/e2e/chat.test.ts tests/e2e/fanout.test.ts tests/e2e/curl.test.ts tests/e2e/metrics.test.ts tests/e2e/logging.test.ts tests/config.test.ts)
 
 total_passed=0
 total_failed=0
