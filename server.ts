@@ -2,6 +2,7 @@
  * threadchat: reads the config, builds the app, serves it (Bun.serve on Bun, @hono/node-server under Node: see
  * runtime/) and shuts down cleanly on SIGINT/SIGTERM.
  */
+import './runtime/worker-jit.ts'; // first: may restart the process with JIT options for many Workers
 import { ConfigError, helpText, loadConfig } from './config.ts';
 import { createApp } from './app.ts';
 import { createAppMetrics } from './lib/app-metrics.ts';
@@ -10,6 +11,7 @@ import { currentPlatform } from './runtime/platform.ts';
 import { createStore } from './store/index.ts';
 import { instrumentStore } from './store/instrumented.ts';
 import { createHub } from './workers/hub.ts';
+import { prepareThreads } from './workers/thread.ts';
 
 const platform = await currentPlatform(); // on Node this also reads ./.env, as Bun does by itself
 
@@ -29,6 +31,7 @@ if (config.help) {
 const logMode = config.log === 'pretty' || config.log === 'json' || config.log === 'silent' ? config.log : process.stdout.isTTY ? 'pretty' : 'json';
 const logger = createLogger(logMode, isLogLevel(config['log-level']) ? config['log-level'] : 'info');
 const metrics = createAppMetrics();
+await prepareThreads(); // thread entries bundled once: each thread then starts from one script
 const store = instrumentStore(await createStore(config, logger), metrics.store);
 const hub = createHub({ store, logger, maxStreams: config['max-streams'], maxStreamsPerIp: config['max-streams-per-ip'], replayPage: 500, metrics: metrics.fanout,
   pool: { minIdle: config.warm, maxIdle: Math.max(64, config.warm) }, maxConnecting: config['max-connecting'] });

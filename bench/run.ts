@@ -114,6 +114,7 @@ async function measure(target: string, subs: number, idle: number): Promise<Row>
     const failed = await pool.connect(subs, concurrency, (done) => done % 500 === 0 && done < subs && log(`${label}: connected ${done}/${subs}`));
     const connectAll = performance.now() - t0;
     if (failed) log(`${label}: ${failed} of ${subs} subscribers did not connect`);
+    if (pool.refused()) log(`${label}: ${pool.refused()} connects were refused with 503 and retried after Retry-After`);
     const bulkTimes = [...pool.connectTimes];
     const rssAfter = rssKb(server.pid);
 

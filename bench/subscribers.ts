@@ -19,6 +19,8 @@ interface Sub {
   ready: boolean;
   connectStart: number;
   closed: boolean;
+  /** Seconds the server asked to wait (a 503 with Retry-After), or 0. */
+  refusedFor: number;
   /** Called once: with true at the first frame, false if the socket closes before it. */
   settle: ((ready: boolean) => void) | null;
 }
@@ -34,9 +36,15 @@ export function createSubscriberPool(host: string, port: number, path: string) {
   let duplicates = 0;
   let lastAt = 0;
   const connectTimes: number[] = [];
+  let refused = 0;
 
   const onData = (sub: Sub, text: string) => {
     const now = performance.now();
+    if (!sub.ready && text.startsWith('HTTP/1.1 503')) {
+      sub.refusedFor = Number(text.match(/\r\nretry-after: *(\d+)/i)?.[1] ?? 1);
+      sub.socket?.end();
+      return;
+    }
     if (!sub.ready && text.includes('retry:')) {
       sub.ready = true;
       connectTimes.push(now - sub.connectStart);
@@ -62,7 +70,7 @@ export function createSubscriberPool(host: string, port: number, path: string) {
   };
 
   const connectOne = async () => {
-    const sub: Sub = { socket: null, tail: '', seen: new Uint8Array(capacity), ready: false, connectStart: performance.now(), closed: false, settle: null };
+    const sub: Sub = { socket: null, tail: '', seen: new Uint8Array(capacity), ready: false, connectStart: performance.now(), closed: false, refusedFor: 0, settle: null };
     subs.push(sub);
     sub.socket = await Bun.connect<Sub>({
       hostname: host,
@@ -104,23 +112,38 @@ export function createSubscriberPool(host: string, port: number, path: string) {
     connectTimes,
     /**
      * Opens `n` more subscribers, `concurrency` at a time (n: all at once); resolves when each has its first
-     * frame, or was refused, or waited `readyMs`. Returns how many did not connect.
+     * frame, or `readyMs` passed. A subscriber refused with 503 tries again after its Retry-After, as bin/chat
+     * and the page do (a storm's clients come back). Returns how many did not connect in time.
      */
     async connect(n: number, concurrency = 50, onProgress?: (done: number) => void, readyMs = 30_000) {
       let started = 0;
       let failed = 0;
       let done = 0;
+      const deadline = performance.now() + readyMs;
       const lane = async () => {
         while (started < n) {
           started++;
-          const sub = await connectOne().catch(() => null);
-          if (!sub || !(await waitReady(sub, readyMs))) failed++;
+          for (;;) {
+            const sub = await connectOne().catch(() => null);
+            const left = deadline - performance.now();
+            if (sub && (await waitReady(sub, Math.max(1, left)))) break;
+            const wait = (sub?.refusedFor ?? 0) * 1000 * (0.5 + Math.random()); // spread the returns
+            if (!sub?.refusedFor || performance.now() + wait >= deadline) {
+              failed++;
+              break;
+            }
+            refused++;
+            subs.splice(subs.indexOf(sub), 1);
+            await Bun.sleep(wait);
+          }
           onProgress?.(++done);
         }
       };
       await Promise.all(Array.from({ length: Math.min(n, concurrency) }, lane));
       return failed;
     },
+    /** 503 answers that were retried, so far. */
+    refused: () => refused,
     /** Opens one subscriber and returns how long it took to get its first frame (ms), or null. */
     async connectTimed() {
       const sub = await connectOne().catch(() => null);

@@ -139,5 +139,5 @@ export async function post(base: string, room: string, body: Record<string, unkn
 }
 
 export async function health(base: string) {
-  return (await (await fetch(`${base}/healthz`)).json()) as { streams: number; workers: number; idle: number; threads: number; buffered: number };
+  return (await (await fetch(`${base}/healthz`)).json()) as { streams: number; connecting: number; workers: number; idle: number; threads: number; buffered: number; rooms: number; waves: number };
 }

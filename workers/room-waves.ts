@@ -14,7 +14,7 @@ import type { WaitWords } from '../runtime/wait-word.ts';
 import { ROOM_BATONS, ROOM_SEQ, ROOM_STREAMS, ROOM_TO_WAKE, ROOM_WAVE, ROOM_WAVE_SEQ } from './protocol.ts';
 
 /** Workers of a room awake at once in a wave. Two cores here: a few keep them busy and leave the main thread room. */
-export const WAVE_WIDTH = 4;
+export const WAVE_WIDTH = Number(process.env.THREADCHAT_WAVE_WIDTH ?? 4);
 
 export function createRoomWaves(words: Int32Array, waiter: WaitWords) {
   /** Starts a wave in the room at `word` unless one runs; the running one then carries the new entry. */

@@ -16,11 +16,35 @@ const isBun = typeof Bun !== 'undefined';
 // Loaded only on Node: on Bun the module would cost each stream Worker ~0.7 MB for nothing.
 const workerThreads: typeof WorkerThreads | null = isBun ? null : await import('node:worker_threads');
 
+/** Entries bundled in memory by prepareThreads(), as blob: URLs. */
+const bundled = new Map<ThreadEntry, string>();
+
+/**
+ * On Bun from source: bundles every thread entry once, in memory, so that each new thread loads one script
+ * instead of transpiling and linking a dozen modules of its own. bench/spawn.ts measures a Worker start from
+ * the sources at about twice one from a bundle. Without it (a failed build, or never called) threads run the
+ * sources; the Node build has its bundles on disk already.
+ */
+export async function prepareThreads(): Promise<void> {
+  if (!isBun || !import.meta.url.endsWith('.ts')) return;
+  for (const entry of THREAD_ENTRIES) {
+    try {
+      const result = await Bun.build({ entrypoints: [new URL(`../${entry}.ts`, import.meta.url).pathname], target: 'bun' });
+      const output = result.success && result.outputs.length === 1 ? result.outputs[0]! : null;
+      if (output) bundled.set(entry, URL.createObjectURL(new Blob([await output.text()], { type: 'text/javascript' })));
+    } catch {
+      // run from the sources
+    }
+  }
+}
+
 /**
  * The file a thread runs. Running from source this module is `workers/thread.ts`; built, it is inlined into
  * `dist/server.js`, one level up from where it sits in source, and the entries are `.js` bundles.
  */
 export function threadUrl(entry: ThreadEntry): URL {
+  const blob = bundled.get(entry);
+  if (blob) return new URL(blob);
   const here = import.meta.url;
   return here.endsWith('.ts') ? new URL(`../${entry}.ts`, here) : new URL(`./${entry}.js`, here);
 }
