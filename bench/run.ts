@@ -24,7 +24,7 @@ Options:
   --storm            connect all N subscribers at once (default: 50 at a time)
   --rooms R          also run each N with idle streams held in R-1 other rooms, and compare with N alone
   --idle I           idle streams in those other rooms (default 990)
-  --server-args A    extra flags for threadchat's servers, space-separated (e.g. "--warm 1000")
+  --server-args=A    extra flags for threadchat's servers, space-separated (e.g. --server-args="--warm 1000")
   --json             print the results as JSON instead of tables
   --help             show this help
 `;
@@ -100,6 +100,15 @@ async function measure(target: string, subs: number, idle: number): Promise<Row>
   const server = await startTarget(target, subs + idle, target === 'baseline' ? [] : serverArgs);
   const idlePools: ReturnType<typeof createSubscriberPool>[] = [];
   try {
+    const warm = Number(serverArgs[serverArgs.indexOf('--warm') + 1] ?? 0);
+    if (target !== 'baseline' && serverArgs.includes('--warm')) {
+      // An operator's --warm: the Workers are started before the clients come (as after a restart's warm-up).
+      const deadline = Date.now() + 120_000;
+      for (let idle = 0; idle < warm && Date.now() < deadline; await Bun.sleep(200)) {
+        idle = ((await (await fetch(`http://127.0.0.1:${server.port}/healthz`)).json()) as { idle: number }).idle;
+      }
+      log(`${label}: ${warm} Workers warm`);
+    }
     for (let r = 1; r < rooms && idle > 0; r++) {
       const pool = createSubscriberPool('127.0.0.1', server.port, `/rooms/idle-${r}/events?history=0&format=json`);
       const share = Math.floor(idle / (rooms - 1)) + (r <= idle % (rooms - 1) ? 1 : 0);

@@ -234,8 +234,9 @@ export function createHub(options: HubOptions) {
       case 'ended':
         end(conn, message.reason, message.detail);
         break;
+      case 'ready':
       case 'released':
-        break; // only expected after `close`, handled by the pool
+        break; // `ready` is for the pool's counts; `released` only comes after `close`, to the pool
       default:
         message satisfies never;
     }

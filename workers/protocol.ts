@@ -142,6 +142,8 @@ export type MainToWorker =
   | { type: 'close' };
 
 export type WorkerToMain =
+  /** The Worker took its `init`: it is loaded and can serve streams. */
+  | { type: 'ready' }
   /** Replay needs the messages after `after` (null: the recent history). */
   | { type: 'more'; after: string | null }
   /** The Worker stops its stream: it fell too far behind (slow) or failed. */

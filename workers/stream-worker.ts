@@ -47,6 +47,7 @@ parent.onMessage((message) => {
   switch (message.type) {
     case 'init':
       shared = init(message.init);
+      post({ type: 'ready' });
       break;
     case 'open': {
       const current = (stream = createStream(shared!, message.out, message.options, message.page));
