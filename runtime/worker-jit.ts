@@ -1,6 +1,6 @@
 /**
  * Imported first by server.ts. On Bun, it restarts the process in place (execve(2): same PID, same arguments,
- * same standard streams) with JavaScriptCore's JIT set for a thousand threads running the same code: the
+ * same standard streams) with JavaScriptCore's JIT and Bun's collection timer set for a thousand threads: the
  * optimizing DFG tier off, and the baseline JIT only for code that ran 200,000 times. Skipped when
  * BUN_JSC_useDFGJIT is set already, or with THREADCHAT_JIT=default.
  *
@@ -43,7 +43,10 @@ function restartWithoutDfg(): void {
   const extra = MODE === 'nojit' ? { [VARIABLE]: '0', BUN_JSC_useJIT: '0' }
     : MODE === 'lazy' ? { [VARIABLE]: '0', BUN_JSC_thresholdForJITAfterWarmUp: '200000', BUN_JSC_thresholdForJITSoon: '200000' }
     : { [VARIABLE]: '0' };
-  const env = array([...Object.entries({ ...process.env, ...extra }).map(([k, v]) => `${k}=${v ?? ''}`)]);
+  // Bun collects each thread's heap on a timer (every second or so): 0.3 ms of CPU per idle Worker per second,
+  // a third of a core for 1000 idle Workers (bench:spawn). Every 30 s is plenty for threads that allocate little.
+  const gc = process.env.BUN_GC_TIMER_INTERVAL === undefined && process.env.BUN_GC_TIMER_DISABLE === undefined ? { BUN_GC_TIMER_INTERVAL: '30000' } : {};
+  const env = array([...Object.entries({ ...process.env, ...extra, ...gc }).map(([k, v]) => `${k}=${v ?? ''}`)]);
   symbols.execve(ptr(Buffer.from(`${process.execPath}\0`)), ptr(argv), ptr(env));
   // Only reached when execve failed: go on with the default JIT.
 }
