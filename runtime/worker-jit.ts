@@ -1,6 +1,6 @@
 /**
  * Imported first by server.ts. On Bun, it restarts the process in place (execve(2): same PID, same arguments,
- * same standard streams) with JavaScriptCore's JIT and Bun's collection timer set for a thousand threads: the
+ * same standard streams, the flags given to bun) with JavaScriptCore's JIT and Bun's collection timer set for a thousand threads: the
  * optimizing DFG tier off, and the baseline JIT only for code that ran 200,000 times. Skipped when
  * BUN_JSC_useDFGJIT is set already, or with THREADCHAT_JIT=default.
  *
@@ -39,7 +39,7 @@ function restartWithoutDfg(): void {
     items.forEach((s, i) => (out[i] = cString(s)));
     return out;
   };
-  const argv = array([process.execPath, ...process.argv.slice(1)]);
+  const argv = array([process.execPath, ...process.execArgv, ...process.argv.slice(1)]);
   const extra = MODE === 'nojit' ? { [VARIABLE]: '0', BUN_JSC_useJIT: '0' }
     : MODE === 'lazy' ? { [VARIABLE]: '0', BUN_JSC_thresholdForJITAfterWarmUp: '200000', BUN_JSC_thresholdForJITSoon: '200000' }
     : { [VARIABLE]: '0' };

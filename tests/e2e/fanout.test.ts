@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { health, openStream, post, startServer, waitFor, type ServerProcess } from '../helpers.ts';
+import { readFileSync } from 'node:fs';
+import { health, openStream, post, SERVER_RUNTIME, startServer, waitFor, type ServerProcess } from '../helpers.ts';
 
 describe('fan-out across rooms', () => {
   let server: ServerProcess;
@@ -76,6 +77,20 @@ describe('connect storms', () => {
         }, 'the message on an accepted stream');
         await reader.cancel();
       }));
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('JIT settings for many Workers', () => {
+  it('restarts itself in place on Bun, same PID, with the DFG off and a slow collection timer (not on Node)', async () => {
+    const server = await startServer(['--store', 'memory']);
+    try {
+      const env = readFileSync(`/proc/${server.proc.pid}/environ`, 'utf8').split('\0');
+      expect(env.includes('BUN_JSC_useDFGJIT=0')).toBe(SERVER_RUNTIME === 'bun');
+      expect(env.includes('BUN_GC_TIMER_INTERVAL=30000')).toBe(SERVER_RUNTIME === 'bun');
+      expect((await health(server.url)).streams).toBe(0); // the restarted process is the one serving
     } finally {
       await server.stop();
     }
