@@ -15,7 +15,7 @@ type HubStats = ReturnType<Hub['stats']>;
 
 export function createAppMetrics() {
   const registry = createRegistry();
-  let hub: HubStats = { streams: 0, connecting: 0, workers: 0, idle: 0, returning: 0, threads: 0, buffered: 0, logSeq: 0, rooms: 0, waves: 0, wait: 'atomics' };
+  let hub: HubStats = { streams: 0, connecting: 0, workers: 0, idle: 0, starting: 0, returning: 0, threads: 0, buffered: 0, logSeq: 0, rooms: 0, waves: 0, wait: 'atomics' };
   const started = Date.now() / 1000;
 
   registry.gauge('threadchat_streams_open', 'SSE streams open on this instance', () => hub.streams);

@@ -310,11 +310,11 @@ export function createHub(options: HubOptions) {
     },
     /** `threads`: Worker threads alive (counted by their exit events); `idle`: pooled; `workers`: the rest, serving streams. */
     stats: () => {
-      const { threads, idle, returning } = pool.stats();
+      const { threads, idle, starting, returning } = pool.stats();
       // Bytes held for clients: in their rings, and queued in their responses (bounded per stream by design).
       let buffered = 0;
       for (const conn of conns) if (conn) buffered += conn.ring.used() + STREAM_HIGH_WATER - (conn.controller?.desiredSize ?? STREAM_HIGH_WATER);
-      return { streams: open, connecting, workers: threads - idle, idle, returning, threads, buffered, logSeq: log.seq, ...rooms.stats(), wait: rooms.kind };
+      return { streams: open, connecting, workers: threads - idle - starting, idle, starting, returning, threads, buffered, logSeq: log.seq, ...rooms.stats(), wait: rooms.kind };
     },
     /** Ends every stream with a final `bye` event and stops the drain loop and the pool. */
     async close() {

@@ -22,7 +22,8 @@ export interface PoolOptions {
  * tops up when it runs below half the target, and sheds what the target no longer needs, slowly.
  */
 export function createWorkerPool(options: PoolOptions) {
-  const idle: StreamThread[] = [];
+  const idle: StreamThread[] = []; // loaded and rehearsed: they said `ready`
+  const starting = new Set<StreamThread>(); // spawned, not ready yet
   const recent: number[] = []; // acquire times of the last second
   let alive = 0;
   let returning = 0; // told to let go of their stream, expected back shortly
@@ -30,10 +31,34 @@ export function createWorkerPool(options: PoolOptions) {
   let refilling = false;
 
   const spawn = () => {
-    const worker = spawnThread<MainToWorker, WorkerToMain>('workers/stream-worker', { smol: true, onExit: () => alive-- });
+    const worker = spawnThread<MainToWorker, WorkerToMain>('workers/stream-worker', {
+      smol: true,
+      onExit: () => {
+        alive--;
+        starting.delete(worker);
+      },
+    });
     alive++;
+    starting.add(worker);
+    worker.onmessage = (message) => {
+      if (message.type !== 'ready' || !starting.delete(worker)) return;
+      worker.onmessage = null;
+      if (!closed) idle.push(worker);
+    };
     worker.postMessage({ type: 'init', init: options.init } satisfies MainToWorker);
     return worker;
+  };
+  /** A Worker for a stream now: a ready one, else one still starting (its messages wait for it), else a new one. */
+  const take = () => {
+    const ready = idle.pop();
+    if (ready) return ready;
+    for (const worker of starting) {
+      starting.delete(worker);
+      return worker;
+    }
+    const fresh = spawn();
+    starting.delete(fresh);
+    return fresh;
   };
 
   const target = () => {
@@ -49,8 +74,8 @@ export function createWorkerPool(options: PoolOptions) {
     setTimeout(() => {
       refilling = false;
       if (closed) return;
-      for (let i = 0; i < 4 && idle.length + returning < target(); i++) idle.push(spawn());
-      if (idle.length + returning < target()) refill();
+      for (let i = 0; i < 4 && idle.length + starting.size + returning < target(); i++) spawn();
+      if (idle.length + starting.size + returning < target()) refill();
     }, 0);
   };
   refill();
@@ -64,9 +89,9 @@ export function createWorkerPool(options: PoolOptions) {
   return {
     acquire(): StreamThread {
       recent.push(Date.now());
-      const worker = idle.pop() ?? spawn();
+      const worker = take();
       // Workers on their way back count as supply: steady churn is served by reuse, not by spawning.
-      if (idle.length + returning < Math.max(2, target() / 2)) refill();
+      if (idle.length + starting.size + returning < Math.max(2, target() / 2)) refill();
       return worker;
     },
     /**
@@ -96,11 +121,13 @@ export function createWorkerPool(options: PoolOptions) {
       worker.onerror = null;
       worker.terminate();
     },
-    stats: () => ({ threads: alive, idle: idle.length, returning }),
+    stats: () => ({ threads: alive, idle: idle.length, starting: starting.size, returning }),
     close() {
       closed = true;
       clearInterval(shrink);
       for (const worker of idle.splice(0)) worker.terminate();
+      for (const worker of starting) worker.terminate();
+      starting.clear();
     },
   };
 }

@@ -13,12 +13,13 @@ import {
   CTL_DOORBELL, CTL_MAIN_WAITING, CTL_READY, LOG_INDEX_META, LOG_INDEX_OFFSET, ROOM_SEQ, type HistoryPage, type MainToWorker, type StreamOptions,
   type WorkerInit, type WorkerToMain,
 } from './protocol.ts';
-import { createLogReader, type LogReader } from './shared-log.ts';
+import { createLogReader } from './shared-log.ts';
 import { createRingWriter } from './out-ring.ts';
 import { setPriority } from 'node:os';
 import { connectParent } from './thread.ts';
 import { openWaitWords } from '../runtime/wait-word.ts';
-import { createRoomWaves, type RoomWaves } from './room-waves.ts';
+import { createRoomWaves } from './room-waves.ts';
+import { rehearse, type Shared } from './rehearsal.ts';
 
 const parent = connectParent<MainToWorker, WorkerToMain>(); // Bun: self; Node: worker_threads' parentPort
 
@@ -33,13 +34,6 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve
 /** Thrown to unwind a stream that was stopped while it waited. */
 class Stopped extends Error {}
 
-interface Shared {
-  log: LogReader;
-  control: Int32Array;
-  rooms: Int32Array;
-  waiter: ReturnType<typeof openWaitWords>;
-  waves: RoomWaves;
-}
 let shared: Shared | null = null;
 let stream: ReturnType<typeof createStream> | null = null;
 
@@ -47,7 +41,8 @@ parent.onMessage((message) => {
   switch (message.type) {
     case 'init':
       shared = init(message.init);
-      post({ type: 'ready' });
+      // Ready once the code has run once (rehearsal.ts); a failed rehearsal costs only the head start.
+      void rehearse(createStream, message.init.wait).catch(() => {}).finally(() => post({ type: 'ready' }));
       break;
     case 'open': {
       const current = (stream = createStream(shared!, message.out, message.options, message.page));
