@@ -178,7 +178,8 @@ async function measure(target: string, subs: number, idle: number): Promise<Row>
       max: lat.at(-1) ?? NaN,
       steadyP50: percentile(steadyLat, 0.5),
       steadyP99: percentile(steadyLat, 0.99),
-      rssPerStreamKb: (rssAfter - rssBefore) / subs,
+      // With --warm the Workers were started before the first reading: the difference would leave them out.
+      rssPerStreamKb: warm > 0 ? NaN : (rssAfter - rssBefore) / subs,
       rssMb: rssAfter / 1024,
       lost: burst.lost + steady.lost,
       duplicates: burst.duplicates + steady.duplicates,
