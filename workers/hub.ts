@@ -196,6 +196,15 @@ export function createHub(options: HubOptions) {
     else perAddress.delete(address);
   };
 
+  /** Gives back what open() took for a stream: its slot, its count, its room word and client number. */
+  function unreserve(slot: number, request: OpenRequest) {
+    freeSlots.push(slot);
+    open--;
+    countAddress(request.address, -1);
+    rooms.release(request.room);
+    if (request.client !== null) clients.release(request.client);
+  }
+
   function end(conn: Conn, reason: EndReason, detail?: string) {
     if (conn.ended) return;
     conn.ended = true;
@@ -211,11 +220,7 @@ export function createHub(options: HubOptions) {
     if (reason === 'error') pool.discard(conn.worker);
     else pool.recycle(conn.worker);
     conns[conn.slot] = undefined;
-    freeSlots.push(conn.slot);
-    rooms.release(conn.request.room);
-    if (conn.request.client !== null) clients.release(conn.request.client);
-    open--;
-    countAddress(conn.request.address, -1);
+    unreserve(conn.slot, conn.request);
     presence.leave(conn.request.room, conn.slot);
     const write = reason === 'error' ? logger.warn : logger.info;
     write(`Closed connection from ${conn.request.peer}`, { room: conn.request.room, reason, ...(detail ? { detail } : {}) });
@@ -260,18 +265,11 @@ export function createHub(options: HubOptions) {
       // Before the history query: every entry of the room from the page's log position on carries this word.
       const roomWord = rooms.acquire(request.room);
       const clientNo = request.client === null ? -1 : clients.acquire(request.client);
-      const unreserve = () => {
-        freeSlots.push(slot);
-        open--;
-        countAddress(request.address, -1);
-        rooms.release(request.room);
-        if (request.client !== null) clients.release(request.client);
-      };
       let first: HistoryPage;
       try {
         first = await page(request, request.lastEventId);
       } catch (error) {
-        unreserve();
+        unreserve(slot, request);
         throw error;
       }
       const out = createOutRingBuffer();
@@ -280,7 +278,7 @@ export function createHub(options: HubOptions) {
         worker = pool.acquire();
       } catch (error) {
         // Out of threads, descriptors or memory: refuse this stream (503), keep serving the others.
-        unreserve();
+        unreserve(slot, request);
         throw new HubFullError(`cannot start a thread for this stream (${String(error)})`);
       }
       const conn: Conn = { slot, request, worker, ring: createRingReader(out), controller: null, ended: false, started: false };

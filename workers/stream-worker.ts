@@ -236,7 +236,10 @@ function createStream(
           // Integer fields only (entry.ts): the room by its word, the sender by its number, the id as numbers.
           const at = log.slot(seq);
           if (at < 0) return;
-          if (log.roomWord(seq) !== roomWord) continue; // another room's entry: its bytes are never read
+          if (log.roomWord(seq) !== roomWord) {
+            if (!log.intact(seq)) return; // the word read may be a newer entry's: fell behind, catch up
+            continue; // another room's entry: its bytes are never read
+          }
           const message = index[at + LOG_INDEX_META + META_KIND] === KIND_MESSAGE;
           const hi = idHi(index[at + LOG_INDEX_META + META_ID_HIGH]!, index[at + LOG_INDEX_META + META_ID_LOW]!);
           const lo = index[at + LOG_INDEX_META + META_ID_LO]!;
