@@ -7,9 +7,9 @@
  * Why: a wave wakes the Workers of a room one after another, and every one of them tiers the same loop up at about
  * the same moment; their compilations contend for what JavaScriptCore shares across the process (the compiler
  * threads, the executable memory, the page tables), and the threads block each other millions of times. Measured
- * on this 2-core machine, one room of 1000 streams taking 150 messages back to back: 2,000 to 19,000
- * deliveries/s with the default JIT, 65,000 to 117,000 with the DFG off, 237,000 to 351,000 with this setting
- * (THREADCHAT_JIT=default|nodfg|lazy against `bun run bench --subs 1000`). The main thread's hot paths still get
+ * on this 2-core machine, one room of 1000 streams taking 150 messages back to back: about 2,000 deliveries/s
+ * with Bun's defaults, 30,000 to 79,000 with the DFG off, 350,000 to 412,000 with this setting
+ * (`THREADCHAT_JIT=default|nodfg|lazy bun run bench:burst`, docs/bench.md). The main thread's hot paths still get
  * the baseline JIT once they pass the threshold; a Worker's per-message code rarely does, and runs interpreted.
  * JavaScriptCore reads its options only when the process starts, hence the restart.
  */
