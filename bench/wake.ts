@@ -7,6 +7,9 @@
  *   pthreads  C threads (bench/wake-floor.c, compiled by bun:ffi) in futex(2): the kernel's floor
  *   futex     Bun Workers in futex(2) through bun:ffi, one FUTEX_WAKE for all (runtime/wait-word.ts, `futex`)
  *   atomics   Bun Workers in Atomics.wait, woken by Atomics.notify (runtime/wait-word.ts, `atomics`)
+ *   wave      Bun Workers in futex(2) at nice 19, woken as a room's are (workers/room-waves.ts): the main thread
+ *             wakes --width of them, and each woken one wakes the next until all had their turn. Its wall
+ *             time per round is the floor of a wave's latency: one message reaching every stream of a room.
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -17,7 +20,8 @@ const HELP = `Usage: bun run bench:wake [options]
 Options:
   --threads N    threads woken per round (default 1000)
   --rounds R     wake rounds per primitive (default 30)
-  --kinds LIST   pthreads,futex,atomics (default all three)
+  --kinds LIST   pthreads,futex,atomics,wave (default all four)
+  --width W      threads the main thread wakes at the start of a wave (default 4, as the server)
   --json         print JSON instead of a table
   --help         show this help
 `;
@@ -26,7 +30,8 @@ const { values } = parseArgs({
   options: {
     threads: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '30' },
-    kinds: { type: 'string', default: 'pthreads,futex,atomics' },
+    kinds: { type: 'string', default: 'pthreads,futex,atomics,wave' },
+    width: { type: 'string', default: '4' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -38,8 +43,10 @@ if (values.help) {
 const threads = Number(values.threads);
 const rounds = Number(values.rounds);
 const kinds = values.kinds.split(',');
-if (!(threads >= 1 && threads <= 5000) || !(rounds >= 1 && rounds <= 10_000) || kinds.some((k) => !['pthreads', 'futex', 'atomics'].includes(k))) {
-  process.stderr.write('bench:wake: --threads 1..5000, --rounds 1..10000, --kinds from pthreads,futex,atomics\n');
+const width = Number(values.width);
+if (!(threads >= 1 && threads <= 5000) || !(rounds >= 1 && rounds <= 10_000) || !(width >= 1 && width <= threads)
+  || kinds.some((k) => !['pthreads', 'futex', 'atomics', 'wave'].includes(k))) {
+  process.stderr.write('bench:wake: --threads 1..5000, --rounds 1..10000, --width 1..threads, --kinds from pthreads,futex,atomics,wave\n');
   process.exit(2);
 }
 const log = (s: string) => process.stderr.write(`[wake] ${s}\n`);
@@ -51,6 +58,7 @@ const SYSCALLS: Record<string, { futex: number; nanosleep: number }> = { x64: { 
 
 interface Result {
   kind: string;
+  width?: number;
   threads: number;
   rounds: number;
   cpuPerWakeUs: number;
@@ -75,7 +83,7 @@ function runPthreads(): Result {
   return { kind: 'pthreads', threads, rounds, cpuPerWakeUs: cpu / (threads * rounds), wallPerRoundMs: wall / rounds };
 }
 
-async function runWorkers(kind: WaitKind): Promise<Result> {
+async function runWorkers(kind: WaitKind, wave: boolean): Promise<Result> {
   const buffer = new SharedArrayBuffer(16);
   const words = new Int32Array(buffer);
   const wake = openWaitWords(words, kind);
@@ -89,18 +97,20 @@ async function runWorkers(kind: WaitKind): Promise<Result> {
         if (e.data === 'ready' && ++ready === threads) resolve();
         if (e.data === 'done') done++;
       };
-      w.postMessage({ buffer, kind });
+      w.postMessage({ buffer, kind, wave });
       workers.push(w);
     }
   });
-  log(`${kind}: ${threads} Workers ready`);
+  log(`${wave ? 'wave' : kind}: ${threads} Workers ready`);
   await Bun.sleep(200);
   const cpu0 = cpuMicros();
   let wall = 0;
   for (let r = 1; r <= rounds; r++) {
     const t0 = performance.now();
+    Atomics.store(words, 3, threads - width);
     Atomics.store(words, 0, r);
-    wake.wakeAll(0);
+    if (wave) wake.wake(0, width);
+    else wake.wakeAll(0);
     while (Atomics.load(words, 1) < r * threads) Bun.sleepSync(0.1);
     wall += performance.now() - t0;
     Bun.sleepSync(2);
@@ -111,14 +121,14 @@ async function runWorkers(kind: WaitKind): Promise<Result> {
   const deadline = Date.now() + 15_000;
   while (done < threads && Date.now() < deadline) await Bun.sleep(10);
   for (const w of workers) w.terminate();
-  return { kind, threads, rounds, cpuPerWakeUs: cpu / (threads * rounds), wallPerRoundMs: wall / rounds };
+  return { kind: wave ? 'wave' : kind, ...(wave ? { width } : {}), threads, rounds, cpuPerWakeUs: cpu / (threads * rounds), wallPerRoundMs: wall / rounds };
 }
 
 const results: Result[] = [];
 for (const kind of kinds) {
   log(`${kind}: ${threads} threads, ${rounds} rounds`);
   try {
-    results.push(kind === 'pthreads' ? runPthreads() : await runWorkers(kind as WaitKind));
+    results.push(kind === 'pthreads' ? runPthreads() : kind === 'wave' ? await runWorkers('futex', true) : await runWorkers(kind as WaitKind, false));
   } catch (error) {
     log(`${kind}: failed: ${error}`);
   }
@@ -129,7 +139,7 @@ else {
   const lines = ['| primitive | threads | rounds | CPU per wake µs | wall per round ms |', '|---|---|---|---|---|'];
   for (const r of results) {
     const ratio = floor && r !== floor ? ` (${(r.cpuPerWakeUs / floor.cpuPerWakeUs).toFixed(1)}x)` : '';
-    lines.push(`| ${r.kind} | ${r.threads} | ${r.rounds} | ${r.cpuPerWakeUs.toFixed(1)}${ratio} | ${r.wallPerRoundMs.toFixed(2)} |`);
+    lines.push(`| ${r.kind}${r.width ? ` (width ${r.width})` : ''} | ${r.threads} | ${r.rounds} | ${r.cpuPerWakeUs.toFixed(1)}${ratio} | ${r.wallPerRoundMs.toFixed(2)} |`);
   }
   process.stdout.write(lines.join('\n') + '\n');
 }
