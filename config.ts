@@ -40,7 +40,7 @@ export const OPTIONS = {
   log: { env: 'CHAT_LOG', kind: 'string', default: '', help: 'pretty | json | silent (default: pretty on a terminal, json otherwise)', check: (v: string) => (['', 'pretty', 'json', 'silent'].includes(v) ? null : 'must be pretty, json or silent') },
   'log-level': { env: 'CHAT_LOG_LEVEL', kind: 'string', default: 'info', help: 'debug | info | warn | error: the least severe events logged (debug adds one line per request)', check: (v: string) => (isLogLevel(v) ? null : 'must be debug, info, warn or error') },
   'log-messages': { env: 'CHAT_LOG_MESSAGES', kind: 'bool', default: false, help: 'log every posted message with its text at info (off: message text is never logged)' },
-  faults: { env: 'CHAT_FAULTS', kind: 'bool', default: false, help: 'test hook: honour ?fault=throw on streams (never in production)' },
+  faults: { env: 'CHAT_FAULTS', kind: 'bool', default: false, help: 'test hook: honour ?fault=throw and ?fault=stall on streams (never in production)' },
 } satisfies Record<string, OptionSpec>;
 
 type Options = typeof OPTIONS;

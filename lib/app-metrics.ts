@@ -40,6 +40,10 @@ export function createAppMetrics() {
     'from an event entering the shared log to its frame being drained into a stream response (per stream and drain, newest event)',
     [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
   );
+  const held = registry.counter(
+    'threadchat_posts_held_total',
+    'POSTs whose answer waited for the streams of their room to catch up (flow control: a flood cannot queue ahead of the streams)',
+  );
   const storeErrors = registry.counters('threadchat_store_errors_total', 'store calls that failed, by operation', 'op', STORE_OPS);
   const responses = registry.counters('threadchat_http_responses_total', 'HTTP responses by status class (an SSE stream counts when it starts)', 'class', STATUS_CLASSES);
   registry.gauge('process_resident_memory_bytes', 'resident set size of the process', () => process.memoryUsage.rss());
@@ -49,7 +53,7 @@ export function createAppMetrics() {
     /** For the store wrapper (store/instrumented.ts). */
     store: { appended: messagesAppended, errors: storeErrors },
     /** For the hub (workers/fanout-metrics.ts). */
-    fanout: createFanoutMetrics({ deliveries, latency: fanout, ended }),
+    fanout: createFanoutMetrics({ deliveries, latency: fanout, ended, held }),
     post,
     responses,
     /** The text format, with the gauges read from `stats` (one hub.stats() per scrape). */

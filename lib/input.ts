@@ -46,7 +46,7 @@ export const streamQuerySchema = z.object({
   lastEventId: eventIdSchema.optional(),
   client: clientSchema.optional(),
   name: z.string().optional().pipe(name.optional()),
-  fault: z.enum(['throw']).optional(),
+  fault: z.enum(['throw', 'stall']).optional(),
 });
 
 export const historyQuerySchema = z.object({

@@ -9,9 +9,11 @@ export interface FanoutMetrics {
   /** A stream's ring was drained into its response (the response stream, which the server writes to the socket). */
   drained(ring: ReturnType<typeof createRingReader>): void;
   ended(reason: EndReason): void;
+  /** A POST's answer waits for its room's streams to catch up (flow-control.ts). */
+  held(): void;
 }
 
-export const NO_FANOUT_METRICS: FanoutMetrics = { appended: () => {}, drained: () => {}, ended: () => {} };
+export const NO_FANOUT_METRICS: FanoutMetrics = { appended: () => {}, drained: () => {}, ended: () => {}, held: () => {} };
 
 /** Append times of the last TIMED log entries; an entry older than that when drained is not timed. Power of two. */
 const TIMED = 4096;
@@ -21,7 +23,7 @@ const TIMED = 4096;
  * latency: from a log append to the drain that hands its frame to a stream's response, timed once per stream per
  * drain, for the newest live event in what was drained (a lower bound for the older ones in the same batch).
  */
-export function createFanoutMetrics(sinks: { deliveries: Counter; latency: Histogram; ended: Record<EndReason, Counter> }): FanoutMetrics {
+export function createFanoutMetrics(sinks: { deliveries: Counter; latency: Histogram; ended: Record<EndReason, Counter>; held: Counter }): FanoutMetrics {
   const at = new Float64Array(TIMED);
   const seqs = new Int32Array(TIMED).fill(-1);
   return {
@@ -36,5 +38,6 @@ export function createFanoutMetrics(sinks: { deliveries: Counter; latency: Histo
       if (seq >= 0 && seqs[seq & (TIMED - 1)] === seq) sinks.latency.observe((performance.now() - at[seq & (TIMED - 1)]!) / 1000);
     },
     ended: (reason) => sinks.ended[reason].inc(),
+    held: () => sinks.held.inc(),
   };
 }

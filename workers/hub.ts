@@ -13,6 +13,7 @@ import { createLogWriter } from './shared-log.ts';
 import { createOutRingBuffer, createRingReader } from './out-ring.ts';
 import { createPresence } from './presence.ts';
 import { createWorkerPool, type StreamThread } from './pool.ts';
+import { createFlowControl } from './flow-control.ts';
 import { createPublisher } from './publisher.ts';
 import { NO_FANOUT_METRICS, type FanoutMetrics } from './fanout-metrics.ts';
 
@@ -101,9 +102,11 @@ export function createHub(options: HubOptions) {
     connecting--;
   };
 
+  const flow = createFlowControl(new Int32Array(rooms.buffer), metrics.held);
   const publisher = createPublisher({
     log,
     rooms,
+    appended: flow.appended,
     clientNo: (client) => (client === null ? -1 : clients.of(client)),
     metrics,
     presenceEveryMs: PRESENCE_EVERY_MS,
@@ -300,6 +303,8 @@ export function createHub(options: HubOptions) {
       );
     },
     members: (room: string) => presence.get(room),
+    /** Null, or a promise to await before answering a POST into `room`: its streams are behind (flow-control.ts). */
+    caughtUp: (room: string) => flow.caughtUp(rooms.wordOf(room)),
     /** The client's streams in `room` take `name`; false when it has none there. */
     noteName: (room: string, client: string | null, name: string) => (client ? presence.rename(room, client, name) : false),
     /** Ends every stream of a room at once without a final event, as a dropped connection would (a test hook). */
@@ -321,6 +326,7 @@ export function createHub(options: HubOptions) {
       for (const conn of conns) if (conn) end(conn, 'shutdown');
       pool.close();
       publisher.close();
+      flow.close();
       rooms.close();
       Atomics.add(ctl, CTL_DOORBELL, 1);
       Atomics.notify(ctl, CTL_DOORBELL);

@@ -120,8 +120,11 @@ export interface StreamOptions {
   heartbeatMs: number;
   /** A Worker whose ring stays full this long is a slow client and is dropped. */
   slowMs: number;
-  /** Test hook: throw after the history replay (only when the server runs with fault injection). */
-  fault: 'throw' | null;
+  /**
+   * Test hooks, only when the server runs with fault injection: `throw` after the history replay; `stall`: hold
+   * the first wave's baton for STALL_MS, as a Worker descheduled for that long would.
+   */
+  fault: 'throw' | 'stall' | null;
 }
 
 /** Shared memory every Worker gets once, when it is spawned. */

@@ -11,6 +11,8 @@ export interface PublisherOptions {
   /** The number of a client id that has a stream here (-1: none): a Worker knows its client's messages by it. */
   clientNo(client: string | null): number;
   metrics: FanoutMetrics;
+  /** An entry of the room at `word` (-1: no stream follows it) went into the log as `seq`. */
+  appended(word: number, seq: number): void;
   /** A room's presence goes out at most this often, with every change since the last. */
   presenceEveryMs: number;
   /** Who is in a room right now, when a coalesced presence event goes out. */
@@ -32,6 +34,7 @@ export function createPublisher(options: PublisherOptions) {
     const word = rooms.wordOf(room);
     const seq = log.append(entry.bytes, word, entry.meta);
     metrics.appended(seq);
+    options.appended(word, seq);
     if (word >= 0) rooms.signal(word, seq);
   };
   const publishPresence = (p: Presence) =>

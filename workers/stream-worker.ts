@@ -29,6 +29,8 @@ const post = (message: WorkerToMain) => parent.postMessage(message);
 
 /** Longest a following Worker blocks before its event loop runs (messages from the main thread, heartbeats). */
 const YIELD_MS = 1000;
+/** How long `?fault=stall` holds a wave (protocol.ts). */
+const STALL_MS = 3000;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Thrown to unwind a stream that was stopped while it waited. */
@@ -217,6 +219,7 @@ function createStream(
       passBaton();
     }
   };
+  let stall = options.fault === 'stall';
   const followLog = async (seq: number): Promise<void> => {
     let yielded = Date.now();
     while (!stopped) {
@@ -230,6 +233,10 @@ function createStream(
         if (published - 1 > seq) seq = published - 1;
         passBaton(); // caught up: the next Worker of the wave takes its turn
         baton = waiter.wait(roomSeq, roomNow, YIELD_MS);
+        if (baton && stall) {
+          stall = false;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, STALL_MS);
+        }
       } else {
         const { index, data } = log;
         for (; seq < published; seq++) {

@@ -96,3 +96,32 @@ describe('JIT settings for many Workers', () => {
     }
   });
 });
+
+describe('flow control', () => {
+  it("holds a POST while its room's streams are behind, never past a second, and loses nothing", async () => {
+    const server = await startServer(['--store', 'memory', '--faults', '--post-rate', '0', '--post-rate-ip', '0']);
+    const heldSoFar = async () => Number((await (await fetch(`${server.url}/metrics`)).text()).match(/^threadchat_posts_held_total (\d+)$/m)?.[1]);
+    try {
+      // The stalled stream holds the first wave's baton for 3 s, as a descheduled Worker would.
+      const stalled = await openStream(`${server.url}/rooms/flow/events?history=0&fault=stall`);
+      const watcher = await openStream(`${server.url}/rooms/flow/events?history=0`);
+      await waitFor(async () => (await health(server.url)).connecting === 0, 'both streams following');
+      const sent = [(await post(server.url, 'flow', { name: 'p', text: 'm0' })).id];
+      await watcher.next((e) => e.id === sent[0], 'the first message');
+      expect(await heldSoFar()).toBe(0);
+      // Every message from now waits for the next wave; once the oldest has waited past the limit, a POST is held.
+      while ((await heldSoFar()) === 0 && sent.length < 500) sent.push((await post(server.url, 'flow', { name: 'p', text: `m${sent.length}` })).id);
+      expect(await heldSoFar()).toBe(1);
+      // The held POST was answered while the wave was still stalled: a stuck room does not hold its publishers.
+      expect(stalled.events.some((e) => e.id === sent[1])).toBe(false);
+      for (const stream of [watcher, stalled]) {
+        await stream.next((e) => e.id === sent.at(-1), 'the last message');
+        expect(stream.messages().map((m) => m.id)).toEqual(sent);
+      }
+      stalled.close();
+      watcher.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
