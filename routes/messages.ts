@@ -43,6 +43,7 @@ export const messages = new Hono<AppEnv>()
         ? { messages: await store.recent(room, limit), more: false, gap: false }
         : await store.since(room, after, limit);
       const list = page.messages.map(({ client: _private, ...m }) => m);
-      return c.json({ room, messages: list, more: page.more, gap: page.gap });
+      // `unknown`: `after` is not an id of this store (it was reset since); the client should start again.
+      return c.json({ room, messages: list, more: page.more, gap: page.gap, unknown: page.unknown ?? false });
     },
   );

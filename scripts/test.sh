@@ -12,7 +12,8 @@ or passwordless sudo), starts redis-server on 127.0.0.1:6379 if nothing answers 
 THREADCHAT_RUNTIME=node (servers started as `node dist/server.js`).
 Extra arguments go to `bun test` (a path or -t PATTERN to run a part) and make it one run, on Bun, or on Node
 (built first) with THREADCHAT_RUNTIME=node.
-The last line is "N passed, N failed", summing both runs.
+The last line is "N passed, N failed", summing both runs; a skipped or todo test, and a test file that
+reported no test (it crashed, or holds none), count as failed, and the exit code is then non-zero.
 TXT
   exit 0
 fi
@@ -44,24 +45,36 @@ if command -v redis-server >/dev/null && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/
 fi
 
 # The HTTP/SSE end-to-end files that run a second time, against the Node build (`node dist/server.js`).
-NODE_E2E=(tests/e2e/chat.test.ts tests/e2e/fanout.test.ts tests/e2e/curl.test.ts tests/e2e/metrics.test.ts tests/e2e/logging.test.ts tests/config.test.ts)
+# The page (browser) and bin/chat (terminal) tests drive clients of the same app and stay on Bun (README).
+NODE_E2E=(tests/e2e/chat.test.ts tests/e2e/fanout.test.ts tests/e2e/curl.test.ts tests/e2e/metrics.test.ts tests/e2e/logging.test.ts
+  tests/e2e/limits.test.ts tests/e2e/resilience.test.ts tests/e2e/redis.test.ts tests/e2e/soak.test.ts tests/e2e/reset.test.ts
+  tests/e2e/heartbeat.test.ts tests/config.test.ts)
 
 total_passed=0
 total_failed=0
 status=0
-# Runs `bun test ARGS...` (with the environment given before it), adds its counts to the totals.
+# Runs `bun test ARGS...` (with the environment given before it), adds its counts to the totals. A skipped or
+# todo test counts as failed, and so does a test file that reported no test (it crashed, or holds none): the
+# summary line cannot stay green while part of the suite did not run.
 run_tests() {
-  local log passed failed code
+  local log code counts passed failed skipped empty
   log=$(mktemp)
   env "$@" 2>&1 | tee "$log"
   code=${PIPESTATUS[0]}
-  passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+')
-  failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+')
+  # bun test prints each file as "path.test.ts:" and each test as "(pass) ...", "(fail) ...", "(skip) ...", "(todo) ...".
+  counts=$(awk '
+    /^[^ (].*\.test\.(ts|tsx|js):$/ { if (file != "" && n == 0) empty = empty " " file; file = substr($0, 1, length($0) - 1); n = 0; next }
+    /^\(pass\) / { pass++; n++ } /^\(fail\) / { fail++; n++ } /^\((skip|todo)\) / { skip++; n++ }
+    END { if (file != "" && n == 0) empty = empty " " file; printf "%d %d %d%s\n", pass, fail, skip, empty }' "$log")
   rm -f "$log"
-  passed=${passed:-0}
-  failed=${failed:-0}
-  # A crash that printed no summary still counts as a failure.
+  read -r passed failed skipped empty <<<"$counts"
+  if ((skipped > 0)); then echo "$skipped test(s) skipped or todo: counted as failed" >&2; fi
+  if [[ $* == *" -t "* || $* == *"--test-name-pattern"* ]]; then empty=''; fi # a filtered run leaves files out on purpose
+  if [[ -n $empty ]]; then echo "test files that reported no test (crashed, or hold none), counted as failed:$empty" >&2; fi
+  failed=$((failed + skipped + $(wc -w <<<"$empty")))
+  # A run that failed without a failing test (a crash, a timeout of the whole run) still counts as one.
   if [[ $code -ne 0 && $failed -eq 0 ]]; then failed=1; fi
+  if [[ $failed -gt 0 && $code -eq 0 ]]; then code=1; fi
   total_passed=$((total_passed + passed))
   total_failed=$((total_failed + failed))
   [[ $code -eq 0 ]] || status=$code

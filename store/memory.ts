@@ -11,7 +11,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const retention = options.retention ?? 10_000;
   const rooms = new Map<string, { messages: ChatMessage[]; trimmedThrough: string | null }>();
   const emitter = createEmitter<ChatMessage>();
-  let nextId = 1;
+  // Ids start at the creation time in ms × 1000: a store that replaces this one (a restart) issues larger ids, so
+  // an id from before a restart is known as not this store's (SincePage.unknown).
+  const firstId = Date.now() * 1000 + 1;
+  let nextId = firstId;
 
   const roomOf = (room: string) => {
     let r = rooms.get(room);
@@ -33,6 +36,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return message;
     },
     async since(room, afterId, limit): Promise<SincePage> {
+      if (afterId === '0') afterId = String(firstId - 1); // "from the start"
+      else if (!/^\d{1,16}$/.test(afterId) || Number(afterId) < firstId || Number(afterId) >= nextId) {
+        return { messages: [], more: false, gap: false, unknown: true };
+      }
       const r = rooms.get(room);
       if (!r) return { messages: [], more: false, gap: false };
       const start = r.messages.findIndex((m) => compareIds(m.id, afterId) > 0);

@@ -86,6 +86,17 @@ function trimmedPast(info: unknown, start: string): boolean {
 
 const toMessages = (entries: unknown) => (entries as [string, string[]][]).map((entry) => parseEntry(entry).message);
 
+/**
+ * When this Redis's threadchat data began, in ms (set once, by the first instance to start on it): every id it
+ * issues is newer, so an id older than that is from before a flush (SincePage.unknown). Data from before this
+ * rule counts from 0.
+ */
+async function generationStart(redis: Redis, key: string, feed: string): Promise<number> {
+  const held = Number(await redis.call('XLEN', feed)) > 0;
+  await redis.call('SET', key, held ? '0' : String(Date.now()), 'NX');
+  return Number(await redis.call('GET', key));
+}
+
 export async function createRedisStore(options: RedisStoreOptions): Promise<Store & SharedPresence> {
   const target = parseRedisUrl(options.url);
   const retention = options.retention ?? 10_000;
@@ -111,8 +122,10 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
 
   const emitter = createEmitter<ChatMessage>();
   let from;
+  let firstMs: number;
   try {
     from = await feedPosition(tailConnection, keys);
+    firstMs = await generationStart(commands, `${prefix}first-ms`, keys.feed);
   } catch (error) {
     connections.forEach((c) => c.disconnect());
     throw error;
@@ -156,16 +169,21 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     },
     async since(room, afterId, limit): Promise<SincePage> {
       const start = idAfter(afterId);
-      if (start === null) return { messages: [], more: false, gap: !/^\d+(-\d+)?$/.test(afterId) };
+      const unknown = { messages: [], more: false, gap: false, unknown: true };
+      if (start === null || (afterId !== '0' && Number(afterId.split('-')[0]) < firstMs)) return unknown;
       const key = keys.room(room);
       const replies = await unavailableOnFailure('since', async () => {
-        const result = await commands.multi().call('XRANGE', key, start, '+', 'COUNT', String(limit + 1)).call('XINFO', 'STREAM', key).exec();
+        const result = await commands.multi().call('XRANGE', key, start, '+', 'COUNT', String(limit + 1)).call('XINFO', 'STREAM', key)
+          .call('XINFO', 'STREAM', keys.feed).exec();
         if (!result) throw new Error('transaction aborted');
         return result;
       });
       const [rangeError, range] = replies[0]!;
       if (rangeError) throw rangeError;
       const [, info] = replies[1]!; // an error here means no such stream: nothing was ever trimmed
+      const [, feedInfo] = replies[2]!;
+      const lastIssued = feedInfo ? String(infoField(feedInfo, 'last-generated-id') ?? '0-0') : '0-0';
+      if (afterId !== '0' && compareIds(afterId, lastIssued) > 0) return unknown;
       const messages = toMessages(range);
       return { messages: messages.slice(0, limit), more: messages.length > limit, gap: trimmedPast(info, start) };
     },

@@ -17,6 +17,14 @@ export function openDatabase(file: string, sync: SyncMode): SqlDatabase {
     room TEXT NOT NULL, name TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL, client TEXT)`);
   db.exec('CREATE INDEX IF NOT EXISTS messages_room_id ON messages (room, id)');
   db.exec('CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, trimmed_through INTEGER NOT NULL)');
+  db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)');
+  // A new database's ids start at its creation time in ms × 1000, so ids from a database it replaced (a wiped data
+  // directory) are all older than its first: known as not its own (SincePage.unknown). A database from before
+  // this rule keeps its ids and starts at 0.
+  db.exec(`INSERT OR IGNORE INTO meta (key, value)
+    SELECT 'first_id', CASE WHEN EXISTS (SELECT 1 FROM messages) THEN 0 ELSE ${Date.now() * 1000} END`);
+  db.exec(`INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'messages', value FROM meta WHERE key = 'first_id' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'messages')`);
   return db;
 }
 

@@ -20,7 +20,8 @@ const toMessage = (r: Row): ChatMessage => ({ ...r, id: String(r.id) });
  * The default backend: one SQLite file in WAL mode. Writes go through a writer thread that commits whatever is
  * waiting as one transaction (group commit), so `append` resolves once its message is durable without the main
  * thread ever waiting on the disk; reads run on the main thread on their own connection. Ids come from
- * AUTOINCREMENT: never reused, increasing in every room, continuing across restarts.
+ * AUTOINCREMENT: never reused, increasing in every room, continuing across restarts, and starting at the database's
+ * creation time in ms × 1000 (sqlite-schema.ts).
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const retention = options.retention ?? 10_000;
@@ -33,6 +34,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     'SELECT * FROM (SELECT * FROM messages WHERE room = ? ORDER BY id DESC LIMIT ?) ORDER BY id',
   );
   const trimmedThrough = db.prepare<{ t: number }, [string]>('SELECT trimmed_through AS t FROM rooms WHERE room = ?');
+  const firstId = db.prepare<{ v: number }, []>("SELECT value AS v FROM meta WHERE key = 'first_id'").get()?.v ?? 0;
+  const lastIssued = db.prepare<{ seq: number }, []>("SELECT seq FROM sqlite_sequence WHERE name = 'messages'");
 
   const emitter = createEmitter<ChatMessage>();
   const waiting = new Map<number, { resolve(m: ChatMessage): void; reject(e: Error): void }>();
@@ -83,8 +86,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       });
     },
     async since(room, afterId, limit): Promise<SincePage> {
-      const from = Number(afterId);
-      if (!Number.isSafeInteger(from) || from < 0) return { messages: [], more: false, gap: true };
+      const from = afterId === '0' ? firstId : Number(afterId); // 0: "from the start"
+      if (!/^\d+$/.test(afterId) || !Number.isSafeInteger(from) || from < firstId || from > (lastIssued.get()?.seq ?? firstId)) {
+        return { messages: [], more: false, gap: false, unknown: true };
+      }
       const rows = after.all(room, from, limit + 1);
       const gap = from < (trimmedThrough.get(room)?.t ?? 0);
       return { messages: rows.slice(0, limit).map(toMessage), more: rows.length > limit, gap };

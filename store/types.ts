@@ -37,6 +37,13 @@ export interface SincePage {
   more: boolean;
   /** `after` is older than the oldest retained message: some messages in between were dropped by retention. */
   gap: boolean;
+  /**
+   * `after` was never issued by this store: it is from before the store was reset (a memory store restarted, a
+   * data directory wiped, Redis flushed) or from another store. Every store's ids start above the ids of any
+   * earlier store of its kind (they begin at its creation time), so such an id is older than the first, or newer
+   * than the last, this store issued. `messages` is then empty.
+   */
+  unknown?: boolean;
 }
 
 /** The storage interface every backend implements. The memory backend is the reference. */
@@ -44,7 +51,7 @@ export interface Store {
   readonly kind: string;
   /** Stores a message and returns it with its id. Resolves only once the message is durable (per backend). */
   append(message: NewMessage): Promise<ChatMessage>;
-  /** Messages after `afterId` in `room`, oldest first, at most `limit`. */
+  /** Messages after `afterId` in `room`, oldest first, at most `limit` (none, and `unknown`, for an id it never issued). */
   since(room: string, afterId: string, limit: number): Promise<SincePage>;
   /** The last `k` messages in `room`, oldest first. */
   recent(room: string, k: number): Promise<ChatMessage[]>;

@@ -56,10 +56,12 @@ export function presenceFrame(p: Presence, format: StreamFormat): string {
 }
 
 /** Sent before a replay when the client's Last-Event-ID is older than what the store retains. */
-export function resetFrame(after: string | null, format: StreamFormat): string {
+export function resetFrame(after: string | null, format: StreamFormat, reason: 'gap' | 'unknown' = 'gap'): string {
   const data = format === 'text'
-    ? `* some messages after ${after} are no longer kept; showing what is left`
-    : JSON.stringify({ reason: 'gap', after });
+    ? reason === 'gap'
+      ? `* some messages after ${after} are no longer kept; showing what is left`
+      : `* ${after} is not a message of this server (its history was reset); showing the recent history`
+    : JSON.stringify({ reason, after });
   return sseFrame(data, { event: 'reset' });
 }
 

@@ -173,12 +173,15 @@ export function createHub(options: HubOptions) {
    */
   const page = async (request: OpenRequest, after: string | null): Promise<HistoryPage> => {
     const fromSeq = log.seq; // taken before the query: whatever the query misses, the log has
-    const result = after === null
+    let result = after === null
       ? { messages: await store.recent(request.room, request.history), more: false, gap: false }
       : await store.since(request.room, after, options.replayPage);
-    const frames: string[] = result.gap ? [resetFrame(after, request.format)] : [];
+    // Not an id of this store (it was reset since): say so, then show the recent history as to a newcomer.
+    const restart = result.unknown === true;
+    if (restart) result = { messages: await store.recent(request.room, request.history), more: false, gap: false };
+    const frames: string[] = restart ? [resetFrame(after, request.format, 'unknown')] : result.gap ? [resetFrame(after, request.format)] : [];
     for (const m of result.messages) {
-      if (after !== null && request.client !== null && m.client === request.client) continue;
+      if (after !== null && !restart && request.client !== null && m.client === request.client) continue;
       frames.push(messageFrame(m, request.format));
     }
     const encoded = frames.map((f) => encoder.encode(f));
@@ -189,7 +192,7 @@ export function createHub(options: HubOptions) {
       bytes.set(f, at);
       ends.push((at += f.length));
     }
-    return { frames: bytes, ends, lastId: result.messages.at(-1)?.id ?? null, more: result.more, fromSeq };
+    return { frames: bytes, ends, lastId: result.messages.at(-1)?.id ?? null, more: result.more, fromSeq, restart };
   };
 
   const send = (worker: StreamThread, message: MainToWorker) => worker.postMessage(message);

@@ -103,6 +103,11 @@ export interface HistoryPage {
   more: boolean;
   /** The log position to follow from once `more` is false (taken before the store was asked). */
   fromSeq: number;
+  /**
+   * The client's last id was never issued by this store (it is from before the store was reset, or from another
+   * one): the page starts with a `reset` and the recent history, and the stream forgets that id.
+   */
+  restart: boolean;
 }
 
 export interface StreamOptions {

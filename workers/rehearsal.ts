@@ -46,7 +46,7 @@ export async function rehearse(
     waves: createRoomWaves(rooms, waiter),
   };
   const history = new TextEncoder().encode('id: 1\ndata: {}\n\n');
-  const page: HistoryPage = { frames: history, ends: [history.length], lastId: '1', more: false, fromSeq: seq };
+  const page: HistoryPage = { frames: history, ends: [history.length], lastId: '1', more: false, fromSeq: seq, restart: false };
   const options: StreamOptions = {
     slot: 0, room: 'rehearsal', roomWord: 0, clientNo: -1, client: null, format: 'json', lastEventId: null,
     retryMs: 1000, heartbeatMs: 3_600_000, slowMs: 1000, fault: null,

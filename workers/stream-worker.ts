@@ -190,6 +190,7 @@ function createStream(
         await write(page.frames.subarray(start, end), true);
         start = end;
       }
+      if (page.restart) lastHi = -1; // not an id of this store: live messages are all new to this client
       setLast(page.lastId);
       ringBell();
       if (!page.more) return page.fromSeq;

@@ -12,6 +12,7 @@ import { createLogger } from '../../lib/logger.ts';
 import { createMemoryStore } from '../../store/memory.ts';
 import { createHub } from '../../workers/hub.ts';
 import { post, ROOT, startServer, tempDir, waitFor, type ServerProcess } from '../helpers.ts';
+import { freePort } from './terminal-helpers.ts';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const LAUNCH = {
@@ -299,6 +300,38 @@ describe('the room page in a browser', () => {
   it('logged no errors, warnings or CSP violations', () => {
     expect(problems).toEqual([]);
   });
+});
+
+describe('the page across a restart that lost the history', () => {
+  it('says so, drops the messages the server no longer has, and shows what it has', async () => {
+    const port = freePort(); // the same port after the restart: the page knows only that URL
+    let server = await startServer(['--port', String(port), '--store', 'memory']);
+    const browser = await chromium.launch(LAUNCH);
+    try {
+      const page = await browser.newPage();
+      page.setDefaultTimeout(10_000);
+      await post(server.url, 'reset', { name: 'dora', text: 'from the old server' });
+      await page.goto(`${server.url}/rooms/reset`);
+      await page.locator('#name-input').fill('erin');
+      await page.locator('#name-input').press('Enter');
+      await shows(page, 'from the old server');
+      await post(server.url, 'reset', { name: 'dora', text: 'live on the old server' });
+      await shows(page, 'live on the old server'); // the page's Last-Event-ID is now this message's id
+      expect(await server.stop()).toBe(0);
+      await waitFor(async () => (await state(page)) === 'reconnecting', 'the page to see the server gone');
+      server = await startServer(['--port', String(port), '--store', 'memory']);
+      await post(server.url, 'reset', { name: 'dora', text: 'first on the new server' });
+      await shows(page, 'first on the new server', 20_000);
+      await page.locator('#messages .notice', { hasText: 'The server was reset' }).waitFor();
+      expect((await shown(page)).map((m) => m.text)).toEqual(['first on the new server']);
+      await post(server.url, 'reset', { name: 'dora', text: 'live on the new server' });
+      await shows(page, 'live on the new server');
+      expect((await shown(page)).map((m) => m.text)).toEqual(['first on the new server', 'live on the new server']);
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  }, 60_000);
 });
 
 describe('POST /debug/rooms/:room/drop', () => {

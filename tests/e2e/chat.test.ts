@@ -28,13 +28,8 @@ describe('chat over real HTTP', () => {
     const last = sent.at(-1)!;
     await alice.next((e) => e.id === last, 'the last message at alice');
     await bob.next((e) => e.id === last, 'the last message at bob');
-    const ids = (s: typeof alice, skip: string) =>
-      s.messages().filter((m) => m.name !== skip).map((m) => m.id);
     expect(alice.messages().some((m) => m.name === 'alice1')).toBe(false);
     expect(bob.messages().some((m) => m.name === 'bob1')).toBe(false);
-    const everyone = sent.filter((_, i) => i % 3 === 2);
-    expect(ids(alice, 'x').filter((id) => everyone.includes(id))).toEqual(everyone);
-    expect(ids(bob, 'x').filter((id) => everyone.includes(id))).toEqual(everyone);
     expect(new Set(alice.messages().map((m) => m.id)).size).toBe(alice.messages().length);
     expect(alice.messages().map((m) => m.id)).toEqual(sent.filter((_, i) => i % 3 !== 0));
     expect(bob.messages().map((m) => m.id)).toEqual(sent.filter((_, i) => i % 3 !== 1));
@@ -61,7 +56,6 @@ describe('chat over real HTTP', () => {
     expect(new Set(got).size).toBe(got.length);
     const all = (await (await fetch(`${server.url}/rooms/${room}/messages?limit=1000`)).json()).messages.map((m: { id: string }) => m.id);
     expect(got).toEqual(all);
-    expect(during.length).toBeGreaterThan(0);
     late.close();
   });
 
@@ -85,11 +79,10 @@ describe('chat over real HTTP', () => {
   });
 
   it('gives each open stream its own Worker, and ends them when clients leave', async () => {
-    const base = await waitFor(async () => {
+    await waitFor(async () => {
       const h = await health(server.url);
-      return h.streams === 0 && h.workers === 0 ? h : null;
+      return h.streams === 0 && h.workers === 0;
     }, 'no streams left from earlier tests');
-    expect(base.workers).toBe(0);
     const streams = await Promise.all(Array.from({ length: 5 }, () => openStream(`${server.url}/rooms/workers/events`)));
     await waitFor(async () => (await health(server.url)).workers === 5, 'five Workers');
     expect((await health(server.url)).streams).toBe(5);

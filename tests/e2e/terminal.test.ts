@@ -144,6 +144,33 @@ describe('bin/chat across a server restart', () => {
   });
 });
 
+describe('bin/chat across a restart that lost the history', () => {
+  it('shows the reset, then every message the new server has', async () => {
+    const port = freePort();
+    let server = await startServer(['--port', String(port), '--store', 'memory']);
+    const tmux = createTmux();
+    try {
+      tmux.must('new-session', '-d', '-s', 'erin', '-x', '150', '-y', '40', chat('--url', server.url, '--room', 'gone', '--name', 'erin'));
+      await waitFor(async () => (await members(server.url, 'gone')).includes('erin'), 'erin in presence');
+      curlPost(server.url, 'gone', 'dora', 'from the old server');
+      await tmux.waitForPane('erin', (t) => t.includes('dora: from the old server'), 'the old line');
+      expect(await server.stop()).toBe(0);
+      await tmux.waitForPane('erin', (t) => t.includes('reconnecting'), 'the notice');
+      server = await startServer(['--port', String(port), '--store', 'memory']); // memory: the history is gone
+      curlPost(server.url, 'gone', 'dora', 'first on the new server');
+      await tmux.waitForPane('erin', (t) => t.includes('is not a message of this server'), 'the reset');
+      await tmux.waitForPane('erin', (t) => t.includes('dora: first on the new server'), 'the recent history');
+      curlPost(server.url, 'gone', 'dora', 'live on the new server');
+      const text = await tmux.waitForPane('erin', (t) => t.includes('dora: live on the new server'), 'a live line');
+      expect(count(text, 'dora: first on the new server')).toBe(1);
+      expect(count(text, 'is not a message of this server')).toBe(1);
+    } finally {
+      await tmux.kill();
+      await server.stop();
+    }
+  });
+});
+
 describe('bun run launch', () => {
   let launcher: ReturnType<typeof Bun.spawn> | null = null;
   afterEach(async () => {

@@ -19,7 +19,6 @@ interface Stored { id: string; room: string; name: string; text: string; ts: num
 interface Capture {
   events: EventSourceMessage[];
   retries: number[];
-  comments: string[];
   errors: string[];
   close(): void;
 }
@@ -29,11 +28,10 @@ async function capture(url: string): Promise<Capture> {
   const abort = new AbortController();
   const res = await fetch(url, { headers: { Accept: 'text/event-stream' }, signal: abort.signal });
   expect(res.status).toBe(200);
-  const c: Capture = { events: [], retries: [], comments: [], errors: [], close: () => abort.abort() };
+  const c: Capture = { events: [], retries: [], errors: [], close: () => abort.abort() };
   const parser = createParser({
     onEvent: (e) => c.events.push(e),
     onRetry: (ms) => c.retries.push(ms),
-    onComment: (text) => c.comments.push(text),
     onError: (error) => c.errors.push(String(error)),
   });
   const decoder = new TextDecoder();
@@ -159,7 +157,6 @@ for (const store of ['sqlite', 'memory'] as const) {
               }
               expect(s.retries).toEqual([2000]);
               expect(s.errors).toEqual([]);
-              for (const c of s.comments) expect(c).toBe('keep-alive');
             }
           } finally {
             for (const s of streams) s.close();

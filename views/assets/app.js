@@ -303,7 +303,16 @@
     if (!event && id) lastStreamId = id;
   });
   on('bye', () => setState('reconnecting')); // the server is restarting; hx-sse reconnects
-  on('reset', () => notice('Some older messages are no longer kept.'));
+  on('reset', (e) => {
+    let reset = {};
+    try { reset = JSON.parse(e.detail.data); } catch { /* a reset all the same */ }
+    if (reset.reason !== 'unknown') return notice('Some older messages are no longer kept.');
+    // The server's history was reset (a restart without storage, a wiped data directory): what this page shows
+    // is gone there; the recent history follows.
+    list.replaceChildren();
+    lastStreamId = '0';
+    notice('The server was reset; showing its history from here.');
+  });
 
   // ---- Presence: who is here, and join/leave notices.
   function person(name) {
