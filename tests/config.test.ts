@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'bun:test';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, helpText, loadConfig, OPTIONS } from '../config.ts';
 import { ROOT, SERVER_COMMAND, waitFor } from './helpers.ts';
@@ -109,6 +110,52 @@ describe('the server command', () => {
       expect(stderr).toContain(`threadchat: ${message}`);
       expect(stderr).toContain('Run with --help');
       expect(stdout).not.toContain('listening');
+    }
+  });
+});
+
+describe('the store and .env at start, as the README says', () => {
+  /** Starts the server with `env` (from `cwd`), returns what /healthz says, and stops it. */
+  async function healthWith(env: Record<string, string | undefined>, cwd = ROOT) {
+    const { REDIS_URL: _r, CHAT_STORE: _s, ...base } = process.env;
+    const proc = Bun.spawn([...SERVER_COMMAND, '--port', '0', '--log', 'silent'], { cwd, env: { ...base, ...env }, stdout: 'pipe', stderr: 'pipe' });
+    let out = '';
+    void (async () => {
+      for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) out += new TextDecoder().decode(chunk);
+    })();
+    try {
+      const url = await waitFor(() => {
+        if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
+        return out.match(/listening on (http:\/\/[^\s]+?:\d+)\//)?.[1];
+      }, 'the server to listen', 15_000);
+      return (await (await fetch(`${url}/healthz`)).json()) as { store: string; streams: number };
+    } finally {
+      proc.kill();
+      await proc.exited;
+    }
+  }
+
+  it('takes REDIS_URL as the store, and CHAT_STORE over it when both are set', async () => {
+    const redis = 'redis://127.0.0.1:6379/13?prefix=tc-test:config:';
+    expect((await healthWith({ REDIS_URL: redis })).store).toBe('redis');
+    expect((await healthWith({ REDIS_URL: redis, CHAT_STORE: 'memory' })).store).toBe('memory');
+  });
+
+  it('stops at start with a clear message when Redis cannot be reached', async () => {
+    const { code, stderr, stdout } = await run(['--port', '0', '--store', 'redis://127.0.0.1:1/0']);
+    expect(code).not.toBe(0);
+    expect(stderr.toLowerCase()).toContain('redis');
+    expect(stderr).toContain('127.0.0.1:1');
+    expect(stdout).not.toContain('listening');
+  });
+
+  it('reads .env from the directory it starts in', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'threadchat-env-'));
+    try {
+      writeFileSync(join(dir, '.env'), 'CHAT_STORE=memory\n');
+      expect((await healthWith({}, dir)).store).toBe('memory');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

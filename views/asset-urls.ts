@@ -6,10 +6,13 @@ import { join } from 'node:path';
 const require = createRequire(import.meta.url);
 const htmxDist = join(require.resolve('htmx.org/package.json'), '..', 'dist');
 
-/** The files the page links, as routes/static.ts serves them under /static. */
+/**
+ * The files the page links, as routes/static.ts serves them under /static. `../views/assets`, not `./assets`:
+ * the Node build bundles this file into dist/server.js, one level below the root as views/ is (scripts/build.ts).
+ */
 const SOURCES = {
-  'app.css': new URL('./assets/app.css', import.meta.url).pathname,
-  'app.js': new URL('./assets/app.js', import.meta.url).pathname,
+  'app.css': new URL('../views/assets/app.css', import.meta.url).pathname,
+  'app.js': new URL('../views/assets/app.js', import.meta.url).pathname,
   'htmx.min.js': join(htmxDist, 'htmx.min.js'),
   'hx-sse.min.js': join(htmxDist, 'ext', 'hx-sse.min.js'),
 } as const;
