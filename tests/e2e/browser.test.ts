@@ -297,6 +297,40 @@ describe('the room page in a browser', () => {
     await page.context().close();
   });
 
+  it('applies the dark theme and the one-column phone layout, and the light two-column one on a desktop', async () => {
+    const look = (page: Page) => page.evaluate(() => ({
+      background: getComputedStyle(document.body).backgroundColor,
+      columns: getComputedStyle(document.querySelector('.app')!).gridTemplateColumns.split(' ').length,
+    }));
+    expect(await look(alice)).toEqual({ background: 'rgb(246, 245, 251)', columns: 2 });
+    expect(await look(bob)).toEqual({ background: 'rgb(21, 20, 28)', columns: 1 });
+  });
+
+  it('gives each tab its own client id: two tabs of one browser see each other\'s messages once', async () => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    try {
+      const [one, two] = [await context.newPage(), await context.newPage()];
+      for (const tab of [one, two]) tab.setDefaultTimeout(10_000);
+      await enter(one, 'carol');
+      await two.goto(`${server.url}/rooms/${room}`); // same storage: the name is known already
+      await waitFor(async () => (await state(two)) === 'live', "the second tab's stream to be live");
+      const ids = await Promise.all([one, two].map((tab) => tab.evaluate(() => sessionStorage.getItem('threadchat.client'))));
+      expect(ids[0]).toBeString();
+      expect(ids[1]).toBeString();
+      expect(ids[0]).not.toBe(ids[1]);
+      await send(one, 'from the first tab');
+      await shows(two, 'from the first tab');
+      await send(two, 'from the second tab');
+      await shows(one, 'from the second tab');
+      for (const tab of [one, two]) {
+        expect(await copies(tab, 'from the first tab')).toBe(1);
+        expect(await copies(tab, 'from the second tab')).toBe(1);
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
   it('logged no errors, warnings or CSP violations', () => {
     expect(problems).toEqual([]);
   });

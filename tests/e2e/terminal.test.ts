@@ -97,6 +97,33 @@ describe('bin/chat', () => {
   });
 });
 
+describe('bin/chat with a token, from its environment', () => {
+  it('takes $CHAT_URL and CHAT_TOKEN, lists its commands on /help, and ends on Ctrl-D with exit 0', async () => {
+    const server = await startServer(['--store', 'memory', '--token', 'sesame']);
+    const tmux = createTmux();
+    try {
+      tmux.must('new-session', '-d', '-s', 'env', '-x', '150', '-y', '40', `export CHAT_URL=${quote(server.url)} CHAT_TOKEN=sesame; ${chatReporting('--room', 'env', '--name', 'gus')}`);
+      await waitFor(async () => {
+        const res = await fetch(`${server.url}/rooms/env/members`, { headers: { Authorization: 'Bearer sesame' } });
+        return ((await res.json()) as { members: string[] }).members.includes('gus');
+      }, 'gus in presence, through the token');
+      await tmux.waitForPane('env', (t) => t.includes(`gus in room env at ${server.url}`), 'the greeting naming $CHAT_URL');
+      tmux.type('env', '/help');
+      await tmux.waitForPane('env', (t) => t.includes('/quit') && t.includes('/nick'), 'the command list');
+      tmux.type('env', 'with the token');
+      await waitFor(async () => {
+        const res = await fetch(`${server.url}/rooms/env/messages`, { headers: { Authorization: 'Bearer sesame' } });
+        return ((await res.json()) as { messages: { text: string }[] }).messages.some((m) => m.text === 'with the token');
+      }, 'the line stored, posted with the token');
+      tmux.must('send-keys', '-t', 'env', 'C-d');
+      await tmux.waitForPane('env', (t) => t.includes('exit=0'), 'the client to end on Ctrl-D with 0');
+    } finally {
+      await tmux.kill();
+      await server.stop();
+    }
+  });
+});
+
 describe('bin/chat across a server restart', () => {
   it('says the server went away once, reconnects and shows what was posted meanwhile once', async () => {
     const data = tempDir();
