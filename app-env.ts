@@ -13,6 +13,8 @@ export interface Runtime {
   address(req: Request, env: unknown): string;
   /** Lifts the idle timeout of this request's connection: an SSE stream is quiet between heartbeats. */
   keepOpen(req: Request, env: unknown): void;
+  /** Collects the main thread's garbage now, where the runtime allows it (a test hook: POST /debug/gc). */
+  collectGarbage?(): boolean;
 }
 
 export interface Deps {

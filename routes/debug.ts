@@ -14,6 +14,8 @@ export const debug = new Hono<AppEnv>()
     if (!c.get('deps').config.faults) fail(404, `no route for ${c.req.method} ${c.req.path}`);
     await next();
   })
+  /** Collects the main thread's garbage, so a memory reading after it is not one of garbage not yet collected. */
+  .post('/debug/gc', (c) => c.json({ collected: c.get('deps').runtime.collectGarbage?.() ?? false }))
   /** Ends every stream of a room at once, without a final event, as a dropped network would. */
   .post('/debug/rooms/:room/drop', valid('param', z.object({ room: roomSchema })), (c) => {
     const { hub } = c.get('deps');

@@ -16,6 +16,7 @@ export const bunPlatform: Platform = {
     address: (req, env) => server(env).requestIP(req)?.address ?? 'unknown',
     // Bun.serve closes a connection after idleTimeout without bytes; a stream is quiet between heartbeats.
     keepOpen: (req, env) => server(env).timeout(req, 0),
+    collectGarbage: () => (Bun.gc(true), true),
   },
   async serve(fetch, at) {
     const listening = Bun.serve({ port: at.port, hostname: at.host, fetch, idleTimeout: 30 });

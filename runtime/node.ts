@@ -24,6 +24,12 @@ export const nodePlatform: Platform = {
     address: (_req, env) => socket(env).remoteAddress ?? 'unknown',
     // node:http has no idle timeout by default (server.timeout = 0); say so for this socket whatever the defaults.
     keepOpen: (_req, env) => void socket(env).setTimeout(0),
+    // Only when node runs with --expose-gc.
+    collectGarbage: () => {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      return gc !== undefined;
+    },
   },
   serve(fetch, at) {
     return new Promise((resolve, reject) => {

@@ -263,6 +263,39 @@ describe('bun run launch', () => {
     }
   });
 
+  it('--help lists every option and exits 0', () => {
+    const help = Bun.spawnSync([BUN, 'run', 'launch', '--help'], { cwd: ROOT });
+    expect(help.exitCode).toBe(0);
+    for (const option of ['--count', '--room', '--names', '--port', '--data', '--store', '--no-server', '--tmux', '--session', '--stop', '--help']) {
+      expect(help.stdout.toString()).toContain(option);
+    }
+  });
+
+  it('--tmux: ends by itself, with the server it started, once every client has quit', async () => {
+    const port = freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const tmux = createTmux();
+    const session = `quit-${port}`;
+    const { proc, output } = launch(tmux, ['--tmux', '-c', '2', '--names', 'uma,vic', '--room', 'quit', '--port', String(port), '--store', 'memory', '--session', session]);
+    const everything = new Set<number>();
+    try {
+      await waitFor(() => output().includes('attach -t'), 'the attach line', 30_000);
+      await waitFor(async () => (await members(url, 'quit')).length === 2, 'both clients in presence');
+      for (const pid of [proc.pid, ...tmux.sessionPanePids(session)]) for (const p of processTree(pid)) everything.add(p);
+      const [first, second] = tmux.must('list-panes', '-t', session, '-F', '#{pane_id}').trim().split('\n') as [string, string];
+      tmux.type(first, '/quit');
+      await waitFor(async () => (await members(url, 'quit')).length === 1, 'one client left');
+      expect(proc.exitCode).toBeNull(); // one client is still there: the launcher stays
+      tmux.type(second, '/quit');
+      expect(await proc.exited).toBe(0);
+      await waitFor(() => ![...everything].some(alive), 'every process of the launcher to end');
+      expect((await fetch(`${url}/healthz`).catch(() => null))?.ok ?? false).toBe(false);
+    } finally {
+      killLeftovers(everything);
+      await tmux.kill();
+    }
+  });
+
   it('--no-server uses a running server, and --stop ends the clients but not a server it did not start', async () => {
     const data = tempDir();
     const server = await startServer(['--data', data.path]);
