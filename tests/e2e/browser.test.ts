@@ -331,6 +331,18 @@ describe('the room page in a browser', () => {
     }
   });
 
+  it('tells the room when someone joins and when they leave', async () => {
+    await alice.goto(`${server.url}/rooms/${room}`); // back from the side room; her name is known
+    await waitFor(async () => (await state(alice)) === 'live', "alice's stream to be live");
+    const dave = await open('dave', { viewport: { width: 1100, height: 720 } });
+    await enter(dave, 'dave');
+    await alice.locator('#messages .notice', { hasText: 'dave joined' }).waitFor();
+    await alice.locator('#members .person', { hasText: 'dave' }).waitFor();
+    await dave.context().close();
+    await alice.locator('#messages .notice', { hasText: 'dave left' }).waitFor();
+    await alice.locator('#members .person', { hasText: 'dave' }).waitFor({ state: 'detached' });
+  });
+
   it('logged no errors, warnings or CSP violations', () => {
     expect(problems).toEqual([]);
   });
