@@ -55,7 +55,10 @@ export function presenceFrame(p: Presence, format: StreamFormat): string {
   return changes.map((change) => sseFrame(presenceLine(p, change), { event: 'presence' })).join('');
 }
 
-/** Sent before a replay when the client's Last-Event-ID is older than what the store retains. */
+/**
+ * Sent before a replay when the client's Last-Event-ID is older than what the store retains (`gap`: what is left
+ * follows), or is not an id of this store at all (`unknown`: the recent history follows).
+ */
 export function resetFrame(after: string | null, format: StreamFormat, reason: 'gap' | 'unknown' = 'gap'): string {
   const data = format === 'text'
     ? reason === 'gap'

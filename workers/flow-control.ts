@@ -20,9 +20,9 @@
 import { ROOM_WAVE_SEQ } from './protocol.ts';
 
 /** How far behind a room's streams may be before a POST into it waits; 0 turns flow control off. */
-export const MAX_LAG_MS = Number(process.env.THREADCHAT_MAX_LAG_MS ?? 30);
+const MAX_LAG_MS = Number(process.env.THREADCHAT_MAX_LAG_MS ?? 30);
 /** The longest a POST is held, whatever the room's state. */
-export const MAX_WAIT_MS = 1000;
+const MAX_WAIT_MS = 1000;
 /** How often held POSTs look at their rooms again. */
 const CHECK_MS = 1;
 
@@ -107,5 +107,3 @@ export function createFlowControl(words: Int32Array, held: () => void) {
     },
   };
 }
-
-export type FlowControl = ReturnType<typeof createFlowControl>;

@@ -179,7 +179,8 @@ export function createHub(options: HubOptions) {
     // Not an id of this store (it was reset since): say so, then show the recent history as to a newcomer.
     const restart = result.unknown === true;
     if (restart) result = { messages: await store.recent(request.room, request.history), more: false, gap: false };
-    const frames: string[] = restart ? [resetFrame(after, request.format, 'unknown')] : result.gap ? [resetFrame(after, request.format)] : [];
+    const reset = restart ? 'unknown' : result.gap ? 'gap' : null;
+    const frames: string[] = reset ? [resetFrame(after, request.format, reset)] : [];
     for (const m of result.messages) {
       if (after !== null && !restart && request.client !== null && m.client === request.client) continue;
       frames.push(messageFrame(m, request.format));
