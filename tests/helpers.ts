@@ -88,6 +88,8 @@ export interface Stream {
   messages(): { id: string; name: string; text: string; room: string }[];
   status: number;
   headers: Headers;
+  /** The body of a refusal (any status but 200), read in full; null for a stream. */
+  refusal: string | null;
   closed: Promise<void>;
   next(predicate: (e: SseEvent) => boolean, what: string, ms?: number): Promise<SseEvent>;
   close(): void;
@@ -97,6 +99,7 @@ export interface Stream {
 export async function openStream(url: string, headers: Record<string, string> = {}): Promise<Stream> {
   const abort = new AbortController();
   const res = await fetch(url, { headers: { Accept: 'text/event-stream', ...headers }, signal: abort.signal });
+  const refusal = res.status === 200 ? null : await res.text();
   const events: SseEvent[] = [];
   const parser = createParser({ onEvent: (e) => events.push({ ...e, at: Date.now() }) });
   const decoder = new TextDecoder();
@@ -113,6 +116,7 @@ export async function openStream(url: string, headers: Record<string, string> = 
     events,
     status: res.status,
     headers: res.headers,
+    refusal,
     closed,
     messages: () => events.filter((e) => !e.event).map((e) => JSON.parse(e.data)),
     async next(predicate, what, ms = 10_000) {

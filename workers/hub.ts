@@ -89,6 +89,10 @@ export function createHub(options: HubOptions) {
   const pool = createWorkerPool({
     init: { log: log.buffer, logSizes: log.sizes, rooms: rooms.buffer, control, wait: rooms.kind },
     ...(options.pool ?? { minIdle: 16, maxIdle: 64 }),
+    onSpawnTrouble: (error) =>
+      error
+        ? logger.error('Cannot start stream threads: new streams get 503 until threads can start again', { error: error.message })
+        : logger.info('Stream threads start again'),
   });
   const conns: (Conn | undefined)[] = [];
   const freeSlots: number[] = [];

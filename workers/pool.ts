@@ -13,7 +13,12 @@ export interface PoolOptions {
   minIdle: number;
   /** Idle Workers kept at the most; a Worker released past it exits. */
   maxIdle: number;
+  /** A background spawn failed (out of threads or memory); called once per outage, and again once it ends. */
+  onSpawnTrouble?: (error: Error | null) => void;
 }
+
+/** How long the pool waits before it tries to spawn again after a spawn failed. */
+const SPAWN_RETRY_MS = 1000;
 
 /**
  * Pre-spawned stream Workers, so a new stream never waits for a thread to start and load its code. Workers whose
@@ -29,6 +34,7 @@ export function createWorkerPool(options: PoolOptions) {
   let returning = 0; // told to let go of their stream, expected back shortly
   let closed = false;
   let refilling = false;
+  let failing = false; // the last background spawn failed: retried every SPAWN_RETRY_MS
 
   const spawn = () => {
     const worker = spawnThread<MainToWorker, WorkerToMain>('workers/stream-worker', {
@@ -67,14 +73,31 @@ export function createWorkerPool(options: PoolOptions) {
     return Math.min(options.maxIdle, Math.max(options.minIdle, recent.length));
   };
 
-  /** Tops the idle set up to the target in the background, a few spawns per turn so requests keep flowing. */
+  /**
+   * Tops the idle set up to the target in the background, a few spawns per turn so requests keep flowing. A spawn
+   * that fails (the process is out of threads or memory) must not take the server down: the pool tries again a
+   * second later, and meanwhile streams that find no idle Worker are refused (acquire throws: a 503).
+   */
   const refill = () => {
     if (refilling || closed) return;
     refilling = true;
     setTimeout(() => {
       refilling = false;
       if (closed) return;
-      for (let i = 0; i < 4 && idle.length + starting.size + returning < target(); i++) spawn();
+      try {
+        for (let i = 0; i < 4 && idle.length + starting.size + returning < target(); i++) spawn();
+      } catch (error) {
+        if (!failing) options.onSpawnTrouble?.(error instanceof Error ? error : new Error(String(error)));
+        failing = true;
+        refilling = true;
+        setTimeout(() => {
+          refilling = false;
+          refill();
+        }, SPAWN_RETRY_MS).unref?.();
+        return;
+      }
+      if (failing) options.onSpawnTrouble?.(null);
+      failing = false;
       if (idle.length + starting.size + returning < target()) refill();
     }, 0);
   };

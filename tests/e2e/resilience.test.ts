@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'bun:test';
 import { readdirSync, readFileSync } from 'node:fs';
-import { health, openStream, post, startServer, tempDir, waitFor, type ServerProcess } from '../helpers.ts';
+import { health, openStream, post, startServer, tempDir, waitFor, type ServerProcess, type Stream } from '../helpers.ts';
 
+/** Sets the soft address-space limit (RLIMIT_AS: bytes, or unlimited) of a running process; the hard one stays. */
+const prlimit = (pid: number, limit: string) => {
+  const done = Bun.spawnSync(['prlimit', '--pid', String(pid), `--as=${limit}:`]);
+  if (done.exitCode !== 0) throw new Error(`prlimit failed: ${done.stderr.toString()}`);
+};
 const rssMb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024;
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 const UNLIMITED = ['--post-rate', '0', '--post-rate-ip', '0', '--max-streams-per-ip', '10000'];
@@ -109,6 +114,44 @@ describe('resilience', () => {
       data.remove();
     }
   }, 300_000);
+
+  it('refuses a stream whose thread cannot start with 503, keeps the open ones, and serves again once threads start', async () => {
+    const server = await startServer(['--store', 'memory', '--warm', '1', '--log', 'json', ...UNLIMITED]);
+    const held: Stream[] = [];
+    try {
+      held.push(await openStream(`${server.url}/rooms/threads/events?history=0`));
+      await waitFor(async () => (await health(server.url)).idle >= 1, 'an idle Worker in the pool');
+      // The kernel refuses the server any more address space: a new thread's stack cannot be mapped, so every
+      // thread start fails as it would with the process out of threads or memory.
+      const vmKb = Number(readFileSync(`/proc/${server.proc.pid}/status`, 'utf8').match(/VmSize:\s+(\d+)/)![1]);
+      prlimit(server.proc.pid, String((vmKb + 1024) * 1024));
+      let refused: Stream | null = null;
+      for (let i = 0; i < 20 && !refused; i++) {
+        const s = await openStream(`${server.url}/rooms/threads/events?history=0`);
+        if (s.status === 200) held.push(s);
+        else refused = s;
+      }
+      expect(refused?.status).toBe(503);
+      expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(JSON.parse(refused!.refusal!).error).toContain('cannot start a thread');
+      // The streams that have their Worker go on.
+      const m = await post(server.url, 'threads', { text: 'still live' });
+      for (const s of held) await s.next((e) => e.id === m.id, 'the message on a stream opened before');
+      prlimit(server.proc.pid, 'unlimited');
+      const again = await waitFor(async () => {
+        const s = await openStream(`${server.url}/rooms/threads/events?history=0`);
+        return s.status === 200 ? s : null;
+      }, 'a stream served once threads can start again');
+      held.push(again);
+      const n = await post(server.url, 'threads', { text: 'after' });
+      await again.next((e) => e.id === n.id, 'the message on the new stream');
+      expect(server.output()).toContain('Cannot start stream threads');
+      await waitFor(() => server.output().includes('Stream threads start again'), 'the recovery in the log');
+    } finally {
+      held.forEach((s) => s.close());
+      await server.stop();
+    }
+  });
 
   it('keeps every acknowledged message, in order, after kill -9 in the middle of a stream of POSTs', async () => {
     const data = tempDir();
