@@ -14,8 +14,14 @@ export const debug = new Hono<AppEnv>()
     if (!c.get('deps').config.faults) fail(404, `no route for ${c.req.method} ${c.req.path}`);
     await next();
   })
-  /** Collects the main thread's garbage, so a memory reading after it is not one of garbage not yet collected. */
-  .post('/debug/gc', (c) => c.json({ collected: c.get('deps').runtime.collectGarbage?.() ?? false }))
+  /**
+   * Collects the main thread's garbage, so a memory reading after it is not one of garbage not yet collected;
+   * answers with the main thread's JavaScript heap in use after it (what a leak of our own objects grows).
+   */
+  .post('/debug/gc', (c) => {
+    const collected = c.get('deps').runtime.collectGarbage?.() ?? false;
+    return c.json({ collected, heapBytes: process.memoryUsage().heapUsed });
+  })
   /** Ends every stream of a room at once, without a final event, as a dropped network would. */
   .post('/debug/rooms/:room/drop', valid('param', z.object({ room: roomSchema })), (c) => {
     const { hub } = c.get('deps');

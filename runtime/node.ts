@@ -1,6 +1,8 @@
 import { serve, type HttpBindings } from '@hono/node-server';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { Platform } from './platform.ts';
 
 /** On Node, the `env` a request handler gets is `{ incoming, outgoing }` (@hono/node-server). */
@@ -11,6 +13,15 @@ const STOP_GRACE_MS = 3000;
 
 // Bun reads .env by itself; on Node the same file is read here (variables already set win, as on Bun).
 if (existsSync('.env')) process.loadEnvFile('.env');
+
+let collector: (() => void) | null = null;
+/** V8's gc(), as `node --expose-gc` would give it: turned on at run time, on the first call only (a test hook). */
+function exposeGc(): () => void {
+  const own = (globalThis as { gc?: () => void }).gc;
+  if (own) return own;
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
 
 /** `@hono/node-server` on `node:http`. */
 export const nodePlatform: Platform = {
@@ -24,11 +35,10 @@ export const nodePlatform: Platform = {
     address: (_req, env) => socket(env).remoteAddress ?? 'unknown',
     // node:http has no idle timeout by default (server.timeout = 0); say so for this socket whatever the defaults.
     keepOpen: (_req, env) => void socket(env).setTimeout(0),
-    // Only when node runs with --expose-gc.
     collectGarbage: () => {
-      const gc = (globalThis as { gc?: () => void }).gc;
-      gc?.();
-      return gc !== undefined;
+      collector ??= exposeGc();
+      collector();
+      return true;
     },
   },
   serve(fetch, at) {
