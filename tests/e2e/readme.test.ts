@@ -2,6 +2,7 @@
  * Promises the README makes that no other test holds it to, each against a real server over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { readFileSync } from 'node:fs';
 import { openStream, post, startServer, waitFor, type ServerProcess } from '../helpers.ts';
 
 describe('the README, promise by promise', () => {
@@ -120,4 +121,53 @@ describe('options the README lists, end to end', () => {
       await server.stop();
     }
   });
+
+  it('limits posts per address across client ids: --post-rate-ip and --post-burst-ip, 429 with Retry-After', async () => {
+    const server = await startServer(['--store', 'memory', '--post-rate-ip', '1', '--post-burst-ip', '4']);
+    try {
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+        fetch(`${server.url}/rooms/per-ip/messages`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Client-Id': `client-${i}` },
+          body: JSON.stringify({ name: `n${i}`, text: `from client ${i}` }),
+        })));
+      expect(answers.filter((r) => r.status === 201).length).toBe(4); // each client id is well within its own bucket
+      const refused = answers.filter((r) => r.status === 429);
+      expect(refused.length).toBe(6);
+      expect(Number(refused[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await refused[0]!.json()).error).toContain('your address');
+      const stored = (await (await fetch(`${server.url}/rooms/per-ip/messages`)).json()).messages;
+      expect(stored.length).toBe(4);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('--host H is the address the server listens on, as the kernel reports it (127.0.0.1 by default)', async () => {
+    for (const [args, expected] of [[[], '127.0.0.1'], [['--host', '0.0.0.0'], '0.0.0.0']] as const) {
+      const server = await startServer([...args, '--store', 'memory']);
+      try {
+        expect(listeningAddresses(server.port)).toEqual([expected]);
+        expect((await fetch(`http://127.0.0.1:${server.port}/healthz`)).status).toBe(200);
+      } finally {
+        await server.stop();
+      }
+    }
+  });
 });
+
+/** The local addresses of the sockets listening on `port`, from /proc/net/tcp and tcp6 (state 0A: LISTEN). */
+function listeningAddresses(port: number): string[] {
+  const found: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (!local || state !== '0A') continue;
+      const [hex, portHex] = local.split(':');
+      if (parseInt(portHex!, 16) !== port) continue;
+      // IPv4: one 32-bit word in host (little-endian) order; IPv6: "::" for all zeros, else the raw hex.
+      found.push(hex!.length === 8 ? hex!.match(/../g)!.reverse().map((b) => parseInt(b, 16)).join('.') : /^0+$/.test(hex!) ? '::' : hex!);
+    }
+  }
+  return found;
+}
