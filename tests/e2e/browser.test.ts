@@ -11,7 +11,7 @@ import { loadConfig } from '../../config.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { createMemoryStore } from '../../store/memory.ts';
 import { createHub } from '../../workers/hub.ts';
-import { post, ROOT, startServer, tempDir, waitFor, type ServerProcess } from '../helpers.ts';
+import { openStream, post, ROOT, startServer, tempDir, waitFor, type ServerProcess } from '../helpers.ts';
 import { freePort } from './terminal-helpers.ts';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -261,19 +261,28 @@ describe('the room page in a browser', () => {
     expect(await fromBottom()).toBeLessThan(2);
   });
 
-  it('retries a first connection the server refused, without showing the refusal', async () => {
+  it('retries a stream the server refused with 503, without showing the refusal, and goes live once there is room', async () => {
+    // A second server that allows one stream per address: a stream held by curl-like fetch fills it.
+    const full = await startServer(['--store', 'memory', '--max-streams-per-ip', '1']);
+    const holder = await openStream(`${full.url}/rooms/full/events`);
     const page = await open('refused', { viewport: { width: 800, height: 600 } }, /status of 503/);
-    let attempts = 0;
-    await page.route(/\/rooms\/[^/]+\/events\?/, (route) =>
-      ++attempts === 1
-        ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"server full; try again shortly"}' })
-        : route.continue(),
-    );
-    await page.goto(`${server.url}/rooms/${room}`);
-    await waitFor(async () => (await state(page)) === 'live', 'a live stream after the refusal');
-    expect(attempts).toBe(2);
-    expect(await page.locator('#messages').textContent()).not.toContain('server full');
-    await page.context().close();
+    try {
+      const refusals: string[] = [];
+      page.on('response', (r) => {
+        if (/\/rooms\/full\/events\?/.test(r.url()) && r.status() === 503) refusals.push(r.headers()['retry-after'] ?? '');
+      });
+      await page.goto(`${full.url}/rooms/full`);
+      await waitFor(() => refusals.length >= 1, "the server's 503 at the page");
+      expect(Number(refusals[0])).toBeGreaterThanOrEqual(1);
+      expect(await state(page)).not.toBe('live');
+      holder.close();
+      await waitFor(async () => (await state(page)) === 'live', 'a live stream once the server has room', 20_000);
+      expect(await page.locator('#messages').textContent()).not.toContain('streams open');
+    } finally {
+      holder.close();
+      await page.context().close();
+      await full.stop();
+    }
   });
 
   it('goes to another room from the switcher', async () => {
