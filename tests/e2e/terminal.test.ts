@@ -124,6 +124,48 @@ describe('bin/chat with a token, from its environment', () => {
   });
 });
 
+describe('bin/chat while the server refuses its stream', () => {
+  it('retries after 0.5, 1 and 2 s, then every 4 s, says so once, and joins once a server has room', async () => {
+    const port = freePort();
+    const body = '{"error":"server full; try again shortly"}';
+    const attempts: number[] = [];
+    // What a full server answers, from a plain socket that notes when each attempt came.
+    const refuser = Bun.listen({
+      hostname: '127.0.0.1',
+      port,
+      socket: {
+        data(socket, data) {
+          if (!/^GET \/rooms\/backoff\/events/.test(data.toString())) return void socket.end();
+          attempts.push(performance.now());
+          socket.end(`HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+        },
+      },
+    });
+    const tmux = createTmux();
+    let server: ServerProcess | null = null;
+    try {
+      tmux.must('new-session', '-d', '-s', 'backoff', '-x', '150', '-y', '40', chatReporting('--url', `http://127.0.0.1:${port}`, '--room', 'backoff', '--name', 'hal'));
+      await waitFor(() => attempts.length >= 6, 'six attempts at the stream', 20_000);
+      const pauses = attempts.slice(1).map((at, i) => (at - attempts[i]!) / 1000);
+      const expected = [0.5, 1, 2, 4, 4];
+      pauses.slice(0, 5).forEach((pause, i) => {
+        expect(pause).toBeGreaterThanOrEqual(expected[i]! * 0.9);
+        expect(pause).toBeLessThan(expected[i]! + 1.5);
+      });
+      const pane = await tmux.waitForPane('backoff', (t) => t.includes('server full'), 'the refusal, said');
+      expect(count(pane, 'the server refused the stream')).toBe(1); // once, not once per attempt
+      refuser.stop(true);
+      server = await startServer(['--port', String(port), '--store', 'memory']);
+      await waitFor(async () => (await members(server!.url, 'backoff')).includes('hal'), 'hal in presence once a server has room', 10_000);
+      await tmux.waitForPane('backoff', (t) => t.includes('reconnected'), 'the client saying it is back');
+    } finally {
+      refuser.stop(true);
+      await tmux.kill();
+      await server?.stop();
+    }
+  }, 60_000);
+});
+
 describe('bin/chat across a server restart', () => {
   it('says the server went away once, reconnects and shows what was posted meanwhile once', async () => {
     const data = tempDir();
