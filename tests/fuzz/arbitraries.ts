@@ -44,6 +44,13 @@ export const roomSegment = fc.oneof(
   { arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 12 }), weight: 2 },
 );
 
+/** Client id path segments (a rename's target): valid ones and every way to get one wrong. */
+export const clientSegment = fc.oneof(
+  { arbitrary: fc.constantFrom('c1', 'c-2', 'C_3', 'nobody'), weight: 4 },
+  { arbitrary: fc.constantFrom('', 'a b', 'a%20b', '%', '%zz', '%00', 'x'.repeat(65), '..', 'é', 'a;b', '%0d%0a'), weight: 2 },
+  { arbitrary: hostileText(8).map(encode), weight: 1 },
+);
+
 const QUERY_KEYS = ['format', 'history', 'lastEventId', 'client', 'name', 'after', 'limit', 'fault', 'room', 'text', 'next', 'token'];
 const QUERY_VALUES = [
   'json', 'html', 'text', 'xml', '', '0', '1', '-1', '1000', '1001', '1e3', '0x10', 'NaN', 'Infinity', '99999999999999999999',
@@ -74,6 +81,7 @@ export const path = fc.oneof(
   { arbitrary: roomSegment.map((r) => `/rooms/${r}/messages`), weight: 8 },
   { arbitrary: roomSegment.map((r) => `/rooms/${r}/events`), weight: 3 },
   { arbitrary: roomSegment.map((r) => `/rooms/${r}/members`), weight: 2 },
+  { arbitrary: fc.tuple(roomSegment, clientSegment).map(([r, c]) => `/rooms/${r}/members/${c}`), weight: 2 },
   { arbitrary: roomSegment.map((r) => `/rooms/${r}`), weight: 2 },
   { arbitrary: roomSegment.map((r) => `/debug/rooms/${r}/drop`), weight: 1 },
   { arbitrary: fc.constantFrom(...STATIC_FILES).map((f) => `/static/${f}`), weight: 1 },
@@ -250,8 +258,32 @@ const plausibleStream: fc.Arbitrary<RequestSpec> = fc.record({
   body: { kind: 'none' },
 }));
 
+/** A rename (PUT /rooms/:room/members/:client) that gets past routing, with a hostile name in every body shape. */
+const plausibleRename: fc.Arbitrary<RequestSpec> = fc.record({
+  room: fc.constantFrom('main', 'fuzz'),
+  client: fc.constantFrom('c1', 'c-2', 'nobody'),
+  name: hostileText(40),
+  as: fc.constantFrom('json', 'form', 'text', 'bad-json', 'big'),
+}).map(({ room, client, name, as }): RequestSpec => {
+  const spec = (type: string, body: BodySpec): RequestSpec =>
+    ({ method: 'PUT', path: `/rooms/${room}/members/${client}`, query: '', headers: { 'content-type': type }, body });
+  switch (as) {
+    case 'json':
+      return spec('application/json', { kind: 'string', value: JSON.stringify({ name }) });
+    case 'form':
+      return spec('application/x-www-form-urlencoded', { kind: 'string', value: `name=${encode(name)}` });
+    case 'text':
+      return spec('text/plain', { kind: 'string', value: name });
+    case 'bad-json':
+      return spec('application/json', { kind: 'string', value: `{"name":${JSON.stringify(name)}` });
+    case 'big':
+      return spec('text/plain', { kind: 'repeat', unit: 'n', times: 2000 });
+  }
+});
+
 export const request: fc.Arbitrary<RequestSpec> = fc.oneof(
   { arbitrary: anyRequest, weight: 12 },
   { arbitrary: plausiblePost, weight: 4 },
   { arbitrary: plausibleStream, weight: 1 },
+  { arbitrary: plausibleRename, weight: 1 },
 );

@@ -7,9 +7,9 @@ import { afterAll, describe, expect, it } from 'bun:test';
 import fc from 'fast-check';
 import { createMemoryStore } from '../../store/memory.ts';
 import { createSqliteStore } from '../../store/sqlite.ts';
-import { tempDir } from '../helpers.ts';
+import { health, startServer, tempDir, waitFor } from '../helpers.ts';
 import { request, type RequestSpec } from './arbitraries.ts';
-import { checkRequest, checkStore, createFuzzApp, type FuzzApp } from './check.ts';
+import { checkOverHttp, checkRequest, checkStore, createFuzzApp, expectedRename, invalidMessage, type FuzzApp } from './check.ts';
 
 const scale = Number(process.env.FUZZ_RUNS ?? 1);
 const seed = process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {};
@@ -18,11 +18,13 @@ const TIMEOUT = 60_000 * Math.max(1, scale);
 async function runProperty(target: FuzzApp, numRuns: number) {
   const statuses = new Map<number, number>();
   let streams = 0;
+  let renames = 0;
   await fc.assert(
     fc.asyncProperty(request, async (spec) => {
       const { status, stream } = await checkRequest(target, spec);
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
       if (stream) streams++;
+      if (expectedRename(spec) !== null) renames++;
     }),
     { numRuns: Math.round(numRuns * scale), ...seed },
   );
@@ -30,7 +32,8 @@ async function runProperty(target: FuzzApp, numRuns: number) {
   // The generators must reach past validation, or the property proves little.
   expect(statuses.get(201) ?? 0).toBeGreaterThan(numRuns * scale * 0.05);
   expect(streams).toBeGreaterThan(numRuns * scale * 0.01);
-  return { statuses: Object.fromEntries([...statuses].sort(([a], [b]) => a - b)), stored, streams };
+  expect(renames).toBeGreaterThan(numRuns * scale * 0.01);
+  return { statuses: Object.fromEntries([...statuses].sort(([a], [b]) => a - b)), stored, streams, renames };
 }
 
 describe('hostile input, in process', () => {
@@ -90,4 +93,33 @@ describe('hostile input, in process', () => {
     expect((await send('text=%E0%A4%A')).status).toBe(400);
     expect(target.appended.map((m) => m.text)).toEqual(['100% sure', '50%off & 20%e0 more']);
   });
+});
+
+describe('hostile input, over real HTTP, with the default limits', () => {
+  it('answers 1,500 random requests to a real server without a 5xx; what it acknowledged is what it holds', async () => {
+    const server = await startServer(['--store', 'memory']); // every limit at its default, as users meet it
+    try {
+      const statuses = new Map<number, number>();
+      const accepted = new Map<string, number>();
+      await fc.assert(
+        fc.asyncProperty(request, async (spec) => {
+          const { status, storedIn } = await checkOverHttp(server.url, spec);
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          if (storedIn) accepted.set(storedIn, (accepted.get(storedIn) ?? 0) + 1);
+        }),
+        { numRuns: Math.round(1500 * scale), ...seed },
+      );
+      console.log('over HTTP:', JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b))));
+      expect(statuses.get(201) ?? 0).toBeGreaterThan(0); // the generators reach the store...
+      expect(statuses.get(429) ?? 0).toBeGreaterThan(0); // ...and the limits, which are on
+      for (const [room, count] of accepted) {
+        const held = (await (await fetch(`${server.url}/rooms/${room}/messages?limit=1000`)).json()).messages;
+        expect(held.length, `room ${room}`).toBe(count);
+        for (const m of held) expect(invalidMessage(m), `stored in ${room}: ${JSON.stringify(m)}`).toBeNull();
+      }
+      await waitFor(async () => (await health(server.url)).streams === 0, 'every stream the fuzz opened to end');
+    } finally {
+      await server.stop();
+    }
+  }, TIMEOUT);
 });
