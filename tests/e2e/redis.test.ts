@@ -101,6 +101,21 @@ describe('several instances on one Redis', () => {
     watcher.close();
   });
 
+  it('reports every one of several joins on B at once in the changes on A, none lost to coalescing', async () => {
+    const room = 'crowd';
+    const watcher = await openStream(`${a.url}/rooms/${room}/events?name=wendy`);
+    await presence(watcher, (p) => p.members.includes('wendy'), 'wendy on A');
+    const names = ['ann', 'ben', 'cat', 'dan', 'eve'];
+    const crowd = await Promise.all(names.map((n) => openStream(`${b.url}/rooms/${room}/events?name=${n}`)));
+    await presence(watcher, (p) => names.every((n) => p.members.includes(n)), 'the five (on B) in a presence event on A');
+    const events = watcher.events.filter((e) => e.event === 'presence').map((e) => JSON.parse(e.data) as { changes: Change[] });
+    for (const n of names) expect(events.some((p) => has(p, 'join', n)), `the join of ${n} on A`).toBe(true);
+    // Five joins within one coalescing window come as fewer events than joins: the changes carry them all.
+    console.log(`redis: 5 joins reached A in ${events.filter((p) => p.changes.some((c) => names.includes(c.name))).length} presence event(s)`);
+    crowd.forEach((s) => s.close());
+    watcher.close();
+  });
+
   it('drops the members of an instance that died once its presence expires', async () => {
     const room = 'crash';
     const c = await startServer(['--store', url]);
