@@ -64,10 +64,15 @@ export function createRingWriter(buffer: SharedArrayBuffer) {
       if (logSeq >= 0) header[OUT_LOG_SEQ] = logSeq + 1;
       this.publish(length);
     },
-    /** Resolves when the consumer has drained something since `read` (or after `timeoutMs`). */
-    async waitForSpace(timeoutMs: number): Promise<void> {
-      const read = Atomics.load(header, OUT_READ);
-      const result = Atomics.waitAsync(header, OUT_READ, read, timeoutMs);
+    /** Where the consumer has drained to: take it before a stage() that may fail, to wait on with waitForSpace(). */
+    drained: () => Atomics.load(header, OUT_READ),
+    /**
+     * Resolves once the consumer has drained past `drained` (a drained() reading taken before the stage() that
+     * failed), or after `timeoutMs`. Reading the position here instead would lose the wake of a drain that came
+     * between the failed stage() and this call: the writer would then sleep out the whole timeout.
+     */
+    async waitForSpace(drained: number, timeoutMs: number): Promise<void> {
+      const result = Atomics.waitAsync(header, OUT_READ, drained, timeoutMs);
       if (result.async) await result.value;
     },
     capacity: size,

@@ -149,7 +149,7 @@ function createStream(
   /** Copies a frame into the ring unpublished, waiting while it is full; a ring that stays full for slowMs is a slow client. */
   const stage = async (frame: Uint8Array) => {
     let since = 0;
-    while (!ring.stage(frame)) {
+    for (let drained = ring.drained(); !ring.stage(frame); drained = ring.drained()) {
       passBaton(); // the wave goes on without this slow client
       if (stopped) throw new Stopped();
       if (frame.length > ring.capacity) throw new Error(`frame of ${frame.length} bytes exceeds the ring`);
@@ -160,7 +160,7 @@ function createStream(
         post({ type: 'ended', reason: 'slow' });
         throw new Stopped();
       }
-      await Promise.race([ring.waitForSpace(Math.min(250, options.slowMs)), stopSignal]);
+      await Promise.race([ring.waitForSpace(drained, Math.min(250, options.slowMs)), stopSignal]);
     }
   };
 

@@ -86,6 +86,19 @@ describe('output ring', () => {
     expect(text(reader.drain())).toBe('x'.repeat(32));
   });
 
+  it('wakes a writer that found the ring full at a drain that came before it began to wait', async () => {
+    const buffer = createOutRingBuffer(16);
+    const writer = createRingWriter(buffer);
+    const reader = createRingReader(buffer);
+    expect(writer.write(new Uint8Array(16))).toBe(true);
+    const drained = writer.drained();
+    expect(writer.stage(new Uint8Array(8))).toBe(false); // full
+    expect(reader.drain()!.length).toBe(16); // the drain lands before the writer waits: its notify finds no waiter
+    const woke = await Promise.race([writer.waitForSpace(drained, 30_000).then(() => 'woke'), Bun.sleep(5000).then(() => 'slept')]);
+    expect(woke).toBe('woke');
+    expect(writer.stage(new Uint8Array(8))).toBe(true);
+  });
+
   it('keeps position arithmetic right past 2^32 bytes', () => {
     const buffer = createOutRingBuffer(16);
     const header = new Int32Array(buffer, 0, 4);
