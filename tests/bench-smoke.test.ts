@@ -11,7 +11,7 @@ function run(args: string[]) {
 }
 
 describe('the benchmarks', () => {
-  for (const script of ['bench', 'bench:wake', 'bench:spawn', 'bench:burst']) {
+  for (const script of ['bench', 'bench:wake', 'bench:spawn', 'bench:burst', 'bench:replay']) {
     it(`${script} --help explains itself`, () => {
       const { code, out } = run([script, '--help']);
       expect(code).toBe(0);
@@ -34,5 +34,13 @@ describe('the benchmarks', () => {
     const results = (JSON.parse(out) as { results: { kind: string; cpuPerWakeUs: number }[] }).results;
     expect(results.map((r) => r.kind)).toEqual(['futex', 'wave']);
     for (const r of results) expect(r.cpuPerWakeUs).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('bench:replay times a stream catching up on a backlog in each format', () => {
+    const { code, out, err } = run(['bench:replay', '--messages', '20', '--bytes', '100', '--targets', 'memory', '--json']);
+    expect(code, err).toBe(0);
+    const rows = (JSON.parse(out) as { rows: { format: string; mb: number; ms: number }[] }).rows;
+    expect(rows.map((r) => r.format)).toEqual(['json', 'text']);
+    for (const r of rows) expect(r.mb * r.ms).toBeGreaterThan(0);
   }, 120_000);
 });
