@@ -84,8 +84,9 @@ export function createWorkerPool(options: PoolOptions) {
     setTimeout(() => {
       refilling = false;
       if (closed) return;
+      let spawned = 0;
       try {
-        for (let i = 0; i < 4 && idle.length + starting.size + returning < target(); i++) spawn();
+        for (; spawned < 4 && idle.length + starting.size + returning < target(); spawned++) spawn();
       } catch (error) {
         if (!failing) options.onSpawnTrouble?.(error instanceof Error ? error : new Error(String(error)));
         failing = true;
@@ -96,8 +97,10 @@ export function createWorkerPool(options: PoolOptions) {
         }, SPAWN_RETRY_MS).unref?.();
         return;
       }
-      if (failing) options.onSpawnTrouble?.(null);
-      failing = false;
+      if (failing && spawned > 0) {
+        failing = false; // a thread started: the outage is over
+        options.onSpawnTrouble?.(null);
+      }
       if (idle.length + starting.size + returning < target()) refill();
     }, 0);
   };
