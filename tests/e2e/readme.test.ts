@@ -125,19 +125,25 @@ describe('options the README lists, end to end', () => {
   it('limits posts per address across client ids: --post-rate-ip and --post-burst-ip, 429 with Retry-After', async () => {
     const server = await startServer(['--store', 'memory', '--post-rate-ip', '1', '--post-burst-ip', '4']);
     try {
+      const started = performance.now();
       const answers = await Promise.all(Array.from({ length: 10 }, (_, i) =>
         fetch(`${server.url}/rooms/per-ip/messages`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Client-Id': `client-${i}` },
           body: JSON.stringify({ name: `n${i}`, text: `from client ${i}` }),
         })));
-      expect(answers.filter((r) => r.status === 201).length).toBe(4); // each client id is well within its own bucket
+      const seconds = (performance.now() - started) / 1000;
+      // Each client id is well within its own bucket: the address's burst of 4 decides, plus the 1 a second it
+      // refills while the 10 arrive (a slow machine spreads them).
+      const accepted = answers.filter((r) => r.status === 201).length;
+      expect(accepted).toBeGreaterThanOrEqual(4);
+      expect(accepted).toBeLessThanOrEqual(4 + Math.ceil(seconds));
       const refused = answers.filter((r) => r.status === 429);
-      expect(refused.length).toBe(6);
+      expect(refused.length).toBe(10 - accepted);
       expect(Number(refused[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect((await refused[0]!.json()).error).toContain('your address');
       const stored = (await (await fetch(`${server.url}/rooms/per-ip/messages`)).json()).messages;
-      expect(stored.length).toBe(4);
+      expect(stored.length).toBe(accepted);
     } finally {
       await server.stop();
     }
