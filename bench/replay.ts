@@ -69,7 +69,6 @@ for (const target of targets) {
   const base = `http://127.0.0.1:${server.port}`;
   try {
     progress(`${target}: posting ${messages} messages of ${bytes} bytes`);
-    let lastId = '';
     let next = 0;
     await Promise.all(Array.from({ length: 8 }, async () => {
       while (next < messages) {
@@ -82,7 +81,7 @@ for (const target of targets) {
       }
     }));
     const newest = (await (await fetch(`${base}/rooms/replay/messages?limit=1`)).json()) as { messages: { id: string }[] };
-    lastId = newest.messages.at(-1)!.id;
+    const lastId = newest.messages.at(-1)!.id;
     for (const format of ['json', 'text']) {
       const stream = await timedRead(`${base}/rooms/replay/events?format=${format}`, { 'Last-Event-ID': '0' }, lastId);
       // The reference: one bare Bun thread writing the same number of bytes as one response.
@@ -105,11 +104,12 @@ for (const target of targets) {
 /** The port a reference server printed (its first line). */
 async function readPort(proc: ReturnType<typeof Bun.spawn>): Promise<number> {
   const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
   let out = '';
   while (!out.includes('\n')) {
     const { value, done } = await reader.read();
     if (done) break;
-    out += new TextDecoder().decode(value);
+    out += decoder.decode(value, { stream: true });
   }
   reader.releaseLock();
   return Number(out.trim());
