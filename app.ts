@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { AppEnv, Deps } from './app-env.ts';
+import type { AppEnv, Deps } from './middleware/app-env.ts';
 import { StoreUnavailableError } from './store/types.ts';
-import { HubFullError } from './workers/hub.ts';
+import { HubFullError } from './fanout/hub.ts';
 import { events } from './routes/events.ts';
 import { health } from './routes/health.ts';
 import { members } from './routes/members.ts';
@@ -11,8 +11,8 @@ import { page } from './routes/page.ts';
 import { debug } from './routes/debug.ts';
 import { assets } from './routes/static.ts';
 import { login } from './routes/login.ts';
-import { createGuards } from './lib/guards.ts';
-import { createAppMetrics } from './lib/app-metrics.ts';
+import { createGuards } from './middleware/guards.ts';
+import { createAppMetrics } from './middleware/app-metrics.ts';
 import { metrics, observeRequests } from './routes/metrics.ts';
 
 /** The whole HTTP surface, the same on Bun and Node. */

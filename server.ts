@@ -3,15 +3,15 @@
  * runtime/) and shuts down cleanly on SIGINT/SIGTERM.
  */
 import './runtime/worker-jit.ts'; // first: may restart the process with JIT options for many Workers
-import { ConfigError, helpText, loadConfig } from './config.ts';
+import { ConfigError, helpText, loadConfig } from './lib/config.ts';
 import { createApp } from './app.ts';
-import { createAppMetrics } from './lib/app-metrics.ts';
+import { createAppMetrics } from './middleware/app-metrics.ts';
 import { announce, createLogger, isLogLevel } from './lib/logger.ts';
-import { currentPlatform } from './runtime/platform.ts';
+import { currentPlatform } from './runtime/current-platform.ts';
 import { createStore } from './store/index.ts';
 import { instrumentStore } from './store/instrumented.ts';
-import { createHub } from './workers/hub.ts';
-import { prepareThreads } from './workers/thread.ts';
+import { createHub } from './fanout/hub.ts';
+import { prepareThreads } from './runtime/thread.ts';
 
 const platform = await currentPlatform(); // on Node this also reads ./.env, as Bun does by itself
 

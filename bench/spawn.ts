@@ -8,11 +8,11 @@
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { createLogWriter } from '../workers/shared-log.ts';
-import { createRoomWords } from '../workers/room-words.ts';
-import { controlInts } from '../workers/protocol.ts';
-import { prepareThreads, spawnThread } from '../workers/thread.ts';
-import type { MainToWorker, WorkerToMain } from '../workers/protocol.ts';
+import { createLogWriter } from '../fanout/shm/shared-log.ts';
+import { createRoomWords } from '../fanout/shm/room-words.ts';
+import { controlInts } from '../fanout/shm/protocol.ts';
+import { prepareThreads, spawnThread } from '../runtime/thread.ts';
+import type { MainToWorker, WorkerToMain } from '../fanout/shm/protocol.ts';
 import { preferredWaitKind } from '../runtime/wait-word.ts';
 
 const HELP = `Usage: bun run bench:spawn [options]

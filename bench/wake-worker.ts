@@ -1,6 +1,6 @@
 /**
  * A waiter of bench/wake.ts: blocks on word 0 with the given kind, acknowledges each new round on word 1. In a
- * wave (`wave` set) it then wakes the next waiter while word 3 (still to wake) lasts, as workers/room-waves.ts does.
+ * wave (`wave` set) it then wakes the next waiter while word 3 (still to wake) lasts, as fanout/shm/room-waves.ts does.
  */
 import { setPriority } from 'node:os';
 import { openWaitWords, type WaitKind } from '../runtime/wait-word.ts';

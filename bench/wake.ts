@@ -7,7 +7,7 @@
  *   pthreads  C threads (bench/wake-floor.c, compiled by bun:ffi) in futex(2): the kernel's floor
  *   futex     Bun Workers in futex(2) through bun:ffi, one FUTEX_WAKE for all (runtime/wait-word.ts, `futex`)
  *   atomics   Bun Workers in Atomics.wait, woken by Atomics.notify (runtime/wait-word.ts, `atomics`)
- *   wave      Bun Workers in futex(2) at nice 19, woken as a room's are (workers/room-waves.ts): the main thread
+ *   wave      Bun Workers in futex(2) at nice 19, woken as a room's are (fanout/shm/room-waves.ts): the main thread
  *             wakes --width of them, and each woken one wakes the next until all had their turn. Its wall
  *             time per round is the floor of a wave's latency: one message reaching every stream of a room.
  */

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../app-env.ts';
+import type { AppEnv } from '../middleware/app-env.ts';
 
 /** Liveness and a few numbers operators want at a glance. */
 export const health = new Hono<AppEnv>().get('/healthz', (c) => {

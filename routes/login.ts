@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
-import type { AppEnv } from '../app-env.ts';
+import type { AppEnv } from '../middleware/app-env.ts';
 import { createTokenCheck, TOKEN_COOKIE } from '../lib/auth.ts';
 import { LoginPage } from '../views/login.tsx';
 

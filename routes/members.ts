@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import type { AppEnv } from '../app-env.ts';
+import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { clientSchema, firstIssue, nameSchema, roomSchema } from '../lib/input.ts';
 import { valid } from '../lib/validate.ts';

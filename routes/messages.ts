@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import type { AppEnv } from '../app-env.ts';
+import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { valid } from '../lib/validate.ts';
 import { historyQuerySchema, LIMITS, roomSchema } from '../lib/input.ts';
-import { messageBody } from '../lib/message-body.ts';
+import { messageBody } from '../middleware/message-body.ts';
 import { renderMessage } from '../views/message.tsx';
 
 const params = valid('param', z.object({ room: roomSchema }));

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../app-env.ts';
-import { statusClass } from '../lib/app-metrics.ts';
+import type { AppEnv } from '../middleware/app-env.ts';
+import { statusClass } from '../middleware/app-metrics.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../lib/metrics.ts';
 
 /** Prometheus scrape endpoint (behind --token like everything but /healthz: scrape with a Bearer token). */

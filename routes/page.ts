@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
-import type { AppEnv } from '../app-env.ts';
+import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { roomSchema } from '../lib/input.ts';
 import { RoomPage } from '../views/room.tsx';

@@ -1,4 +1,15 @@
-import type { Runtime } from '../app-env.ts';
+/** What differs between Bun and Node: the peer address, and lifting the idle timeout for a long stream. */
+export interface Runtime {
+  name: 'bun' | 'node';
+  /** `address:port` of the client, for logs. */
+  peer(req: Request, env: unknown): string;
+  /** The client's IP address, for per-address limits. */
+  address(req: Request, env: unknown): string;
+  /** Lifts the idle timeout of this request's connection: an SSE stream is quiet between heartbeats. */
+  keepOpen(req: Request, env: unknown): void;
+  /** Collects the main thread's garbage now, where the runtime allows it (a test hook: POST /debug/gc). */
+  collectGarbage?(): boolean;
+}
 
 /** A listening HTTP server. */
 export interface Listening {
@@ -14,9 +25,4 @@ export interface Platform {
   /** How to start the server on this runtime, for --help. */
   command: string;
   serve(fetch: (req: Request, env: unknown) => Response | Promise<Response>, at: { port: number; host: string }): Promise<Listening>;
-}
-
-/** The platform of the runtime this process runs on (`typeof Bun` tells them apart). */
-export async function currentPlatform(): Promise<Platform> {
-  return typeof Bun !== 'undefined' ? (await import('./bun.ts')).bunPlatform : (await import('./node.ts')).nodePlatform;
 }

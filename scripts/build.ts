@@ -1,13 +1,13 @@
 /**
  * `npm run build`: the server for Node, in dist/. One bundle per entry: dist/server.js, and one per thread
- * entry (workers/thread.ts THREAD_ENTRIES) at the same path as in source (dist/workers/stream-worker.js, …),
+ * entry (runtime/thread.ts THREAD_ENTRIES) at the same path as in source (dist/workers/stream-worker.js, …),
  * which is where the built server looks for them. Packages stay in node_modules (not bundled): better-sqlite3
  * is a native addon. dist/ sits one level below the root, as routes/ does, so paths like
  * `new URL('../views/assets/…', import.meta.url)` resolve the same from source and from the build.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { THREAD_ENTRIES } from '../workers/thread.ts';
+import { THREAD_ENTRIES } from '../runtime/thread.ts';
 
 const root = join(import.meta.dir, '..');
 const outdir = join(root, 'dist');

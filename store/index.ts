@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts';
+import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createMemoryStore } from './memory.ts';
 import { createRedisStore } from './redis.ts';

@@ -1,4 +1,5 @@
-import { compareIds, type ChatMessage, type NewMessage, type SincePage, type Store } from './types.ts';
+import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
+import { compareIds, type SincePage, type Store } from './types.ts';
 import { createEmitter } from './emitter.ts';
 
 export interface MemoryStoreOptions {

@@ -5,7 +5,8 @@
 import type Redis from 'ioredis';
 import type { Logger } from '../lib/logger.ts';
 import { reconnectDelay, whenReady } from './redis-connection.ts';
-import { compareIds, type ChatMessage } from './types.ts';
+import type { ChatMessage } from '../lib/chat-types.ts';
+import { compareIds } from './types.ts';
 
 export interface FeedKeys {
   /** The stream of every room's messages: the ids are the messages' ids. */

@@ -22,7 +22,8 @@ import { createEmitter } from './emitter.ts';
 import { connectRedis, defineScript, globEscape, parseRedisUrl, unavailableOnFailure, watchOutages } from './redis-connection.ts';
 import { createRedisPresence } from './redis-presence.ts';
 import { feedPosition, parseEntry, startFeedTail, type FeedKeys } from './redis-tail.ts';
-import { compareIds, type ChatMessage, type NewMessage, type SharedPresence, type SincePage, type Store } from './types.ts';
+import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
+import { compareIds, type SharedPresence, type SincePage, type Store } from './types.ts';
 
 export interface RedisStoreOptions {
   /** `redis://host:port/db` (or `rediss://`), optionally `?prefix=P&presenceTtl=MS` (see parseRedisUrl). */

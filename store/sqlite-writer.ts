@@ -3,7 +3,7 @@
  * run goes into one transaction, so one fsync (synchronous=FULL) covers a whole batch and the main thread never
  * blocks on the disk. Replies come back in commit order, which is id order.
  */
-import { connectParent } from '../workers/thread.ts';
+import { connectParent } from '../runtime/thread.ts';
 import { openDatabase, type Row, type SyncMode, type WriterReply, type WriterRequest } from './sqlite-schema.ts';
 
 const parent = connectParent<WriterRequest, WriterReply>();

@@ -2,8 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEmitter } from './emitter.ts';
 import { openDatabase, type Row, type SyncMode, type WriterReply, type WriterRequest } from './sqlite-schema.ts';
-import { StoreUnavailableError, type ChatMessage, type NewMessage, type SincePage, type Store } from './types.ts';
-import { spawnThread } from '../workers/thread.ts';
+import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
+import { StoreUnavailableError, type SincePage, type Store } from './types.ts';
+import { spawnThread } from '../runtime/thread.ts';
 
 export interface SqliteStoreOptions {
   /** Directory of the database file (created if missing). The file is `chat.sqlite`. */

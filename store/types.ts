@@ -1,35 +1,4 @@
-/** A stored chat message. `id` is opaque, strictly increasing within a room, and is the SSE `id:`. */
-export interface ChatMessage {
-  id: string;
-  room: string;
-  name: string;
-  text: string;
-  /** Milliseconds since the epoch, set by the server. */
-  ts: number;
-  /** The sender's client id, used only to keep its own stream from echoing it; never sent to other clients. */
-  client: string | null;
-}
-
-export interface NewMessage {
-  room: string;
-  name: string;
-  text: string;
-  client: string | null;
-}
-
-/** Who is in a room right now. */
-export interface Presence {
-  room: string;
-  members: string[];
-  count: number;
-  /** What changed, for join/leave notices (the last change when several are reported together). */
-  change: { kind: 'join' | 'leave' | 'rename'; name: string; from?: string } | null;
-  /** Every change since the previous presence event, oldest first (presence events are coalesced). */
-  changes?: { kind: 'join' | 'leave' | 'rename'; name: string; from?: string }[];
-}
-
-/** What the fan-out log carries: a chat message or a presence update. */
-export type ChatEvent = ({ kind: 'message' } & ChatMessage) | ({ kind: 'presence' } & Presence);
+import type { ChatMessage, NewMessage, Presence } from '../lib/chat-types.ts';
 
 export interface SincePage {
   messages: ChatMessage[];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, helpText, loadConfig, OPTIONS } from '../config.ts';
+import { ConfigError, helpText, loadConfig, OPTIONS } from '../lib/config.ts';
 import { ROOT, SERVER_COMMAND, waitFor } from './helpers.ts';
 
 const shown = (value: string | number | boolean) => JSON.stringify(value);

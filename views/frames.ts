@@ -1,6 +1,22 @@
-import type { ChatMessage, Presence } from '../store/types.ts';
-import type { NamedEvent, StreamFormat } from '../workers/protocol.ts';
+import type { ChatMessage, Presence } from '../lib/chat-types.ts';
 import { renderMessage } from './message.tsx';
+
+/**
+ * What a stream carries, in one place. Chat messages are unnamed events (`MessagePayload` in json); the named
+ * ones are `presence` (`Presence`), `reset` (`ResetPayload`) and `bye` (`ByePayload`), the stream's last.
+ */
+export type StreamFormat = 'json' | 'html' | 'text';
+export type NamedEvent = 'presence' | 'reset' | 'bye';
+/** Why the server ended a stream (`closed`: the client went away, so no `bye` reaches it). */
+export type EndReason = 'slow' | 'error' | 'shutdown' | 'closed';
+export type MessagePayload = Pick<ChatMessage, 'id' | 'room' | 'name' | 'text' | 'ts'>;
+export interface ResetPayload {
+  reason: 'gap' | 'unknown';
+  after: string | null;
+}
+export interface ByePayload {
+  reason: EndReason;
+}
 
 /**
  * One SSE frame. Every line of `data` gets its own `data:` field, so no payload can start a new field or event
@@ -14,7 +30,7 @@ export function sseFrame(data: string, options: { id?: string; event?: NamedEven
   return frame + '\n';
 }
 
-const publicMessage = (m: ChatMessage) => ({ id: m.id, room: m.room, name: m.name, text: m.text, ts: m.ts });
+const publicMessage = (m: ChatMessage): MessagePayload => ({ id: m.id, room: m.room, name: m.name, text: m.text, ts: m.ts });
 
 /** A terminal line: `[hh:mm:ss] name: text`, in the server's local time; continuation lines are indented. */
 export function textLine(m: ChatMessage): string {
@@ -59,17 +75,17 @@ export function presenceFrame(p: Presence, format: StreamFormat): string {
  * Sent before a replay when the client's Last-Event-ID is older than what the store retains (`gap`: what is left
  * follows), or is not an id of this store at all (`unknown`: the recent history follows).
  */
-export function resetFrame(after: string | null, format: StreamFormat, reason: 'gap' | 'unknown' = 'gap'): string {
+export function resetFrame(after: string | null, format: StreamFormat, reason: ResetPayload['reason'] = 'gap'): string {
   const data = format === 'text'
     ? reason === 'gap'
       ? `* some messages after ${after} are no longer kept; showing what is left`
       : `* ${after} is not a message of this server (its history was reset); showing the recent history`
-    : JSON.stringify({ reason, after });
+    : JSON.stringify({ reason, after } satisfies ResetPayload);
   return sseFrame(data, { event: 'reset' });
 }
 
 /** The last event of a stream the server ends. */
-export function byeFrame(reason: string, format: StreamFormat): string {
-  const data = format === 'text' ? `* disconnected by the server (${reason})` : JSON.stringify({ reason });
+export function byeFrame(reason: EndReason, format: StreamFormat): string {
+  const data = format === 'text' ? `* disconnected by the server (${reason})` : JSON.stringify({ reason } satisfies ByePayload);
   return sseFrame(data, { event: 'bye' });
 }

@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import type { ChatMessage } from '../store/types.ts';
+import type { ChatMessage } from '../lib/chat-types.ts';
 
 /** Seconds-free UTC clock time; the page's script rewrites it into the viewer's local time. */
 export const clock = (ts: number) => `${new Date(ts).toISOString().slice(11, 16)} UTC`;

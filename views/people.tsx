@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import type { Presence } from '../store/types.ts';
+import type { Presence } from '../lib/chat-types.ts';
 import { hue, initial } from './message.tsx';
 
 /** One person in the people list; app.js builds the same markup from `presence` events. */

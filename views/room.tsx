@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import type { ChatMessage, Presence } from '../store/types.ts';
+import type { ChatMessage, Presence } from '../lib/chat-types.ts';
 import { Composer } from './composer.tsx';
 import { Layout } from './layout.tsx';
 import { MessageItem } from './message.tsx';

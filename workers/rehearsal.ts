@@ -4,11 +4,11 @@
  * anew; without this the first client of each Worker paid for it (about 2.5 ms of CPU per Worker here), all at
  * once in a connect storm. With it, that cost moves to the Worker's start, which --warm moves before the clients.
  */
-import { encodeEntry, FORMATS, KIND_MESSAGE } from './entry.ts';
-import { controlInts, ROOM_SEQ, ROOM_WORD_INTS, type HistoryPage, type StreamOptions } from './protocol.ts';
-import { createLogReader, createLogWriter, type LogReader } from './shared-log.ts';
-import { createOutRingBuffer } from './out-ring.ts';
-import { createRoomWaves, type RoomWaves } from './room-waves.ts';
+import { encodeEntry, FORMATS, KIND_MESSAGE } from '../fanout/shm/entry.ts';
+import { controlInts, ROOM_SEQ, ROOM_WORD_INTS, type HistoryPage, type StreamOptions } from '../fanout/shm/protocol.ts';
+import { createLogReader, createLogWriter, type LogReader } from '../fanout/shm/shared-log.ts';
+import { createOutRingBuffer } from '../fanout/shm/out-ring.ts';
+import { createRoomWaves, type RoomWaves } from '../fanout/shm/room-waves.ts';
 import type { WaitWords } from '../runtime/wait-word.ts';
 
 /** What a stream uses of its Worker's shared memory. */

@@ -8,17 +8,17 @@
 import {
   compareIdParts, idHi, idParts, KIND_MESSAGE, META_CLIENT, META_FRAMES, META_ID_DASH, META_ID_HIGH, META_ID_LO,
   META_ID_LOW, META_KIND, FORMAT_INDEX,
-} from './entry.ts';
+} from '../fanout/shm/entry.ts';
 import {
   CTL_DOORBELL, CTL_MAIN_WAITING, CTL_READY, LOG_INDEX_META, LOG_INDEX_OFFSET, ROOM_SEQ, type HistoryPage, type MainToWorker, type StreamOptions,
   type WorkerInit, type WorkerToMain,
-} from './protocol.ts';
-import { createLogReader } from './shared-log.ts';
-import { createRingWriter } from './out-ring.ts';
+} from '../fanout/shm/protocol.ts';
+import { createLogReader } from '../fanout/shm/shared-log.ts';
+import { createRingWriter } from '../fanout/shm/out-ring.ts';
 import { setPriority } from 'node:os';
-import { connectParent } from './thread.ts';
+import { connectParent } from '../runtime/thread.ts';
 import { openWaitWords } from '../runtime/wait-word.ts';
-import { createRoomWaves } from './room-waves.ts';
+import { createRoomWaves } from '../fanout/shm/room-waves.ts';
 import { rehearse, type Shared } from './rehearsal.ts';
 
 const parent = connectParent<MainToWorker, WorkerToMain>(); // Bun: self; Node: worker_threads' parentPort

@@ -7,10 +7,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { createApp } from '../../app.ts';
-import { loadConfig } from '../../config.ts';
+import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { createMemoryStore } from '../../store/memory.ts';
-import { createHub } from '../../workers/hub.ts';
+import { createHub } from '../../fanout/hub.ts';
 import { openStream, post, ROOT, startServer, tempDir, waitFor, type ServerProcess } from '../helpers.ts';
 import { freePort } from './terminal-helpers.ts';
 

@@ -4,11 +4,12 @@
  */
 import { expect } from 'bun:test';
 import { createApp } from '../../app.ts';
-import { loadConfig } from '../../config.ts';
+import { loadConfig } from '../../lib/config.ts';
 import { cleanName, cleanText } from '../../lib/input.ts';
 import { createLogger } from '../../lib/logger.ts';
-import type { ChatMessage, Store } from '../../store/types.ts';
-import { createHub } from '../../workers/hub.ts';
+import type { ChatMessage } from '../../lib/chat-types.ts';
+import type { Store } from '../../store/types.ts';
+import { createHub } from '../../fanout/hub.ts';
 import { buildBody, type RequestSpec } from './arbitraries.ts';
 
 /** The contract's limits, restated here rather than imported, so the check does not trust the code it checks. */

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'bun:test';
 import { createApp } from '../../app.ts';
-import { loadConfig } from '../../config.ts';
+import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { createMemoryStore } from '../../store/memory.ts';
-import { createHub } from '../../workers/hub.ts';
+import { createHub } from '../../fanout/hub.ts';
 
 const config = loadConfig(['--store', 'memory'], {});
 const store = createMemoryStore();

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'bun:test';
 import { createMemoryStore } from '../../store/memory.ts';
 import { createRedisStore } from '../../store/redis.ts';
 import { createSqliteStore } from '../../store/sqlite.ts';
-import { compareIds, type ChatMessage, type Store } from '../../store/types.ts';
+import { type ChatMessage } from '../../lib/chat-types.ts';
+import { compareIds, type Store } from '../../store/types.ts';
 import { tempDir } from '../helpers.ts';
 import { DB, deleteKeys, SHARED_REDIS, storeUrl, uniquePrefix } from './redis-helpers.ts';
 

@@ -6,7 +6,7 @@
  * JavaScriptCore's slowest tier for a long time (every Worker warms its own JIT), where a 200-byte copy loop
  * costs more than the wake itself (bench/wake.ts measures the wake).
  */
-import type { StreamFormat } from './protocol.ts';
+import type { StreamFormat } from '../../views/frames.ts';
 
 export const FORMATS: readonly StreamFormat[] = ['json', 'html', 'text'];
 export const FORMAT_INDEX: Record<StreamFormat, number> = { json: 0, html: 1, text: 2 };

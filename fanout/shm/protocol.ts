@@ -13,7 +13,8 @@
  * (a writer fills bytes, then Atomics.store's the position; a reader Atomics.load's the position, then reads).
  */
 
-import type { WaitKind } from '../runtime/wait-word.ts';
+import type { WaitKind } from '../../runtime/wait-word.ts';
+import type { EndReason, StreamFormat } from '../../views/frames.ts';
 
 // ---- Event log: a byte ring of variable-length entries plus an index ring addressed by sequence number ----
 
@@ -22,7 +23,7 @@ export const LOG_SEQ = 0; // main writes: sequence number of the next entry (ent
 export const LOG_OLDEST = 1; // main writes before overwriting bytes: the oldest entry whose bytes are still intact.
 export const LOG_HEADER_INTS = 4;
 /**
- * Index slots: [seq, byteOffset, byteLength, roomWord, ...the entry's metadata (workers/entry.ts, META_*)] per
+ * Index slots: [seq, byteOffset, byteLength, roomWord, ...the entry's metadata (fanout/shm/entry.ts, META_*)] per
  * entry, slot = seq % LOG_INDEX_SLOTS, LOG_INDEX_FIELDS Int32s apart. Main writes, Workers read. roomWord is the
  * entry's room word (-1: no stream follows the room), so a Worker skips other rooms' entries without reading them.
  */
@@ -50,7 +51,7 @@ export const DEFAULT_LOG_SIZES: LogSizes = { indexSlots: 1 << 14, dataBytes: 1 <
  */
 export const ROOM_SEQ = 0;
 /**
- * A wave (workers/room-waves.ts) wakes a room's Workers a few at a time, each passing the wake on when its pass is
+ * A wave (fanout/shm/room-waves.ts) wakes a room's Workers a few at a time, each passing the wake on when its pass is
  * done, so the main thread is never crowded out by a thousand runnable threads. Any thread may start or end one.
  */
 export const ROOM_WAVE = 1; // 1 while a wave runs; whoever moves it 0 -> 1 (compareExchange) starts the wave
@@ -88,8 +89,6 @@ export const OUT_HEADER_BYTES = 16;
 export const OUT_RING_BYTES = 1 << 16;
 
 // ---- Messages ----
-
-export type StreamFormat = 'json' | 'html' | 'text';
 
 /** One page of history for a Worker, already rendered in its format and filtered for its client by the main thread. */
 export interface HistoryPage {
@@ -158,9 +157,3 @@ export type WorkerToMain =
   | { type: 'ended'; reason: EndReason; detail?: string }
   /** The stream is over and the Worker is free for another. */
   | { type: 'released' };
-
-export type EndReason = 'slow' | 'error' | 'shutdown' | 'closed';
-
-/** The named SSE events besides plain chat messages (which carry no event name). */
-export type NamedEvent = 'presence' | 'reset' | 'bye';
-

@@ -3,7 +3,7 @@
  * beats the default. `--help` prints this table.
  */
 import { parseArgs } from 'node:util';
-import { isLogLevel } from './lib/logger.ts';
+import { isLogLevel } from './logger.ts';
 
 type Kind = 'int' | 'string' | 'bool';
 interface OptionSpec {

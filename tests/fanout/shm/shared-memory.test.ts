@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'bun:test';
-import { createLogReader, createLogWriter } from '../../workers/shared-log.ts';
-import { createRoomWords } from '../../workers/room-words.ts';
-import { preferredWaitKind } from '../../runtime/wait-word.ts';
-import { createOutRingBuffer, createRingReader, createRingWriter } from '../../workers/out-ring.ts';
+import { createLogReader, createLogWriter } from '../../../fanout/shm/shared-log.ts';
+import { createRoomWords } from '../../../fanout/shm/room-words.ts';
+import { preferredWaitKind } from '../../../runtime/wait-word.ts';
+import { createOutRingBuffer, createRingReader, createRingWriter } from '../../../fanout/shm/out-ring.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | null) => (b ? new TextDecoder().decode(b) : null);

@@ -39,7 +39,7 @@ export async function prepareThreads(): Promise<void> {
 }
 
 /**
- * The file a thread runs. Running from source this module is `workers/thread.ts`; built, it is inlined into
+ * The file a thread runs. Running from source this module is `runtime/thread.ts`; built, it is inlined into
  * `dist/server.js`, one level up from where it sits in source, and the entries are `.js` bundles.
  */
 export function threadUrl(entry: ThreadEntry): URL {

@@ -1,9 +1,9 @@
 import { messageFrame, presenceFrame } from '../views/frames.ts';
-import type { ChatMessage, Presence } from '../store/types.ts';
-import type { FanoutMetrics } from './fanout-metrics.ts';
-import { encodeEntry, FORMATS, KIND_MESSAGE, KIND_PRESENCE, type EncodedEntry } from './entry.ts';
-import type { LogWriter } from './shared-log.ts';
-import type { RoomWords } from './room-words.ts';
+import type { ChatMessage, Presence } from '../lib/chat-types.ts';
+import type { FanoutMetrics } from './metrics.ts';
+import { encodeEntry, FORMATS, KIND_MESSAGE, KIND_PRESENCE, type EncodedEntry } from './shm/entry.ts';
+import type { LogWriter } from './shm/shared-log.ts';
+import type { RoomWords } from './shm/room-words.ts';
 
 export interface PublisherOptions {
   log: LogWriter;

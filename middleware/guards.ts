@@ -1,9 +1,9 @@
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../app-env.ts';
-import type { Config } from '../config.ts';
-import { createTokenCheck, presentedToken } from './auth.ts';
-import { fail } from './errors.ts';
-import { createRateLimiter } from './rate-limit.ts';
+import type { AppEnv } from './app-env.ts';
+import type { Config } from '../lib/config.ts';
+import { createTokenCheck, presentedToken } from '../lib/auth.ts';
+import { fail } from '../lib/errors.ts';
+import { createRateLimiter } from '../lib/rate-limit.ts';
 
 /**
  * What stands between the public and the chat: a shared-secret check (when --token is set) and POST rate

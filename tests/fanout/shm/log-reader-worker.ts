@@ -1,7 +1,7 @@
-import { createLogReader } from '../../workers/shared-log.ts';
-import { openWaitWords } from '../../runtime/wait-word.ts';
-import { ROOM_SEQ } from '../../workers/protocol.ts';
-import { createRoomWaves } from '../../workers/room-waves.ts';
+import { createLogReader } from '../../../fanout/shm/shared-log.ts';
+import { openWaitWords } from '../../../runtime/wait-word.ts';
+import { ROOM_SEQ } from '../../../fanout/shm/protocol.ts';
+import { createRoomWaves } from '../../../fanout/shm/room-waves.ts';
 
 declare const self: Worker;
 /** Reads `count` entries, blocking on room word 0 between them and passing each wave on, as a stream Worker does. */

@@ -1,8 +1,8 @@
 import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
-import type { AppEnv } from '../app-env.ts';
-import { fail } from './errors.ts';
-import { firstIssue, LIMITS, newMessageSchema, type MessageInput } from './input.ts';
+import type { AppEnv } from './app-env.ts';
+import { fail } from '../lib/errors.ts';
+import { firstIssue, LIMITS, newMessageSchema, type MessageInput } from '../lib/input.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,4 +1,4 @@
-import { createRingWriter } from '../../workers/out-ring.ts';
+import { createRingWriter } from '../../../fanout/shm/out-ring.ts';
 
 declare const self: Worker;
 self.onmessage = (e) => {

@@ -1,6 +1,6 @@
 import type { Counter, Histogram } from '../lib/metrics.ts';
-import type { createRingReader } from './out-ring.ts';
-import type { EndReason } from './protocol.ts';
+import type { createRingReader } from './shm/out-ring.ts';
+import type { EndReason } from '../views/frames.ts';
 
 /** What the hub reports for /metrics, on the main thread; each call is a few numbers, no allocation. */
 export interface FanoutMetrics {

@@ -2,10 +2,10 @@
  * Everything GET /metrics reports, in one place: names, help, units and where each is counted.
  */
 import { STORE_OPS } from '../store/instrumented.ts';
-import { createFanoutMetrics } from '../workers/fanout-metrics.ts';
-import type { Hub } from '../workers/hub.ts';
-import type { EndReason } from '../workers/protocol.ts';
-import { createRegistry } from './metrics.ts';
+import { createFanoutMetrics } from '../fanout/metrics.ts';
+import type { Hub } from '../fanout/hub.ts';
+import type { EndReason } from '../views/frames.ts';
+import { createRegistry } from '../lib/metrics.ts';
 
 const END_REASONS: readonly EndReason[] = ['closed', 'slow', 'error', 'shutdown'];
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
@@ -52,7 +52,7 @@ export function createAppMetrics() {
   return {
     /** For the store wrapper (store/instrumented.ts). */
     store: { appended: messagesAppended, errors: storeErrors },
-    /** For the hub (workers/fanout-metrics.ts). */
+    /** For the hub (fanout/metrics.ts). */
     fanout: createFanoutMetrics({ deliveries, latency: fanout, ended, held }),
     post,
     responses,

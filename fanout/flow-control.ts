@@ -17,7 +17,7 @@
  * hold publishers with it. Entries that arrive from the store of another instance (Redis) are counted too,
  * though only local POSTs wait.
  */
-import { ROOM_WAVE_SEQ } from './protocol.ts';
+import { ROOM_WAVE_SEQ } from './shm/protocol.ts';
 
 /** How far behind a room's streams may be before a POST into it waits; 0 turns flow control off. */
 const MAX_LAG_MS = Number(process.env.THREADCHAT_MAX_LAG_MS ?? 30);

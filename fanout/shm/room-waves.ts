@@ -10,7 +10,7 @@
  *
  * Used by the main thread (start) and by the Workers (pass, retire), on the shared room words (protocol.ts).
  */
-import type { WaitWords } from '../runtime/wait-word.ts';
+import type { WaitWords } from '../../runtime/wait-word.ts';
 import { ROOM_BATONS, ROOM_SEQ, ROOM_STREAMS, ROOM_TO_WAKE, ROOM_WAVE, ROOM_WAVE_SEQ } from './protocol.ts';
 
 /** Workers of a room awake at once in a wave. Two cores here: a few keep them busy and leave the main thread room. */

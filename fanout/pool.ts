@@ -1,7 +1,7 @@
-import type { MainToWorker, WorkerInit, WorkerToMain } from './protocol.ts';
-import { spawnThread, type Thread } from './thread.ts';
+import type { MainToWorker, WorkerInit, WorkerToMain } from './shm/protocol.ts';
+import { spawnThread, type Thread } from '../runtime/thread.ts';
 
-/** A stream Worker: a web Worker on Bun, a worker_threads Worker on Node (workers/thread.ts). */
+/** A stream Worker: a web Worker on Bun, a worker_threads Worker on Node (runtime/thread.ts). */
 export type StreamThread = Thread<MainToWorker, WorkerToMain>;
 
 /** How long a Worker may take to let go of its stream before it is terminated instead of pooled. */

@@ -1,21 +1,21 @@
-import { byeFrame, messageFrame, resetFrame } from '../views/frames.ts';
+import { byeFrame, messageFrame, resetFrame, type EndReason } from '../views/frames.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/types.ts';
 import { sharedPresenceOf } from '../store/types.ts'; // presence across instances (issue 7)
 import {
-  controlInts, CTL_DOORBELL, CTL_MAIN_WAITING, CTL_READY, DEFAULT_LOG_SIZES, type EndReason, type HistoryPage,
+  controlInts, CTL_DOORBELL, CTL_MAIN_WAITING, CTL_READY, DEFAULT_LOG_SIZES, type HistoryPage,
   type LogSizes, type MainToWorker, type StreamOptions, type WorkerToMain,
-} from './protocol.ts';
+} from './shm/protocol.ts';
 import { preferredWaitKind, type WaitKind } from '../runtime/wait-word.ts';
-import { createRoomWords } from './room-words.ts';
-import { createNumbering } from './numbering.ts';
-import { createLogWriter } from './shared-log.ts';
-import { createOutRingBuffer, createRingReader } from './out-ring.ts';
+import { createRoomWords } from './shm/room-words.ts';
+import { createNumbering } from './shm/numbering.ts';
+import { createLogWriter } from './shm/shared-log.ts';
+import { createOutRingBuffer, createRingReader } from './shm/out-ring.ts';
 import { createPresence } from './presence.ts';
 import { createWorkerPool, type StreamThread } from './pool.ts';
 import { createFlowControl } from './flow-control.ts';
 import { createPublisher } from './publisher.ts';
-import { NO_FANOUT_METRICS, type FanoutMetrics } from './fanout-metrics.ts';
+import { NO_FANOUT_METRICS, type FanoutMetrics } from './metrics.ts';
 
 export interface HubOptions {
   store: Store;

@@ -1,11 +1,11 @@
-import { openWaitWords, type WaitKind } from '../runtime/wait-word.ts';
+import { openWaitWords, type WaitKind } from '../../runtime/wait-word.ts';
 import { ROOM_BATONS, ROOM_SEQ, ROOM_STREAMS, ROOM_TO_WAKE, ROOM_WAVE, ROOM_WORD_INTS } from './protocol.ts';
 import { createRoomWaves } from './room-waves.ts';
 import { createNumbering } from './numbering.ts';
 
 /**
  * The main thread's side of the room words: which room holds which word, and the wave of wakes that follows an
- * event (workers/room-waves.ts). A room holds a word while at least one stream of this instance follows it, so at
+ * event (fanout/shm/room-waves.ts). A room holds a word while at least one stream of this instance follows it, so at
  * most one word per stream is ever needed. An event in a room no stream follows wakes nobody.
  */
 /** A running wave whose counts did not move for this long is taken to have lost a baton. */

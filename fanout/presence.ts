@@ -1,4 +1,5 @@
-import type { Presence, PresenceShare, SharedPresence } from '../store/types.ts';
+import type { Presence } from '../lib/chat-types.ts';
+import type { PresenceShare, SharedPresence } from '../store/types.ts';
 
 interface Member {
   name: string | null;

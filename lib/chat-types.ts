@@ -1,0 +1,37 @@
+/** The chat's own data: what a message is and who is in a room. Every layer speaks these. */
+/** A stored chat message. `id` is opaque, strictly increasing within a room, and is the SSE `id:`. */
+export interface ChatMessage {
+  id: string;
+  room: string;
+  name: string;
+  text: string;
+  /** Milliseconds since the epoch, set by the server. */
+  ts: number;
+  /** The sender's client id, used only to keep its own stream from echoing it; never sent to other clients. */
+  client: string | null;
+}
+
+export interface NewMessage {
+  room: string;
+  name: string;
+  text: string;
+  client: string | null;
+}
+
+/** One arrival, departure or rename in a room (`from`: the old name of a rename). */
+export interface PresenceChange {
+  kind: 'join' | 'leave' | 'rename';
+  name: string;
+  from?: string;
+}
+
+/** Who is in a room right now. */
+export interface Presence {
+  room: string;
+  members: string[];
+  count: number;
+  /** What changed, for join/leave notices (the last change when several are reported together). */
+  change: PresenceChange | null;
+  /** Every change since the previous presence event, oldest first (presence events are coalesced). */
+  changes?: PresenceChange[];
+}
