@@ -6,7 +6,7 @@ import './runtime/worker-jit.ts'; // first: may restart the process with JIT opt
 import { ConfigError, helpText, loadConfig } from './lib/config.ts';
 import { createApp } from './app.ts';
 import { createAppMetrics } from './middleware/app-metrics.ts';
-import { announce, createLogger, isLogLevel } from './lib/logger.ts';
+import { announce, createLogger } from './lib/logger.ts';
 import { currentPlatform } from './runtime/current-platform.ts';
 import { createStore } from './store/index.ts';
 import { instrumentStore } from './store/instrumented.ts';
@@ -28,8 +28,8 @@ if (config.help) {
   process.exit(0);
 }
 
-const logMode = config.log === 'pretty' || config.log === 'json' || config.log === 'silent' ? config.log : process.stdout.isTTY ? 'pretty' : 'json';
-const logger = createLogger(logMode, isLogLevel(config['log-level']) ? config['log-level'] : 'info');
+const logMode = config.log || (process.stdout.isTTY ? 'pretty' : 'json');
+const logger = createLogger(logMode, config['log-level']);
 const metrics = createAppMetrics();
 await prepareThreads(); // thread entries bundled once: each thread then starts from one script
 const store = instrumentStore(await createStore(config, logger), metrics.store);

@@ -1,28 +1,40 @@
 /**
  * Every setting, read once from flags and environment into a frozen object. A flag beats its env var, which
- * beats the default. `--help` prints this table.
+ * beats its fallback variable (PORT, REDIS_URL), which beats the default. `--help` prints this table.
  */
 import { parseArgs } from 'node:util';
-import { isLogLevel } from './logger.ts';
+import { isLogLevel, type LogMode } from './logger.ts';
 
 type Kind = 'int' | 'string' | 'bool';
 interface OptionSpec {
   env: string;
+  /** A variable read only when `env` is unset or empty (PORT, as hosting platforms set it; REDIS_URL). */
+  fallbackEnv?: string;
   kind: Kind;
   default: string | number | boolean;
   help: string;
-  /** Returns an error message for a bad value. */
-  check?: (value: never) => string | null;
+  /** Returns an error message for a bad number. */
+  check?: (value: number) => string | null;
+  /** For a string option that takes only some values: a type guard (so Config gives the option their union) and what to say otherwise. */
+  accepts?: { is: (value: string) => boolean; problem: string };
 }
+
+/** Where messages are kept: a backend's name, or the URL of a Redis. */
+export type StoreSetting = 'sqlite' | 'memory' | `redis://${string}` | `rediss://${string}`;
+const isStoreSetting = (v: string): v is StoreSetting => /^(sqlite|memory|rediss?:\/\/.+)$/.test(v);
+/** `''`: chosen at start, by whether stdout is a terminal. */
+const LOG_SETTINGS = ['', 'pretty', 'json', 'silent'] as const satisfies readonly ('' | LogMode)[];
+const isLogSetting = (v: string): v is (typeof LOG_SETTINGS)[number] => (LOG_SETTINGS as readonly string[]).includes(v);
+const isSync = (v: string): v is 'full' | 'normal' => v === 'full' || v === 'normal';
 
 const positive = (max: number) => (v: number) => (v >= 1 && v <= max ? null : `must be a whole number from 1 to ${max}`);
 
 export const OPTIONS = {
-  port: { env: 'CHAT_PORT', kind: 'int', default: 3000, help: 'TCP port to listen on (0: any free port); PORT also works', check: (v: number) => (v >= 0 && v <= 65535 ? null : 'must be 0..65535') },
+  port: { env: 'CHAT_PORT', kind: 'int', default: 3000, fallbackEnv: 'PORT', help: 'TCP port to listen on (0: any free port); PORT also works', check: (v: number) => (v >= 0 && v <= 65535 ? null : 'must be 0..65535') },
   host: { env: 'CHAT_HOST', kind: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 for every interface)' },
   data: { env: 'CHAT_DATA', kind: 'string', default: './data', help: 'directory of the SQLite file' },
-  store: { env: 'CHAT_STORE', kind: 'string', default: 'sqlite', help: 'sqlite | memory | redis://host:port/db (REDIS_URL also works)', check: (v: string) => (/^(sqlite|memory|rediss?:\/\/.+)$/.test(v) ? null : 'must be sqlite, memory or a redis:// URL') },
-  sync: { env: 'CHAT_SYNC', kind: 'string', default: 'full', help: 'SQLite commits: full (fsync: survives power loss) | normal (survives a crash)', check: (v: string) => (v === 'full' || v === 'normal' ? null : 'must be full or normal') },
+  store: { env: 'CHAT_STORE', kind: 'string', default: 'sqlite', fallbackEnv: 'REDIS_URL', help: 'sqlite | memory | redis://host:port/db (REDIS_URL also works)', accepts: { is: isStoreSetting, problem: 'must be sqlite, memory or a redis:// URL' } },
+  sync: { env: 'CHAT_SYNC', kind: 'string', default: 'full', help: 'SQLite commits: full (fsync: survives power loss) | normal (survives a crash)', accepts: { is: isSync, problem: 'must be full or normal' } },
   history: { env: 'CHAT_HISTORY', kind: 'int', default: 100, help: 'messages replayed to a new stream', check: (v: number) => (v >= 0 && v <= 10_000 ? null : 'must be 0..10000') },
   retention: { env: 'CHAT_RETENTION', kind: 'int', default: 10_000, help: 'messages kept per room', check: positive(10_000_000) },
   'max-streams': { env: 'CHAT_MAX_STREAMS', kind: 'int', default: 5000, help: 'open streams (Workers) allowed at once; more get 503', check: positive(100_000) },
@@ -37,14 +49,21 @@ export const OPTIONS = {
   'post-burst-ip': { env: 'CHAT_POST_BURST_IP', kind: 'int', default: 200, help: 'messages one IP address may post at once', check: positive(1_000_000) },
   'body-timeout': { env: 'CHAT_BODY_TIMEOUT_MS', kind: 'int', default: 10_000, help: 'milliseconds a client may take to send a message body (then 408)', check: positive(600_000) },
   token: { env: 'CHAT_TOKEN', kind: 'string', default: '', help: 'shared secret: when set, posting, streaming and reading need it (Bearer header or the page sign-in)' },
-  log: { env: 'CHAT_LOG', kind: 'string', default: '', help: 'pretty | json | silent (default: pretty on a terminal, json otherwise)', check: (v: string) => (['', 'pretty', 'json', 'silent'].includes(v) ? null : 'must be pretty, json or silent') },
-  'log-level': { env: 'CHAT_LOG_LEVEL', kind: 'string', default: 'info', help: 'debug | info | warn | error: the least severe events logged (debug adds one line per request)', check: (v: string) => (isLogLevel(v) ? null : 'must be debug, info, warn or error') },
+  log: { env: 'CHAT_LOG', kind: 'string', default: '', help: 'pretty | json | silent (default: pretty on a terminal, json otherwise)', accepts: { is: isLogSetting, problem: 'must be pretty, json or silent' } },
+  'log-level': { env: 'CHAT_LOG_LEVEL', kind: 'string', default: 'info', help: 'debug | info | warn | error: the least severe events logged (debug adds one line per request)', accepts: { is: isLogLevel, problem: 'must be debug, info, warn or error' } },
   'log-messages': { env: 'CHAT_LOG_MESSAGES', kind: 'bool', default: false, help: 'log every posted message with its text at info (off: message text is never logged)' },
   faults: { env: 'CHAT_FAULTS', kind: 'bool', default: false, help: 'test hook: honour ?fault=throw and ?fault=stall on streams (never in production)' },
 } satisfies Record<string, OptionSpec>;
 
 type Options = typeof OPTIONS;
-type ValueOf<K extends keyof Options> = Options[K]['kind'] extends 'int' ? number : Options[K]['kind'] extends 'bool' ? boolean : string;
+/** An option's type: number, boolean, the union its `accepts` guard admits, or string. */
+type ValueOf<K extends keyof Options> = Options[K]['kind'] extends 'int'
+  ? number
+  : Options[K]['kind'] extends 'bool'
+    ? boolean
+    : Options[K] extends { accepts: { is: (v: string) => v is infer T extends string } }
+      ? T
+      : string;
 export type Config = Readonly<{ [K in keyof Options]: ValueOf<K> }>;
 
 /** What a boolean variable may say (a bare flag is true). */
@@ -75,9 +94,9 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   });
   const config: Record<string, unknown> = { help: values.help === true };
   for (const [name, spec] of Object.entries(OPTIONS) as [keyof Options, OptionSpec][]) {
-    const fallback = name === 'port' ? env.PORT : name === 'store' ? (env.REDIS_URL && !env.CHAT_STORE ? env.REDIS_URL : undefined) : undefined;
-    // An empty variable counts as unset (as compose files and .env templates leave them).
-    const raw = values[name] ?? (env[spec.env] || undefined) ?? (fallback || undefined);
+    // A flag, then the option's variable, then its fallback variable. An empty variable counts as unset (as
+    // compose files and .env templates leave them).
+    const raw = values[name] ?? (env[spec.env] || undefined) ?? ((spec.fallbackEnv && env[spec.fallbackEnv]) || undefined);
     let value: unknown = spec.default;
     if (raw !== undefined) {
       if (spec.kind === 'int') {
@@ -89,7 +108,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
         value = BOOLEANS[word];
       } else value = raw;
     }
-    const problem = spec.check?.(value as never);
+    const problem = typeof value === 'number' ? spec.check?.(value) : typeof value === 'string' && spec.accepts && !spec.accepts.is(value) ? spec.accepts.problem : null;
     if (problem) throw new ConfigError(`--${name} (${spec.env}): "${String(value)}" ${problem}`);
     config[name] = value;
   }

@@ -29,6 +29,16 @@ describe('loadConfig', () => {
     expect(loadConfig([], { PORT: '4000', CHAT_PORT: '4001' }).port).toBe(4001);
   });
 
+  it('takes REDIS_URL as the store only when neither --store nor CHAT_STORE says one', () => {
+    const redis = 'redis://127.0.0.1:6379/13';
+    expect(loadConfig([], {}).store).toBe('sqlite');
+    expect(loadConfig([], { REDIS_URL: redis }).store).toBe(redis);
+    expect(loadConfig([], { REDIS_URL: redis, CHAT_STORE: 'memory' }).store).toBe('memory');
+    expect(loadConfig([], { REDIS_URL: redis, CHAT_STORE: '' }).store).toBe(redis);
+    expect(loadConfig(['--store', 'memory'], { REDIS_URL: redis, CHAT_STORE: 'sqlite' }).store).toBe('memory');
+    expect(() => loadConfig([], { REDIS_URL: 'postgres://x' })).toThrow('--store (CHAT_STORE): "postgres://x" must be sqlite, memory or a redis:// URL');
+  });
+
   it('reads every option from its environment variable', () => {
     const samples: Record<string, string> = { int: '1', string: '', bool: 'yes' };
     for (const [name, spec] of Object.entries(OPTIONS)) {
