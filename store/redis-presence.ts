@@ -7,6 +7,8 @@
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { z } from 'zod';
+import { firstIssue } from '../lib/input.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createEmitter } from './emitter.ts';
 import { defineScript } from './redis-connection.ts';
@@ -68,6 +70,26 @@ interface Notice {
   change: Presence['change'];
 }
 
+// What other instances write is checked before use: another version, or a broken writer, must not make this one
+// throw while it reads (unknown extra fields are dropped, so a newer writer's additions are harmless).
+const shareSchema = z.object({ streams: z.number().int().min(0), names: z.record(z.string(), z.number().int().min(0)) });
+const changeSchema = z.object({ kind: z.enum(['join', 'leave', 'rename']), name: z.string(), from: z.string().optional() });
+const noticeSchema = z.object({ room: z.string(), from: z.string(), change: changeSchema.nullable().optional() });
+/** A bad share is read again at every heartbeat: it is reported at most this often. */
+const IGNORED_REPORT_MS = 60_000;
+
+/** `text` read as JSON and checked by `schema`: the value, or why it is unusable. */
+function readJson<T>(schema: z.ZodType<T>, text: string): { value: T } | { problem: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { problem: 'not JSON' };
+  }
+  const result = schema.safeParse(json);
+  return result.success ? { value: result.data } : { problem: firstIssue(result.error) };
+}
+
 const EMPTY: PresenceShare = Object.freeze({ streams: 0, names: Object.freeze({}) });
 
 const namesIn = (shares: Map<string, PresenceShare> | undefined) => {
@@ -107,6 +129,16 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
   let resyncDue = false;
   const shareScript = defineScript(commands, 'threadchatSharePresence', SHARE_LUA, 1);
   const readScript = defineScript(commands, 'threadchatReadPresence', READ_LUA, 1);
+  let ignoredSinceReport = 0;
+  let reportedAt = -Infinity;
+  /** Counts a share or notice that could not be used; warns at most once per IGNORED_REPORT_MS. */
+  const ignore = (what: 'share' | 'notice', problem: string, from?: string) => {
+    ignoredSinceReport++;
+    if (Date.now() - reportedAt < IGNORED_REPORT_MS) return;
+    reportedAt = Date.now();
+    options.logger?.warn('Ignoring presence data another instance wrote that this one cannot read', { what, from, problem, ignored: ignoredSinceReport });
+    ignoredSinceReport = 0;
+  };
 
   const write = async (room: string, notice: Notice | null) => {
     const share = mine.get(room);
@@ -129,11 +161,9 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
     const next = new Map<string, PresenceShare>();
     for (let i = 0; i + 1 < flat.length; i += 2) {
       if (flat[i] === instance) continue;
-      try {
-        next.set(flat[i]!, JSON.parse(flat[i + 1]!) as PresenceShare);
-      } catch {
-        // a field this version cannot read: ignore it
-      }
+      const share = readJson(shareSchema, flat[i + 1]!);
+      if ('value' in share) next.set(flat[i]!, share.value);
+      else ignore('share', share.problem, flat[i]);
     }
     const before = others.get(room);
     if (next.size > 0) others.set(room, next);
@@ -163,13 +193,9 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
 
   subscriber.on('message', (channel: string, raw: string) => {
     if (channel !== keys.channel) return;
-    let notice: Notice;
-    try {
-      notice = JSON.parse(raw) as Notice;
-    } catch {
-      return;
-    }
-    if (notice.from !== instance && typeof notice.room === 'string') void refresh(notice.room, notice.change ?? null);
+    const notice = readJson(noticeSchema, raw);
+    if (!('value' in notice)) return ignore('notice', notice.problem);
+    if (notice.value.from !== instance) void refresh(notice.value.room, notice.value.change ?? null);
   });
   // Back after an outage: our shares may have expired meanwhile, and others' notices were missed.
   subscriber.on('ready', () => {

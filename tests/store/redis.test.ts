@@ -159,6 +159,39 @@ describe('store: redis presence', () => {
       redis.disconnect();
     }
   });
+
+  it('ignores shares and notices it cannot read, logs them once, and counts the good ones', async () => {
+    const { url, prefix } = sharedUrl('malformed', { presenceTtl: '300' }); // a heartbeat re-reads every 100 ms
+    const a = await open({ url });
+    const { logger, lines } = captureLog();
+    const b = await open({ url, logger });
+    const changes: PresenceChange[][] = [];
+    b.onRemotePresence((room, c) => room === 'p' && changes.push(c));
+    const redis = new Redis(`${SHARED_REDIS}/${DB.store}`);
+    try {
+      // Fields another (broken or newer) instance might write, each with a live expiry in Redis's clock.
+      const [seconds, micros] = await redis.time();
+      const expiry = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + 60_000;
+      for (const [field, share] of [['null', 'null'], ['text', '{not json'], ['no-names', '{"streams":1}'], ['string-count', '{"streams":"2","names":{"x":"many"}}']])
+        await redis.hset(`${prefix}presence:p`, `bad-${field}`, `${expiry} ${share}`);
+      for (const notice of ['null', '{oops', '{"room":7,"from":"x"}']) await redis.publish(`${prefix}presence@${DB.store}`, notice);
+      a.sharePresence('p', { streams: 2, names: { alice: 2 } }, { kind: 'join', name: 'alice' });
+      await waitFor(() => changes.length >= 1, 'the join at b');
+      expect(changes[0]).toEqual([{ kind: 'join', name: 'alice' }]);
+      expect(b.remotePresence('p')).toEqual({ streams: 2, names: { alice: 2 } });
+      await Bun.sleep(500); // five heartbeats, each reading the bad fields again
+      expect(b.remotePresence('p')).toEqual({ streams: 2, names: { alice: 2 } });
+      expect(lines.filter((l) => l.msg.includes('presence')).length).toBe(1);
+      // b goes on: it stores and reads messages, and sees alice leave.
+      const sent = await b.append(msg('p', 'still here'));
+      expect((await a.since('p', '0', 10)).messages.map((m) => m.id)).toContain(sent.id);
+      a.sharePresence('p', { streams: 0, names: {} }, { kind: 'leave', name: 'alice' });
+      await waitFor(() => changes.length >= 2, 'the leave at b');
+      expect(changes[1]).toEqual([{ kind: 'leave', name: 'alice' }]);
+    } finally {
+      redis.disconnect();
+    }
+  });
 });
 
 describe('store: redis outage', () => {
