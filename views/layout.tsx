@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { Child } from 'hono/jsx';
-import { assetUrl } from './asset-urls.ts';
+import { assetUrl } from './static-assets.ts';
 
 /** A speech bubble, as a data: URL (the CSP allows data: images, and /static has no icon file). */
 const ICON =
