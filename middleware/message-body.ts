@@ -35,15 +35,22 @@ async function readBody(req: Request, timeoutMs: number): Promise<ArrayBuffer> {
   }
 }
 
-/** What the body says, before validation: JSON, a form, or the whole body as the text. */
-async function readFields(req: Request, timeoutMs: number): Promise<Record<string, unknown>> {
+/**
+ * What a body says, before validation: a JSON object, a form (multipart or urlencoded), or the whole body as the
+ * one field a bare body means (`text` for a message, `name` for a rename). Any other content type is a 415.
+ */
+export async function readBodyFields(req: Request, bare: 'text' | 'name', timeoutMs: number): Promise<Record<string, unknown>> {
   const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   const bytes = new Uint8Array(await readBody(req, timeoutMs));
   if (bytes.length > LIMITS.bodyBytes) fail(413, `body is larger than ${LIMITS.bodyBytes} bytes`);
   if (type === 'multipart/form-data') {
     const form = await new Response(bytes, { headers: req.headers }).formData().catch(() => fail(400, 'malformed multipart body'));
-    const field = (k: string) => (typeof form.get(k) === 'string' ? form.get(k) : undefined);
-    return { name: field('name'), text: field('text'), client: field('client') };
+    const fields: Record<string, string> = {};
+    for (const key of new Set(form.keys())) {
+      const value = form.get(key); // the first of a repeated field; a file is no field
+      if (typeof value === 'string') fields[key] = value;
+    }
+    return fields;
   }
   let body: string;
   try {
@@ -58,23 +65,23 @@ async function readFields(req: Request, timeoutMs: number): Promise<Record<strin
     } catch {
       fail(400, 'body is not valid JSON');
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(422, 'JSON body must be an object like {"name": "...", "text": "..."}');
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(422, `JSON body must be an object like ${bare === 'text' ? '{"name": "...", "text": "..."}' : '{"name": "..."}'}`);
     return Object.fromEntries(Object.entries(value));
   }
   if (type === 'application/x-www-form-urlencoded') {
-    // `curl -d 'hello'` sends a bare text with this type: without a `text` field the whole body is the text, and a
-    // bare `%` in it ("100% sure") is no malformed form.
-    const form = /(?:^|&)text=/.test(body) ? parseForm(body) : new Map<string, string>();
-    if (form.has('text')) return Object.fromEntries(form);
-    return { text: body };
+    // `curl -d 'hello'` sends a bare body with this type: without the field it means, the whole body is that
+    // field, and a bare `%` in it ("100% sure") is no malformed form.
+    const form = new RegExp(`(?:^|&)${bare}=`).test(body) ? parseForm(body) : new Map<string, string>();
+    if (form.has(bare)) return Object.fromEntries(form);
+    return { [bare]: body };
   }
-  if (type === '' || type.startsWith('text/')) return { text: body };
+  if (type === '' || type.startsWith('text/')) return { [bare]: body };
   fail(415, `content type ${type} is not accepted; send JSON, a form, or text/plain`);
 }
 
 /** Parses and validates a new message; the query's `name` and `client` fill what the body leaves out. */
 export const messageBody = createMiddleware<AppEnv & { Variables: { message: MessageInput } }>(async (c, next) => {
-  const fields = await readFields(c.req.raw, c.get('deps').config['body-timeout']);
+  const fields = await readBodyFields(c.req.raw, 'text', c.get('deps').config['body-timeout']);
   const client = fields.client ?? c.req.header('x-client-id') ?? c.req.query('client');
   const parsed = newMessageSchema.safeParse({ ...fields, name: fields.name ?? c.req.query('name'), client });
   if (!parsed.success) fail(422, firstIssue(parsed.error));

@@ -1,0 +1,57 @@
+import { afterAll, describe, expect, it } from 'bun:test';
+import { createApp } from '../../app.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { createLogger } from '../../lib/logger.ts';
+import { createMemoryStore } from '../../store/memory.ts';
+import { createHub } from '../../fanout/hub.ts';
+
+const config = loadConfig(['--store', 'memory'], {});
+const store = createMemoryStore();
+const logger = createLogger('silent');
+const hub = createHub({ store, logger, maxStreams: 10, replayPage: 100 });
+const runtime = { name: 'bun' as const, peer: () => 'test:1', address: () => 'test', keepOpen: () => {} };
+const app = createApp({ config, store, hub, logger, runtime });
+afterAll(() => hub.close());
+
+/** A rename of a client with no stream here: a name that passes is a 404 (nobody to rename), a bad one a 4xx. */
+const rename = (body: BodyInit, type?: string) =>
+  app.request('/rooms/main/members/c1', { method: 'PUT', body, headers: type ? { 'Content-Type': type } : {} });
+
+describe('PUT /rooms/:room/members/:client', () => {
+  it('reads the new name from JSON, a form field, multipart or the whole text body', async () => {
+    const multipart = new FormData();
+    multipart.set('name', 'cy');
+    for (const [body, type] of [
+      [JSON.stringify({ name: 'ann' }), 'application/json'],
+      ['name=bo+b', 'application/x-www-form-urlencoded'],
+      ['bob', 'application/x-www-form-urlencoded'], // curl -d 'bob'
+      ['100% bob', 'application/x-www-form-urlencoded'],
+      ['cy', 'text/plain'],
+      ['cy', undefined],
+      [multipart, undefined],
+    ] as [BodyInit, string | undefined][]) {
+      const res = await rename(body, type);
+      expect(res.status).toBe(404);
+      expect((await res.json()).error).toBe('client c1 has no open stream in room main');
+    }
+  });
+
+  const bad: [string, () => Response | Promise<Response>, number, string][] = [
+    ['an empty name', () => rename(' \n ', 'text/plain'), 422, 'name is empty'],
+    ['an over-long name', () => rename('n'.repeat(33), 'text/plain'), 422, 'longer than 32'],
+    ['JSON without a name', () => rename('{"nom":"x"}', 'application/json'), 422, 'name is missing'],
+    ['a JSON array', () => rename('["x"]', 'application/json'), 422, 'must be an object like {"name": "..."}'],
+    ['invalid JSON', () => rename('{"name":', 'application/json'), 400, 'not valid JSON'],
+    ['invalid UTF-8', () => rename(new Uint8Array([0x68, 0xff]), 'text/plain'), 400, 'UTF-8'],
+    ['bad percent-encoding', () => rename('name=%E0%A4%A', 'application/x-www-form-urlencoded'), 400, 'percent-encoded'],
+    ['a body over 1024 bytes', () => rename('n'.repeat(1025), 'text/plain'), 413, 'a name fits in 1024 bytes'],
+    ['a content type it does not read', () => rename('<x/>', 'application/xml'), 415, 'not accepted'],
+  ];
+  for (const [what, send, status, reason] of bad) {
+    it(`refuses ${what} with ${status} and a reason`, async () => {
+      const res = await send();
+      expect(res.status).toBe(status);
+      expect((await res.json()).error).toContain(reason);
+    });
+  }
+});
