@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { valid } from '../lib/validate.ts';
-import { eventIdSchema, firstIssue, roomSchema, streamQuerySchema } from '../lib/input.ts';
+import { clientSchema, eventIdSchema, firstIssue, roomSchema, streamQuerySchema } from '../lib/input.ts';
 
 const RETRY_MS = 2000;
 const SSE_HEADERS = {
@@ -30,8 +30,10 @@ export const events = new Hono<AppEnv>().get(
     const fromHeader = header ? eventIdSchema.safeParse(header) : null;
     if (fromHeader && !fromHeader.success) fail(400, firstIssue(fromHeader.error));
     const lastEventId = fromHeader?.data ?? query.lastEventId ?? null;
+    // The query's client id was checked with the query; one from the header is checked here, by the same schema.
     const client = c.req.header('x-client-id') ?? query.client ?? null;
-    if (client !== null && !/^[A-Za-z0-9_-]{1,64}$/.test(client)) fail(400, 'client id must be 1-64 of A-Z, a-z, 0-9, _ and -');
+    const checkedClient = client === null ? null : clientSchema.safeParse(client);
+    if (checkedClient && !checkedClient.success) fail(400, firstIssue(checkedClient.error));
 
     const stream = await hub.open({
       room,
