@@ -13,7 +13,8 @@ import { assets } from './routes/static.ts';
 import { login } from './routes/login.ts';
 import { createGuards } from './middleware/guards.ts';
 import { createAppMetrics } from './middleware/app-metrics.ts';
-import { metrics, observeRequests } from './routes/metrics.ts';
+import { metrics } from './routes/metrics.ts';
+import { observeRequests } from './middleware/observe-requests.ts';
 
 /** The whole HTTP surface, the same on Bun and Node. */
 export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metrics'] }) {
