@@ -1,4 +1,5 @@
-/** The chat's own data: what a message is and who is in a room. Every layer speaks these. */
+/** The chat's own data: what a message is and who is in a room. The store, views and fan-out all speak these. */
+
 /** A stored chat message. `id` is opaque, strictly increasing within a room, and is the SSE `id:`. */
 export interface ChatMessage {
   id: string;

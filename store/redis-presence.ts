@@ -12,8 +12,8 @@ import { firstIssue } from '../lib/input.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createEmitter } from './emitter.ts';
 import { defineScript } from './redis-connection.ts';
-import type { Presence } from '../lib/chat-types.ts';
-import type { PresenceChange, PresenceShare, SharedPresence } from './types.ts';
+import type { Presence, PresenceChange } from '../lib/chat-types.ts';
+import type { PresenceShare, SharedPresence } from './types.ts';
 
 export interface PresenceKeys {
   /** The hash of one room: field = instance id, value = "<expiry ms> <share as JSON>". */

@@ -1,4 +1,4 @@
-import type { ChatMessage, NewMessage, Presence } from '../lib/chat-types.ts';
+import type { ChatMessage, NewMessage, Presence, PresenceChange } from '../lib/chat-types.ts';
 
 export interface SincePage {
   messages: ChatMessage[];
@@ -52,9 +52,6 @@ export interface PresenceShare {
   streams: number;
   names: Record<string, number>;
 }
-
-/** A join, leave or rename as seen in a room's presence. */
-export type PresenceChange = NonNullable<Presence['change']>;
 
 /**
  * Optional ability: presence shared by every instance on the same backend (redis). Each instance shares its own

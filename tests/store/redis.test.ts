@@ -3,8 +3,8 @@ import Redis from 'ioredis';
 import type { Logger } from '../../lib/logger.ts';
 import { createRedisStore, type RedisStoreOptions } from '../../store/redis.ts';
 import { feedPosition, startFeedTail } from '../../store/redis-tail.ts';
-import { type ChatMessage } from '../../lib/chat-types.ts';
-import { StoreUnavailableError, type PresenceChange, type Store } from '../../store/types.ts';
+import { type ChatMessage, type PresenceChange } from '../../lib/chat-types.ts';
+import { StoreUnavailableError, type Store } from '../../store/types.ts';
 import { waitFor } from '../helpers.ts';
 import { DB, deleteKeys, SHARED_REDIS, startPartition, startPrivateRedis, storeUrl, uniquePrefix } from './redis-helpers.ts';
 
