@@ -1,6 +1,7 @@
 /** Redis for tests: unique key prefixes on the shared server, and private servers on free ports to kill. */
 import Redis from 'ioredis';
 import { connect, createServer, type Socket } from 'node:net';
+import type { Logger } from '../../lib/logger.ts';
 import { tempDir, waitFor } from '../helpers.ts';
 
 /** The shared Redis every test may use with its own keys (`npm test` starts it when missing). */
@@ -32,6 +33,14 @@ export async function deleteKeys(base: string, db: number, prefix: string) {
     redis.disconnect();
   }
 }
+
+/** A logger that keeps what it was told (what a store reports about Redis, and about other instances). */
+export const captureLog = () => {
+  const lines: { level: string; msg: string }[] = [];
+  const at = (level: string) => (m: string) => void lines.push({ level, msg: m });
+  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return { logger, lines };
+};
 
 /** A TCP port nothing listens on right now. */
 export async function freePort(): Promise<number> {

@@ -1,12 +1,11 @@
 import { afterAll, describe, expect, it } from 'bun:test';
 import Redis from 'ioredis';
-import type { Logger } from '../../lib/logger.ts';
 import { createRedisStore, type RedisStoreOptions } from '../../store/redis.ts';
 import { feedPosition, startFeedTail } from '../../store/redis-tail.ts';
 import { type ChatMessage, type PresenceChange } from '../../lib/chat-types.ts';
 import { StoreUnavailableError, type Store } from '../../store/types.ts';
 import { waitFor } from '../helpers.ts';
-import { DB, deleteKeys, SHARED_REDIS, startPartition, startPrivateRedis, storeUrl, uniquePrefix } from './redis-helpers.ts';
+import { captureLog, DB, deleteKeys, SHARED_REDIS, startPartition, startPrivateRedis, storeUrl, uniquePrefix } from './redis-helpers.ts';
 
 const prefixes: string[] = [];
 const stores: Store[] = [];
@@ -31,14 +30,6 @@ const record = (store: Store) => {
   const seen: ChatMessage[] = [];
   store.subscribe((m) => seen.push(m));
   return seen;
-};
-
-/** A logger that keeps what it was told. */
-const captureLog = () => {
-  const lines: { level: string; msg: string }[] = [];
-  const at = (level: string) => (m: string) => void lines.push({ level, msg: m });
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  return { logger, lines };
 };
 
 describe('store: redis across instances', () => {
