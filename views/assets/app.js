@@ -59,18 +59,11 @@
     local.set(MINE_KEY, [...mine].join(','));
   }
 
-  /** Same order as the store's ids (store/types.ts compareIds): integers, or Redis "ms-seq" ids. */
-  function compareIds(a, b) {
-    const pa = a.split('-');
-    const pb = b.split('-');
-    for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-      const x = pa[i] ?? '0';
-      const y = pb[i] ?? '0';
-      if (x.length !== y.length) return x.length - y.length;
-      if (x !== y) return x < y ? -1 : 1;
-    }
-    return 0;
-  }
+  /**
+   * Same order as the store's ids: integers ("42"), or Redis "ms-seq" ids. Numeric collation compares each run of
+   * digits as a number, which is exactly that order for both shapes.
+   */
+  const compareIds = new Intl.Collator('en', { numeric: true }).compare;
 
   /** A name's colour bucket; must match hue() in views/message.tsx. */
   function hue(name) {
