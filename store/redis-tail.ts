@@ -150,7 +150,6 @@ export function startFeedTail(options: TailOptions) {
         waiters.add(waiter);
       });
     },
-    position: () => position,
     /** Stops reading and closes the tail's connection (which ends a pending XREAD). */
     async stop() {
       running = false;

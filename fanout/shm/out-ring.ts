@@ -20,7 +20,6 @@ export function createRingWriter(buffer: SharedArrayBuffer) {
   // time (each Worker warms its own JIT), where a loop over a 200-byte frame costs more than the Worker's wake.
   const copy = (src: Uint8Array, from: number, to: number, at: number) => data.set(src.subarray(from, to), at);
   return {
-    header,
     /** Bytes free right now. */
     free(): number {
       return size - ((Atomics.load(header, OUT_WRITE) - Atomics.load(header, OUT_READ)) >>> 0);

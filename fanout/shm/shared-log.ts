@@ -81,38 +81,20 @@ export function createLogReader(buffer: SharedArrayBuffer, sizes: LogSizes) {
   const { header, index, data } = views(buffer, sizes);
   const mask = sizes.indexSlots - 1;
   return {
-    header,
     /** The index and data, for a reader that takes fields in place (see slot()). */
     index,
     data,
     get seq() {
       return Atomics.load(header, LOG_SEQ);
     },
-    /**
-     * A copy of entry `seq`, or null when the writer has already overwritten it (the reader fell behind).
-     * The second check catches an overwrite that raced with the copy.
-     */
-    read(seq: number): Uint8Array | null {
-      const copy = this.view(seq)?.slice() ?? null;
-      return copy && this.intact(seq) ? copy : null;
-    },
-    /**
-     * Entry `seq` in place (no copy), or null when it is already gone. Whatever is read from the view must be
-     * confirmed with `intact(seq)` afterwards: the writer may have overwritten it meanwhile.
-     */
-    view(seq: number): Uint8Array | null {
-      const at = this.slot(seq);
-      if (at < 0) return null;
-      const off = index[at + LOG_INDEX_OFFSET]!;
-      return data.subarray(off, off + index[at + LOG_INDEX_LENGTH]!);
-    },
     /** The room word entry `seq` was appended with (-1: none). Valid only while `intact(seq)`. */
     roomWord(seq: number): number {
       return index[(seq & mask) * LOG_INDEX_FIELDS + LOG_INDEX_ROOM]!;
     },
     /**
-     * Where entry `seq`'s index slot starts in `index` (its fields at LOG_INDEX_*), or -1 when it is gone. As with
-     * view(), what is read must be confirmed with `intact(seq)` afterwards.
+     * Where entry `seq`'s index slot starts in `index` (its fields at LOG_INDEX_*), or -1 when it is gone. What is
+     * read from the slot, or from the bytes it points to, must be confirmed with `intact(seq)` afterwards: the
+     * writer may have overwritten the entry meanwhile.
      */
     slot(seq: number): number {
       if (seq < Atomics.load(header, LOG_OLDEST)) return -1;

@@ -2,6 +2,7 @@ import { createLogReader } from '../../../fanout/shm/shared-log.ts';
 import { openWaitWords } from '../../../runtime/wait-word.ts';
 import { ROOM_SEQ } from '../../../fanout/shm/protocol.ts';
 import { createRoomWaves } from '../../../fanout/shm/room-waves.ts';
+import { readEntry } from './read-entry.ts';
 
 declare const self: Worker;
 /** Reads `count` entries, blocking on room word 0 between them and passing each wave on, as a stream Worker does. */
@@ -19,7 +20,7 @@ self.onmessage = (e) => {
       if (woken) waves.pass(0);
       woken = waiter.wait(ROOM_SEQ, roomNow, 1000);
     }
-    for (; seq < reader.seq; seq++) got.push(new TextDecoder().decode(reader.read(seq)!));
+    for (; seq < reader.seq; seq++) got.push(new TextDecoder().decode(readEntry(reader, seq)!));
   }
   self.postMessage(got);
 };

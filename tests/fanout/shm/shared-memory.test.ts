@@ -3,6 +3,7 @@ import { createLogReader, createLogWriter } from '../../../fanout/shm/shared-log
 import { createRoomWords } from '../../../fanout/shm/room-words.ts';
 import { preferredWaitKind } from '../../../runtime/wait-word.ts';
 import { createOutRingBuffer, createRingReader, createRingWriter } from '../../../fanout/shm/out-ring.ts';
+import { readEntry } from './read-entry.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | null) => (b ? new TextDecoder().decode(b) : null);
@@ -14,7 +15,7 @@ describe('shared log', () => {
     for (let i = 0; i < 100; i++) {
       const seq = writer.append(bytes(`entry-${i}`));
       expect(seq).toBe(i);
-      expect(text(reader.read(seq))).toBe(`entry-${i}`);
+      expect(text(readEntry(reader, seq))).toBe(`entry-${i}`);
     }
     expect(reader.seq).toBe(100);
   });
@@ -23,9 +24,9 @@ describe('shared log', () => {
     const writer = createLogWriter({ indexSlots: 8, dataBytes: 64 });
     const reader = createLogReader(writer.buffer, writer.sizes);
     for (let i = 0; i < 20; i++) writer.append(bytes(`e${String(i).padStart(3, '0')}`));
-    expect(reader.read(0)).toBeNull();
-    expect(reader.read(11)).toBeNull(); // index slot reused
-    for (let seq = 12; seq < 20; seq++) expect(text(reader.read(seq))).toBe(`e${String(seq).padStart(3, '0')}`);
+    expect(readEntry(reader, 0)).toBeNull();
+    expect(readEntry(reader, 11)).toBeNull(); // index slot reused
+    for (let seq = 12; seq < 20; seq++) expect(text(readEntry(reader, seq))).toBe(`e${String(seq).padStart(3, '0')}`);
   });
 
   it('retires the unused tail when an entry wraps to the start', () => {
@@ -36,10 +37,10 @@ describe('shared log', () => {
     writer.append(bytes('cccccccc')); // 16..24
     writer.append(bytes('dddddddd')); // 24..32
     writer.append(bytes('eeeeeeeee')); // does not fit at 32: wraps to 0, overwriting a and b
-    expect(reader.read(0)).toBeNull();
-    expect(reader.read(1)).toBeNull();
-    expect(text(reader.read(2))).toBe('cccccccc');
-    expect(text(reader.read(4))).toBe('eeeeeeeee');
+    expect(readEntry(reader, 0)).toBeNull();
+    expect(readEntry(reader, 1)).toBeNull();
+    expect(text(readEntry(reader, 2))).toBe('cccccccc');
+    expect(text(readEntry(reader, 4))).toBe('eeeeeeeee');
   });
 
   for (const wait of ['futex', 'atomics'] as const) {
