@@ -1,141 +1,28 @@
 /**
  * `bun run launch -c N`: starts the server unless one answers on the port, opens N `bin/chat` clients (in
  * terminator, else another terminal emulator when there is a display, else one tmux session with N panes), and
- * on Ctrl-C (SIGINT, SIGTERM, SIGHUP) or `--stop` ends what it started and nothing else.
+ * on Ctrl-C (SIGINT, SIGTERM, SIGHUP) or `--stop` ends what it started and nothing else. Its parts are in
+ * scripts/launch/: the options and --help, the processes it tracks, and the terminals or tmux panes it opens.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { HELP, readOptions, UsageError, type Options } from './launch/options.ts';
+import { alive, runs, say, waitUntil } from './launch/processes.ts';
+import { CHAT, openTerminals, openTmux, tmux, type TmuxSession } from './launch/terminals.ts';
 
 const ROOT = join(import.meta.dir, '..');
-const CHAT = join(ROOT, 'bin', 'chat');
-const MAX_CLIENTS = 50;
-const FRIENDLY = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'niaj', 'olivia', 'peggy', 'rupert', 'sybil', 'trent', 'victor', 'walter', 'zoe'];
-
-const HELP = `Usage: bun run launch [-c N] [options]
-
-Starts the threadchat server (unless one already answers on the port) and opens N terminal clients (bin/chat):
-in terminator when installed, else x-terminal-emulator, gnome-terminal, konsole or xterm when there is a
-display, else one tmux session with N panes. Ctrl-C ends everything it started.
-
-  -c, --count N        clients to open, 1-${MAX_CLIENTS} (default 3, or as many as --names)
-  --room R             room to join (default main)
-  --names a,b,c        client names (default: alice, bob, carol, ...)
-  --port P             server port (default 3000)
-  --data DIR           the server's --data directory (default ./data)
-  --store S            the server's --store (sqlite | memory | redis://...)
-  --no-server          never start a server: fail unless one answers on the port
-  --tmux               use tmux even when a display is available
-  --session NAME       tmux session name (default threadchat-PORT)
-  --tmux-socket NAME   run tmux on its own socket (tmux -L NAME; a path: tmux -S PATH)
-  --stop               end the launcher running for --port (its server, clients and tmux session)
-  -h, --help           show this help
-`;
-
-class UsageError extends Error {}
 
 interface State {
   pid: number;
   url: string;
   /** The server this launcher started (null: it found one running). */
   server: number | null;
-  tmux: { socket: string | null; session: string; panes: number[] } | null;
+  tmux: TmuxSession | null;
   terminals: number[];
 }
 
-type Options = ReturnType<typeof readOptions>;
-
-function readOptions(argv: string[]) {
-  // `-c -1` would read as two flags: attach a negative count so it gets the count's own error.
-  const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const negative = ['-c', '--count'].includes(argv[i]!) && /^-\d/.test(argv[i + 1] ?? '');
-    args.push(negative ? `--count=${argv[++i]}` : argv[i]!);
-  }
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      count: { type: 'string', short: 'c' },
-      room: { type: 'string', default: 'main' },
-      names: { type: 'string' },
-      port: { type: 'string', default: process.env.CHAT_PORT ?? '3000' },
-      data: { type: 'string' },
-      store: { type: 'string' },
-      'no-server': { type: 'boolean', default: false },
-      tmux: { type: 'boolean', default: false },
-      session: { type: 'string' },
-      'tmux-socket': { type: 'string' },
-      stop: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const port = Number(values.port);
-  if (!/^\d+$/.test(values.port) || port < 1 || port > 65535) throw new UsageError(`--port must be 1-65535 (got "${values.port}")`);
-  if (!/^[a-z0-9_-]{1,64}$/.test(values.room)) throw new UsageError(`--room "${values.room}" is not valid: use 1-64 of a-z, 0-9, _ and -`);
-  const given = values.names === undefined ? [] : values.names.split(',').map((n) => n.trim());
-  for (const n of given) if (!n || n.length > 32) throw new UsageError(`--names: each name needs 1-32 characters (got "${n}")`);
-  const raw = values.count ?? String(given.length || 3);
-  const count = Number(raw);
-  if (!/^\d+$/.test(raw) || count < 1 || count > MAX_CLIENTS) {
-    throw new UsageError(`-c must be a whole number from 1 to ${MAX_CLIENTS} (got "${raw}"), e.g. bun run launch -c 3`);
-  }
-  if (given.length > count) throw new UsageError(`--names lists ${given.length} names but -c is ${count}: drop some names or raise -c`);
-  const names = [...given];
-  for (let i = 0; names.length < count; i++) {
-    const name = FRIENDLY[i % FRIENDLY.length]! + (i >= FRIENDLY.length ? String(Math.floor(i / FRIENDLY.length) + 1) : '');
-    if (!names.includes(name)) names.push(name);
-  }
-  return { ...values, port, count, names, session: values.session ?? `threadchat-${port}`, socket: values['tmux-socket'] ?? null };
-}
-
-const say = (line: string) => process.stdout.write(`launch: ${line}\n`);
 const statePath = (port: number) => join(tmpdir(), `threadchat-launch-${port}.json`);
-const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-
-/** Running, and not a zombie (this machine's init may never reap orphans). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  return !/^\d+ \(.*\) Z/.test(readTextOr(`/proc/${pid}/stat`) ?? ''); // without /proc, kill(0) is all we know
-}
-
-/** Whether a PID from the state file still runs `what` (not reused by another program); true without /proc. */
-const runs = (pid: number, what: string) => alive(pid) && (readTextOr(`/proc/${pid}/cmdline`)?.includes(what) ?? true);
-function readTextOr(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-/** Polls `check` every 100 ms for up to `ms`; says `progress` every 3 s so a long wait is not silent. */
-async function waitUntil(check: () => boolean | Promise<boolean>, ms: number, progress?: string): Promise<boolean> {
-  const start = Date.now();
-  let told = start;
-  while (!(await check())) {
-    if (Date.now() - start > ms) return false;
-    if (progress && Date.now() - told >= 3000) {
-      told = Date.now();
-      say(`${progress} (${Math.round((told - start) / 1000)} s)...`);
-    }
-    await Bun.sleep(100);
-  }
-  return true;
-}
-
-/** `--tmux-socket NAME` is a name under tmux's own directory (-L); a path (with a slash) is used as is (-S). */
-const socketArgs = (socket: string | null) => (socket === null ? [] : socket.includes('/') ? ['-S', socket] : ['-L', socket]);
-
-function tmux(socket: string | null, ...args: string[]) {
-  const run = Bun.spawnSync(['tmux', ...socketArgs(socket), ...args], { stdout: 'pipe', stderr: 'pipe' });
-  return { ok: run.exitCode === 0, out: run.stdout.toString().trim(), err: run.stderr.toString().trim() };
-}
 
 async function healthy(url: string): Promise<'threadchat' | 'other' | 'none'> {
   try {
@@ -164,56 +51,6 @@ async function ensureServer(options: Options, state: State, save: () => void) {
   const up = await waitUntil(answered, 30_000, 'waiting for the server to answer');
   if (server.exitCode !== null) throw new Error(`the server exited with code ${server.exitCode} before answering (output above): is port ${options.port} taken? try another --port`);
   if (!up) throw new Error(`the server did not answer at ${state.url}/healthz within 30 s (output above)`);
-}
-
-const chatCommand = (url: string, room: string, name: string) => [CHAT, '--url', url, '--room', room, '--name', name];
-
-/** GUI terminals in order of preference: each one's arguments to run `command` with a window title. */
-const TERMINALS: [string, (title: string, command: string[]) => string[]][] = [
-  ['terminator', (t, c) => ['-u', '-T', t, '-x', ...c]], // -u: its own process, so ending it closes the window
-  ['x-terminal-emulator', (t, c) => ['-T', t, '-e', ...c]],
-  ['gnome-terminal', (t, c) => ['--wait', '--title', t, '--', ...c]],
-  ['konsole', (t, c) => ['--nofork', '-p', `tabtitle=${t}`, '-e', ...c]],
-  ['xterm', (t, c) => ['-T', t, '-e', ...c]],
-];
-
-function openTerminals(options: Options, url: string): number[] | null {
-  if (options.tmux || !(process.env.DISPLAY || process.env.WAYLAND_DISPLAY)) return null;
-  const found = TERMINALS.find(([name]) => Bun.which(name));
-  if (!found) return null;
-  const [program, argsFor] = found;
-  say(`opening ${options.count} clients in ${program}`);
-  return options.names.map((name) => {
-    const command = argsFor(`threadchat: ${name} in ${options.room}`, chatCommand(url, options.room, name));
-    return Bun.spawn([program, ...command], { stdin: 'ignore', stdout: 'ignore', stderr: 'inherit' }).pid;
-  });
-}
-
-function openTmux(options: Options, url: string): NonNullable<State['tmux']> {
-  if (!Bun.which('tmux')) {
-    throw new Error('no display for a terminal emulator and tmux is not installed: install tmux (apt-get install tmux), or run bin/chat in terminals yourself');
-  }
-  const { socket, session } = options;
-  if (tmux(socket, 'has-session', '-t', `=${session}`).ok) {
-    throw new Error(`tmux session ${session} already exists: end it (bun run launch --stop --port ${options.port}, or tmux kill-session -t ${session}) or pick --session`);
-  }
-  const shell = (name: string) => `exec ${chatCommand(url, options.room, name).map(quote).join(' ')}`;
-  const [first, ...rest] = options.names;
-  const created = tmux(socket, 'new-session', '-d', '-s', session, '-x', '200', '-y', '60', '-n', options.room, shell(first!));
-  if (!created.ok) throw new Error(`tmux could not create session ${session}: ${created.err}`);
-  tmux(socket, 'set-option', '-t', session, 'pane-border-status', 'top');
-  tmux(socket, 'select-pane', '-t', `${session}:0.0`, '-T', first!);
-  for (const name of rest) {
-    // Re-tile after every split: a split needs room, and tiling makes it.
-    const split = tmux(socket, 'split-window', '-t', `${session}:0`, '-P', '-F', '#{pane_id}', shell(name));
-    if (!split.ok) throw new Error(`tmux could not add a pane for ${name}: ${split.err}`);
-    tmux(socket, 'select-pane', '-t', split.out, '-T', name);
-    tmux(socket, 'select-layout', '-t', `${session}:0`, 'tiled');
-  }
-  const panes = tmux(socket, 'list-panes', '-s', '-t', session, '-F', '#{pane_pid}').out.split('\n').map(Number).filter(Boolean);
-  say(`${options.count} clients in tmux session ${session}; to see them run:`);
-  process.stdout.write(`  ${['tmux', ...socketArgs(socket), 'attach', '-t', session].join(' ')}\n`);
-  return { socket, session, panes };
 }
 
 /** Ends what a state names: clients first (so they don't report a lost server), then the server. */

@@ -1,0 +1,73 @@
+/**
+ * Where the launcher opens its clients (bin/chat): windows of a GUI terminal when there is a display, else one
+ * tmux session with a pane per client.
+ */
+import { join } from 'node:path';
+import type { Options } from './options.ts';
+import { say } from './processes.ts';
+
+const ROOT = join(import.meta.dir, '..', '..');
+export const CHAT = join(ROOT, 'bin', 'chat');
+
+/** The tmux session the clients run in, as the state file records it. */
+export interface TmuxSession { socket: string | null; session: string; panes: number[] }
+
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** `--tmux-socket NAME` is a name under tmux's own directory (-L); a path (with a slash) is used as is (-S). */
+const socketArgs = (socket: string | null) => (socket === null ? [] : socket.includes('/') ? ['-S', socket] : ['-L', socket]);
+
+export function tmux(socket: string | null, ...args: string[]) {
+  const run = Bun.spawnSync(['tmux', ...socketArgs(socket), ...args], { stdout: 'pipe', stderr: 'pipe' });
+  return { ok: run.exitCode === 0, out: run.stdout.toString().trim(), err: run.stderr.toString().trim() };
+}
+
+const chatCommand = (url: string, room: string, name: string) => [CHAT, '--url', url, '--room', room, '--name', name];
+
+/** GUI terminals in order of preference: each one's arguments to run `command` with a window title. */
+const TERMINALS: [string, (title: string, command: string[]) => string[]][] = [
+  ['terminator', (t, c) => ['-u', '-T', t, '-x', ...c]], // -u: its own process, so ending it closes the window
+  ['x-terminal-emulator', (t, c) => ['-T', t, '-e', ...c]],
+  ['gnome-terminal', (t, c) => ['--wait', '--title', t, '--', ...c]],
+  ['konsole', (t, c) => ['--nofork', '-p', `tabtitle=${t}`, '-e', ...c]],
+  ['xterm', (t, c) => ['-T', t, '-e', ...c]],
+];
+
+export function openTerminals(options: Options, url: string): number[] | null {
+  if (options.tmux || !(process.env.DISPLAY || process.env.WAYLAND_DISPLAY)) return null;
+  const found = TERMINALS.find(([name]) => Bun.which(name));
+  if (!found) return null;
+  const [program, argsFor] = found;
+  say(`opening ${options.count} clients in ${program}`);
+  return options.names.map((name) => {
+    const command = argsFor(`threadchat: ${name} in ${options.room}`, chatCommand(url, options.room, name));
+    return Bun.spawn([program, ...command], { stdin: 'ignore', stdout: 'ignore', stderr: 'inherit' }).pid;
+  });
+}
+
+export function openTmux(options: Options, url: string): TmuxSession {
+  if (!Bun.which('tmux')) {
+    throw new Error('no display for a terminal emulator and tmux is not installed: install tmux (apt-get install tmux), or run bin/chat in terminals yourself');
+  }
+  const { socket, session } = options;
+  if (tmux(socket, 'has-session', '-t', `=${session}`).ok) {
+    throw new Error(`tmux session ${session} already exists: end it (bun run launch --stop --port ${options.port}, or tmux kill-session -t ${session}) or pick --session`);
+  }
+  const shell = (name: string) => `exec ${chatCommand(url, options.room, name).map(quote).join(' ')}`;
+  const [first, ...rest] = options.names;
+  const created = tmux(socket, 'new-session', '-d', '-s', session, '-x', '200', '-y', '60', '-n', options.room, shell(first!));
+  if (!created.ok) throw new Error(`tmux could not create session ${session}: ${created.err}`);
+  tmux(socket, 'set-option', '-t', session, 'pane-border-status', 'top');
+  tmux(socket, 'select-pane', '-t', `${session}:0.0`, '-T', first!);
+  for (const name of rest) {
+    // Re-tile after every split: a split needs room, and tiling makes it.
+    const split = tmux(socket, 'split-window', '-t', `${session}:0`, '-P', '-F', '#{pane_id}', shell(name));
+    if (!split.ok) throw new Error(`tmux could not add a pane for ${name}: ${split.err}`);
+    tmux(socket, 'select-pane', '-t', split.out, '-T', name);
+    tmux(socket, 'select-layout', '-t', `${session}:0`, 'tiled');
+  }
+  const panes = tmux(socket, 'list-panes', '-s', '-t', session, '-F', '#{pane_pid}').out.split('\n').map(Number).filter(Boolean);
+  say(`${options.count} clients in tmux session ${session}; to see them run:`);
+  process.stdout.write(`  ${['tmux', ...socketArgs(socket), 'attach', '-t', session].join(' ')}\n`);
+  return { socket, session, panes };
+}
