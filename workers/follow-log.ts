@@ -1,8 +1,8 @@
 /**
  * A stream following the shared event log live. It keeps the entries of its room that its client should see
  * (not the client's own, nothing twice) and copies their frames straight from the log into its ring. This is the
- * hottest loop of the server (one per open stream, every message): it reads integer fields only, and awaits
- * nothing unless the ring is full.
+ * hottest loop of the server (one per open stream, every message): per entry it reads integer fields only, and
+ * awaits nothing unless the ring is full.
  */
 import {
   compareIdParts, idHi, KIND_MESSAGE, META_CLIENT, META_FRAMES, META_ID_DASH, META_ID_HIGH, META_ID_LO, META_ID_LOW,
