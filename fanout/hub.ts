@@ -107,6 +107,7 @@ export function createHub(options: HubOptions) {
   };
 
   const flow = createFlowControl(new Int32Array(rooms.buffer), metrics.held);
+  const presence = createPresence(sharedPresenceOf(store));
   const publisher = createPublisher({
     log,
     rooms,
@@ -114,9 +115,9 @@ export function createHub(options: HubOptions) {
     clientNo: (client) => (client === null ? -1 : clients.of(client)),
     metrics,
     presenceEveryMs: PRESENCE_EVERY_MS,
-    snapshot: (room) => presence.get(room),
+    members: presence.get,
   });
-  const presence = createPresence(publisher.presence, sharedPresenceOf(store));
+  presence.onChange(publisher.presence);
   const unsubscribe = store.subscribe(publisher.message);
 
   /** Moves a ring's bytes into its response while the response has room; `force` ignores the room (at the end). */

@@ -6,27 +6,27 @@ interface Member {
   client: string | null;
 }
 
+export type PresenceChange = NonNullable<Presence['change']>;
+/** A room's presence changed: `change` says who came, went or was renamed, or is null when none of that is news. */
+export type PresenceListener = (room: string, change: PresenceChange | null) => void;
+
 /**
  * Who is connected to each room: one entry per open stream of this instance, keyed by its slot, plus (with a
- * `shared` store, e.g. redis) the members other instances report.
+ * `shared` store, e.g. redis) the members other instances report. It tells its listener what changed, not who is
+ * there: the publisher coalesces changes and asks for the room's members (get) only when an event goes out.
  */
-export function createPresence(onChange: (presence: Presence) => void, shared?: SharedPresence) {
+export function createPresence(shared?: SharedPresence) {
   const rooms = new Map<string, Map<number, Member>>();
+  let emit: PresenceListener = () => {};
   /** What other instances report (shared presence, issue 7); nothing without a shared store. */
   const remote = (room: string): PresenceShare => shared?.remotePresence(room) ?? { streams: 0, names: {} };
 
-  const snapshot = (room: string, change: Presence['change']): Presence => {
-    const members = rooms.get(room);
-    const names = new Set<string>(Object.keys(remote(room).names));
-    for (const m of members?.values() ?? []) if (m.name) names.add(m.name);
-    return { room, members: [...names].sort(), count: (members?.size ?? 0) + remote(room).streams, change };
-  };
   const heldHere = (room: string, name: string) => [...(rooms.get(room)?.values() ?? [])].some((m) => m.name === name);
   /** A named member's arrival or departure is news only when no other stream of theirs is still here (or elsewhere). */
   const stillHere = (room: string, name: string) => heldHere(room, name) || (remote(room).names[name] ?? 0) > 0;
 
   // --- shared presence (issue 7): other instances' members, and telling them about ours ---
-  const share = (room: string, change: Presence['change']) => {
+  const share = (room: string, change: PresenceChange | null) => {
     if (!shared) return;
     const names: Record<string, number> = {};
     for (const m of rooms.get(room)?.values() ?? []) if (m.name) names[m.name] = (names[m.name] ?? 0) + 1;
@@ -35,12 +35,16 @@ export function createPresence(onChange: (presence: Presence) => void, shared?: 
   // Another instance's members came or went: news here only for a name no stream of this instance holds.
   shared?.onRemotePresence((room, changes) => {
     const news = changes.filter((c) => c.kind === 'rename' || !heldHere(room, c.name));
-    if (news.length === 0) onChange(snapshot(room, null));
-    for (const change of news) onChange(snapshot(room, change));
+    if (news.length === 0) emit(room, null);
+    for (const change of news) emit(room, change);
   });
   // --- end shared presence ---
 
   return {
+    /** Sets who hears of changes (one listener: the hub wires it to the publisher). */
+    onChange(listener: PresenceListener) {
+      emit = listener;
+    },
     join(room: string, slot: number, member: Member) {
       let members = rooms.get(room);
       if (!members) rooms.set(room, (members = new Map()));
@@ -48,7 +52,7 @@ export function createPresence(onChange: (presence: Presence) => void, shared?: 
       members.set(slot, member);
       const change = news ? { kind: 'join' as const, name: member.name! } : null;
       share(room, change);
-      onChange(snapshot(room, change));
+      emit(room, change);
     },
     leave(room: string, slot: number) {
       const members = rooms.get(room);
@@ -59,9 +63,8 @@ export function createPresence(onChange: (presence: Presence) => void, shared?: 
       const news = member.name !== null && !stillHere(room, member.name);
       const change = news ? { kind: 'leave' as const, name: member.name! } : null;
       share(room, change);
-      onChange(snapshot(room, change));
+      emit(room, change);
     },
-    /** The client posted under a new name: its streams take that name. */
     /**
      * The client's streams in `room` take `name` (a POST under a new name, or an explicit rename). A stream that
      * had no name joins under it. Returns whether the client has a stream here.
@@ -75,11 +78,15 @@ export function createPresence(onChange: (presence: Presence) => void, shared?: 
       for (const m of changed) m.name = name;
       const change = from !== null ? { kind: 'rename' as const, name, from } : joining ? { kind: 'join' as const, name } : null;
       share(room, change);
-      onChange(snapshot(room, change));
+      emit(room, change);
       return true;
     },
+    /** Who is in the room now: every name (sorted) and the count of streams, here and elsewhere. */
     get(room: string): Presence {
-      return snapshot(room, null);
+      const members = rooms.get(room);
+      const names = new Set<string>(Object.keys(remote(room).names));
+      for (const m of members?.values() ?? []) if (m.name) names.add(m.name);
+      return { room, members: [...names].sort(), count: (members?.size ?? 0) + remote(room).streams, change: null };
     },
   };
 }

@@ -1,5 +1,6 @@
 import { messageFrame, presenceFrame } from '../views/frames.ts';
 import type { ChatMessage, Presence } from '../lib/chat-types.ts';
+import type { PresenceChange } from './presence.ts';
 import type { FanoutMetrics } from './metrics.ts';
 import { encodeEntry, FORMATS, KIND_MESSAGE, KIND_PRESENCE, type EncodedEntry } from './shm/entry.ts';
 import type { LogWriter } from './shm/shared-log.ts';
@@ -15,20 +16,20 @@ export interface PublisherOptions {
   appended(word: number, seq: number): void;
   /** A room's presence goes out at most this often, with every change since the last. */
   presenceEveryMs: number;
-  /** Who is in a room right now, when a coalesced presence event goes out. */
-  snapshot(room: string): Presence;
+  /** Who is in a room right now, read when a coalesced presence event goes out. */
+  members(room: string): Presence;
 }
 
 /**
  * Writes events into the shared log, rendered once in every format, and wakes the stream Workers of the event's
  * room, and only those (a Worker that is behind takes every waiting entry per wake, so wakes batch themselves
- * under load). Presence is coalesced per
- * room: a crowd connecting at once would otherwise send every stream one event per arrival (N²).
+ * under load). Presence is coalesced per room: a crowd connecting at once would otherwise send every stream one
+ * event per arrival (N²).
  */
 export function createPublisher(options: PublisherOptions) {
   const { log, rooms, metrics } = options;
   const presenceTimers = new Map<string, ReturnType<typeof setTimeout>>();
-  const pendingChanges = new Map<string, NonNullable<Presence['change']>[]>();
+  const pendingChanges = new Map<string, PresenceChange[]>();
 
   const append = (room: string, entry: EncodedEntry) => {
     const word = rooms.wordOf(room);
@@ -44,16 +45,16 @@ export function createPublisher(options: PublisherOptions) {
     message(m: ChatMessage) {
       append(m.room, encodeEntry({ kind: KIND_MESSAGE, id: m.id, clientNo: options.clientNo(m.client), frames: FORMATS.map((f) => messageFrame(m, f)) }));
     },
-    /** A presence change: goes out with the others of its room at the end of the current window. */
-    presence(p: Presence) {
-      const changes = pendingChanges.get(p.room) ?? [];
-      if (p.change) changes.push(p.change);
-      pendingChanges.set(p.room, changes);
-      if (presenceTimers.has(p.room)) return;
-      presenceTimers.set(p.room, setTimeout(() => {
-        presenceTimers.delete(p.room);
-        pendingChanges.delete(p.room);
-        publishPresence({ ...options.snapshot(p.room), change: changes.at(-1) ?? null, changes });
+    /** A room's presence changed: goes out with the room's other changes at the end of the current window. */
+    presence(room: string, change: PresenceChange | null) {
+      const changes = pendingChanges.get(room) ?? [];
+      if (change) changes.push(change);
+      pendingChanges.set(room, changes);
+      if (presenceTimers.has(room)) return;
+      presenceTimers.set(room, setTimeout(() => {
+        presenceTimers.delete(room);
+        pendingChanges.delete(room);
+        publishPresence({ ...options.members(room), change: changes.at(-1) ?? null, changes });
       }, options.presenceEveryMs));
     },
     close() {
