@@ -4,7 +4,7 @@ import type { Store } from '../store/types.ts';
 import { sharedPresenceOf } from '../store/types.ts'; // presence across instances (issue 7)
 import {
   controlInts, CTL_DOORBELL, CTL_MAIN_WAITING, CTL_READY, DEFAULT_LOG_SIZES, type HistoryPage,
-  type LogSizes, type MainToWorker, type StreamOptions, type WorkerToMain,
+  type LogSizes, type StreamOptions,
 } from './shm/protocol.ts';
 import { preferredWaitKind, type WaitKind } from '../runtime/wait-word.ts';
 import { createRoomWords } from './shm/room-words.ts';
@@ -12,7 +12,7 @@ import { createNumbering } from './shm/numbering.ts';
 import { createLogWriter } from './shm/shared-log.ts';
 import { createOutRingBuffer, createRingReader } from './shm/out-ring.ts';
 import { createPresence } from './presence.ts';
-import { createWorkerPool, type StreamThread } from './pool.ts';
+import { createWorkerPool, type LentWorker, type StreamMessage } from './pool.ts';
 import { createFlowControl } from './flow-control.ts';
 import { createPublisher } from './publisher.ts';
 import { NO_FANOUT_METRICS, type FanoutMetrics } from './metrics.ts';
@@ -60,7 +60,8 @@ export class HubFullError extends Error {
 interface Conn {
   slot: number;
   request: OpenRequest;
-  worker: StreamThread;
+  /** Borrowed from the pool, which hands this stream's messages to onWorkerMessage until end(). */
+  worker: LentWorker;
   ring: ReturnType<typeof createRingReader>;
   controller: ReadableStreamDefaultController<Uint8Array> | null;
   ended: boolean;
@@ -201,7 +202,6 @@ export function createHub(options: HubOptions) {
     return { frames: bytes, ends, lastId: result.messages.at(-1)?.id ?? null, more: result.more, fromSeq, restart };
   };
 
-  const send = (worker: StreamThread, message: MainToWorker) => worker.postMessage(message);
   const countAddress = (address: string, delta: number) => {
     const n = (perAddress.get(address) ?? 0) + delta;
     if (n > 0) perAddress.set(address, n);
@@ -238,12 +238,12 @@ export function createHub(options: HubOptions) {
     write(`Closed connection from ${conn.request.peer}`, { room: conn.request.room, reason, ...(detail ? { detail } : {}) });
   }
 
-  const onWorkerMessage = async (conn: Conn, message: WorkerToMain) => {
+  const onWorkerMessage = async (conn: Conn, message: StreamMessage) => {
     switch (message.type) {
       case 'more':
         try {
           const next = await page(conn.request, message.after);
-          if (!conn.ended) send(conn.worker, { type: 'page', page: next });
+          if (!conn.ended) conn.worker.post({ type: 'page', page: next });
         } catch (error) {
           end(conn, 'error', String(error));
         }
@@ -251,9 +251,6 @@ export function createHub(options: HubOptions) {
       case 'ended':
         end(conn, message.reason, message.detail);
         break;
-      case 'ready':
-      case 'released':
-        break; // `ready` is for the pool's counts; `released` only comes after `close`, to the pool
       default:
         message satisfies never;
     }
@@ -285,21 +282,20 @@ export function createHub(options: HubOptions) {
         throw error;
       }
       const out = createOutRingBuffer();
-      let worker: ReturnType<typeof pool.acquire>;
+      let worker: LentWorker;
+      let conn: Conn; // set before the Worker can answer: its messages arrive in later turns
       try {
-        worker = pool.acquire();
+        worker = pool.acquire({ message: (message) => void onWorkerMessage(conn, message), error: (error) => end(conn, 'error', error.message) });
       } catch (error) {
         // Out of threads, descriptors or memory: refuse this stream (503), keep serving the others.
         unreserve(slot, request);
         throw new HubFullError(`cannot start a thread for this stream (${String(error)})`);
       }
-      const conn: Conn = { slot, request, worker, ring: createRingReader(out), controller: null, ended: false, started: false };
+      conn = { slot, request, worker, ring: createRingReader(out), controller: null, ended: false, started: false };
       connecting++;
       conns[slot] = conn;
-      worker.onmessage = (message) => void onWorkerMessage(conn, message);
-      worker.onerror = (error) => end(conn, 'error', error.message);
       const { history: _h, name: _n, peer: _p, address: _a, ...streamOptions } = request;
-      send(worker, { type: 'open', out, options: { ...streamOptions, slot, roomWord, clientNo }, page: first });
+      worker.post({ type: 'open', out, options: { ...streamOptions, slot, roomWord, clientNo }, page: first });
       presence.join(request.room, slot, { name: request.name, client: request.client });
       logger.info(`Accepted connection from ${request.peer}`, { room: request.room, streams: open });
       return new ReadableStream<Uint8Array>(
