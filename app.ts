@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv, Deps } from './middleware/app-env.ts';
 import { StoreUnavailableError } from './store/types.ts';
-import { HubFullError } from './fanout/hub.ts';
+import { HubFullError } from './fanout/hub-api.ts';
 import { events } from './routes/events.ts';
 import { health } from './routes/health.ts';
 import { members } from './routes/members.ts';

@@ -2,7 +2,7 @@ import type { Config } from '../lib/config.ts';
 import type { AppMetrics } from './app-metrics.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/types.ts';
-import type { Hub } from '../fanout/hub.ts';
+import type { Hub } from '../fanout/hub-api.ts';
 import type { Runtime } from '../runtime/platform.ts';
 
 export interface Deps {

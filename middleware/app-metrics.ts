@@ -3,15 +3,13 @@
  */
 import { STORE_OPS } from '../store/instrumented.ts';
 import { createFanoutMetrics } from '../fanout/metrics.ts';
-import type { Hub } from '../fanout/hub.ts';
+import type { HubStats } from '../fanout/hub-api.ts';
 import type { EndReason } from '../views/frames.ts';
 import { createRegistry } from '../lib/metrics.ts';
 
 const END_REASONS: readonly EndReason[] = ['closed', 'slow', 'error', 'shutdown'];
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 export type StatusClass = (typeof STATUS_CLASSES)[number];
-
-type HubStats = ReturnType<Hub['stats']>;
 
 export function createAppMetrics() {
   const registry = createRegistry();

@@ -24,7 +24,7 @@ export const members = new Hono<AppEnv>()
       const name = nameSchema.safeParse(fields.name);
       if (!name.success) fail(422, firstIssue(name.error));
       const { hub } = c.get('deps');
-      if (!hub.noteName(room, client, name.data)) fail(404, `client ${client} has no open stream in room ${room}`);
+      if (!hub.renameMember(room, client, name.data)) fail(404, `client ${client} has no open stream in room ${room}`);
       const { change: _change, changes: _changes, ...presence } = hub.members(room);
       return c.json(presence);
     },

@@ -18,7 +18,7 @@ export const messages = new Hono<AppEnv>()
     const { room } = c.req.valid('param');
     const input = c.get('message');
     const saved = await store.append({ room, ...input });
-    hub.noteName(room, input.client, input.name);
+    hub.renameMember(room, input.client, input.name);
     await hub.caughtUp(room); // answered once the room's streams keep up: a flood cannot queue ahead of them
     // What people write stays out of the logs unless the operator asks for it (--log-messages).
     if (config['log-messages']) logger.info('message', { room, id: saved.id, name: saved.name, text: saved.text });
