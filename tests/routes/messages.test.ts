@@ -1,17 +1,35 @@
-import { afterAll, describe, expect, it } from 'bun:test';
+import { describe, expect, it } from 'bun:test';
 import { createApp } from '../../app.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { createMemoryStore } from '../../store/memory.ts';
-import { createHub } from '../../fanout/hub.ts';
+import type { Hub } from '../../fanout/hub-api.ts';
+
+/**
+ * The routes need of the hub only what a POST tells it (a rename, then waiting for the room's streams): a fake
+ * records that, and the real hub with its Workers is tested in tests/fanout/hub.test.ts.
+ */
+function fakeHub() {
+  const renames: [string, string | null, string][] = [];
+  let caughtUp: Hub['caughtUp'] = () => null;
+  const hub: Hub = {
+    open: () => Promise.reject(new Error('the route tests open no stream')),
+    members: (room) => ({ room, members: [], count: 0, change: null }),
+    caughtUp: (room) => caughtUp(room),
+    renameMember: (room, client, name) => (renames.push([room, client, name]), false),
+    drop: () => {},
+    stats: () => ({ streams: 0, connecting: 0, workers: 0, idle: 0, starting: 0, returning: 0, threads: 0, buffered: 0, logSeq: 0, rooms: 0, waves: 0, wait: 'atomics' }),
+    close: async () => {},
+  };
+  return { hub, renames, holdPosts: (hold: Hub['caughtUp']) => void (caughtUp = hold) };
+}
 
 const config = loadConfig(['--store', 'memory'], {});
 const store = createMemoryStore();
 const logger = createLogger('silent');
-const hub = createHub({ store, logger, maxStreams: 10, replayPage: 100 });
+const fake = fakeHub();
 const runtime = { name: 'bun' as const, peer: () => 'test:1', address: () => 'test', keepOpen: () => {} };
-const app = createApp({ config, store, hub, logger, runtime });
-afterAll(() => hub.close());
+const app = createApp({ config, store, hub: fake.hub, logger, runtime });
 
 const postRaw = (body: BodyInit | null, headers: Record<string, string> = {}, path = '/rooms/main/messages') =>
   app.request(path, { method: 'POST', body, headers });
@@ -48,6 +66,30 @@ describe('POST /rooms/:room/messages', () => {
     const plain = await postRaw('text=hi', { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html' });
     expect(plain.status).toBe(303);
     expect(plain.headers.get('location')).toStartWith('/rooms/main');
+  });
+
+  it("renames the poster's streams to the name it posted under", async () => {
+    await postRaw(JSON.stringify({ name: 'dee', text: 'hi', client: 'c-dee' }), { 'Content-Type': 'application/json' }, '/rooms/renames/messages');
+    expect(fake.renames).toContainEqual(['renames', 'c-dee', 'dee']);
+  });
+
+  it("answers only once the hub says the room's streams keep up, with the message stored before", async () => {
+    let catchUp = () => {};
+    const asked = Promise.withResolvers<string>();
+    fake.holdPosts((room) => (asked.resolve(room), new Promise<void>((resolve) => (catchUp = resolve))));
+    try {
+      let answered = false;
+      const res = Promise.resolve(postRaw(JSON.stringify({ text: 'held' }), { 'Content-Type': 'application/json' }, '/rooms/held/messages')).then((r) => ((answered = true), r));
+      expect(await asked.promise).toBe('held');
+      expect((await store.recent('held', 1)).map((m) => m.text)).toEqual(['held']);
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve)); // a route that did not wait answers here
+      expect(answered).toBe(false);
+      catchUp();
+      expect((await res).status).toBe(201);
+    } finally {
+      fake.holdPosts(() => null);
+      catchUp();
+    }
   });
 
   const bad: [string, () => Response | Promise<Response>, number, string][] = [
