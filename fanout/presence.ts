@@ -1,4 +1,4 @@
-import type { Presence } from '../lib/chat-types.ts';
+import type { Presence, PresenceChange } from '../lib/chat-types.ts';
 import type { PresenceShare, SharedPresence } from '../store/types.ts';
 
 interface Member {
@@ -6,7 +6,6 @@ interface Member {
   client: string | null;
 }
 
-export type PresenceChange = NonNullable<Presence['change']>;
 /** A room's presence changed: `change` says who came, went or was renamed, or is null when none of that is news. */
 export type PresenceListener = (room: string, change: PresenceChange | null) => void;
 

@@ -1,6 +1,5 @@
 import { messageFrame, presenceFrame } from '../views/frames.ts';
-import type { ChatMessage, Presence } from '../lib/chat-types.ts';
-import type { PresenceChange } from './presence.ts';
+import type { ChatMessage, Presence, PresenceChange } from '../lib/chat-types.ts';
 import type { FanoutMetrics } from './metrics.ts';
 import { encodeEntry, FORMATS, KIND_MESSAGE, KIND_PRESENCE, type EncodedEntry } from './shm/entry.ts';
 import type { LogWriter } from './shm/shared-log.ts';
