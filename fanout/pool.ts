@@ -81,7 +81,7 @@ export function createWorkerPool(options: PoolOptions) {
           break;
         case 'released':
           // The answer to `close` (recycle). A Worker that ends its stream itself sends `ended` first, and its
-          // borrower recycles it before this arrives.
+          // borrower recycles (or discards) it before this arrives.
           worker.returned?.(true);
           break;
         default:

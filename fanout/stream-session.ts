@@ -20,7 +20,7 @@ export interface SessionDeps {
 
 const encoder = new TextEncoder();
 /** Bytes the response stream may queue before the hub stops draining a ring (then the ring fills: backpressure). */
-export const STREAM_HIGH_WATER = 64 * 1024;
+const STREAM_HIGH_WATER = 64 * 1024;
 
 /**
  * One open stream on the main thread: the Worker it borrowed from the pool, the ring that Worker writes, and the
@@ -28,7 +28,7 @@ export const STREAM_HIGH_WATER = 64 * 1024;
  * it (the client, the Worker, the hub), giving back its Worker and its slot.
  */
 export class StreamSession {
-  readonly ring: ReturnType<typeof createRingReader>;
+  private readonly ring: ReturnType<typeof createRingReader>;
   private readonly worker: LentWorker;
   private controller: ReadableStreamDefaultController<Uint8Array> | null = null;
   private ended = false;
@@ -39,7 +39,7 @@ export class StreamSession {
    * Borrows a Worker and starts the stream on it with the replay's first page. Throws HubFullError when no thread
    * can start (out of threads, descriptors or memory): this stream is refused, the others go on.
    */
-  constructor(private readonly deps: SessionDeps, readonly slot: StreamSlot<StreamSession>, readonly request: OpenRequest, first: HistoryPage) {
+  constructor(private readonly deps: SessionDeps, private readonly slot: StreamSlot<StreamSession>, readonly request: OpenRequest, first: HistoryPage) {
     const out = createOutRingBuffer();
     this.ring = createRingReader(out);
     try {
@@ -87,7 +87,10 @@ export class StreamSession {
     return this.ring.used() + STREAM_HIGH_WATER - (this.controller?.desiredSize ?? STREAM_HIGH_WATER);
   }
 
-  /** Ends the stream once: what is in the ring goes out, then a `bye` (unless the client is gone), then the Worker and the slot go back. */
+  /**
+   * Ends the stream once: what is in the ring goes out, then a `bye` (not for `closed`: the client went, or drop()
+   * acts as if it had), then the Worker goes back to the pool and the slot to the registry.
+   */
   end(reason: EndReason, detail?: string) {
     if (this.ended) return;
     this.ended = true;
