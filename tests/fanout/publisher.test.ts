@@ -8,6 +8,7 @@ import { FORMATS, KIND_MESSAGE, KIND_PRESENCE, META_CLIENT, META_KIND } from '..
 import { LOG_INDEX_META, ROOM_SEQ } from '../../fanout/shm/protocol.ts';
 import { messageFrame, presenceFrame } from '../../views/frames.ts';
 import { waitFor } from '../helpers.ts';
+import { readEntry } from './shm/read-entry.ts';
 
 const WINDOW_MS = 30;
 const closers: (() => void)[] = [];
@@ -30,7 +31,7 @@ function setup() {
     members: (room) => ({ room, members: [], count: 0, change: null, ...here.get(room) }),
   });
   closers.push(publisher.close, rooms.close);
-  const text = (seq: number) => new TextDecoder().decode(reader.read(seq)!);
+  const text = (seq: number) => new TextDecoder().decode(readEntry(reader, seq)!);
   const meta = (seq: number, field: number) => reader.index[reader.slot(seq) + LOG_INDEX_META + field];
   return { log, reader, rooms, publisher, appended, here, text, meta };
 }
