@@ -5,7 +5,7 @@
  * /proc). For comparing settings by environment: THREADCHAT_JIT=default|nodfg|lazy|nojit, THREADCHAT_WAIT=atomics,
  * THREADCHAT_WAVE_WIDTH=N (they reach the server, not this process's own JIT).
  */
-import { parseArgs } from 'node:util';
+import { benchOptions } from './cli.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createSubscriberPool } from './subscribers.ts';
 import { startTarget } from './servers.ts';
@@ -19,14 +19,7 @@ Options:
   --server-args=A   extra flags for the server, space-separated
   --help            show this help
 `;
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: { subs: { type: 'string', default: '1000' }, messages: { type: 'string', default: '150' }, 'server-args': { type: 'string', default: '' }, help: { type: 'boolean', default: false } },
-});
-if (values.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
+const values = benchOptions(HELP, { subs: { type: 'string', default: '1000' }, messages: { type: 'string', default: '150' }, 'server-args': { type: 'string', default: '' } });
 const n = Number(values.subs);
 const m = Number(values.messages);
 if (!(Number.isInteger(n) && n >= 1 && n <= 8000) || !(Number.isInteger(m) && m >= 1 && m <= 100_000)) {

@@ -6,7 +6,7 @@
  * the same run. The stream's bytes all pass through its Worker's 64 KiB ring, so this measures the ring's
  * hand-off between the Worker and the main thread when it is full all the time.
  */
-import { parseArgs } from 'node:util';
+import { benchOptions } from './cli.ts';
 import { startTarget } from './servers.ts';
 
 const HELP = `Usage: bun run bench:replay [options]
@@ -18,20 +18,12 @@ Options:
   --json           print the results as JSON instead of a table
   --help           show this help
 `;
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: {
-    messages: { type: 'string', default: '2000' },
-    bytes: { type: 'string', default: '3900' },
-    targets: { type: 'string', default: 'memory,sqlite' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
+const values = benchOptions(HELP, {
+  messages: { type: 'string', default: '2000' },
+  bytes: { type: 'string', default: '3900' },
+  targets: { type: 'string', default: 'memory,sqlite' },
+  json: { type: 'boolean', default: false },
 });
-if (values.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
 const messages = Number(values.messages);
 const bytes = Number(values.bytes);
 const targets = values.targets.split(',').filter(Boolean);

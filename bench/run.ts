@@ -4,7 +4,7 @@
  * its ratio to the baseline of the same run, then the issue's targets, met or not. Progress goes to stderr, the
  * tables to stdout.
  */
-import { parseArgs } from 'node:util';
+import { benchOptions } from './cli.ts';
 import { createSubscriberPool } from './subscribers.ts';
 import { percentile, formatTable, type Row } from './report.ts';
 import { formatTargets } from './targets.ts';
@@ -29,26 +29,18 @@ Options:
   --help             show this help
 `;
 
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: {
-    subs: { type: 'string', default: '100,1000' },
-    messages: { type: 'string', default: '200' },
-    rate: { type: 'string', default: '100' },
-    'rate-seconds': { type: 'string', default: '3' },
-    targets: { type: 'string', default: 'baseline,sqlite' },
-    storm: { type: 'boolean', default: false },
-    rooms: { type: 'string', default: '1' },
-    idle: { type: 'string', default: '990' },
-    'server-args': { type: 'string', default: '' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
+const values = benchOptions(HELP, {
+  subs: { type: 'string', default: '100,1000' },
+  messages: { type: 'string', default: '200' },
+  rate: { type: 'string', default: '100' },
+  'rate-seconds': { type: 'string', default: '3' },
+  targets: { type: 'string', default: 'baseline,sqlite' },
+  storm: { type: 'boolean', default: false },
+  rooms: { type: 'string', default: '1' },
+  idle: { type: 'string', default: '990' },
+  'server-args': { type: 'string', default: '' },
+  json: { type: 'boolean', default: false },
 });
-if (values.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
 const subsList = values.subs.split(',').map(Number);
 const messages = Number(values.messages);
 const rate = Number(values.rate);

@@ -6,7 +6,7 @@
  *   empty   a smol Worker whose script only answers one message (the runtime's own floor)
  *   stream  the stream Worker as the server starts it (bundled in memory, smol, `init` with the shared memory)
  */
-import { parseArgs } from 'node:util';
+import { benchOptions } from './cli.ts';
 import { readFileSync } from 'node:fs';
 import { createLogWriter } from '../fanout/shm/shared-log.ts';
 import { createRoomWords } from '../fanout/shm/room-words.ts';
@@ -22,14 +22,7 @@ Options:
   --kinds LIST  empty,stream (default both)
   --help        show this help
 `;
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: { workers: { type: 'string', default: '500' }, kinds: { type: 'string', default: 'empty,stream' }, help: { type: 'boolean', default: false } },
-});
-if (values.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
+const values = benchOptions(HELP, { workers: { type: 'string', default: '500' }, kinds: { type: 'string', default: 'empty,stream' } });
 const n = Number(values.workers);
 const kinds = values.kinds.split(',');
 if (!(Number.isInteger(n) && n >= 1 && n <= 5000) || kinds.some((k) => k !== 'empty' && k !== 'stream')) {

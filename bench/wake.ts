@@ -11,7 +11,7 @@
  *             wakes --width of them, and each woken one wakes the next until all had their turn. Its wall
  *             time per round is the floor of a wave's latency: one message reaching every stream of a room.
  */
-import { parseArgs } from 'node:util';
+import { benchOptions } from './cli.ts';
 import { join } from 'node:path';
 import { openWaitWords, type WaitKind } from '../runtime/wait-word.ts';
 
@@ -25,21 +25,13 @@ Options:
   --json         print JSON instead of a table
   --help         show this help
 `;
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: {
-    threads: { type: 'string', default: '1000' },
-    rounds: { type: 'string', default: '30' },
-    kinds: { type: 'string', default: 'pthreads,futex,atomics,wave' },
-    width: { type: 'string', default: '4' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
+const values = benchOptions(HELP, {
+  threads: { type: 'string', default: '1000' },
+  rounds: { type: 'string', default: '30' },
+  kinds: { type: 'string', default: 'pthreads,futex,atomics,wave' },
+  width: { type: 'string', default: '4' },
+  json: { type: 'boolean', default: false },
 });
-if (values.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
 const threads = Number(values.threads);
 const rounds = Number(values.rounds);
 const kinds = values.kinds.split(',');
