@@ -15,12 +15,14 @@ import { createGuards } from './middleware/guards.ts';
 import { createAppMetrics } from './middleware/app-metrics.ts';
 import { metrics } from './routes/metrics.ts';
 import { observeRequests } from './middleware/observe-requests.ts';
+import { clientAddress } from './middleware/client-address.ts';
 
 /** The whole HTTP surface, the same on Bun and Node. */
 export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metrics'] }) {
   const deps: Deps = { ...given, metrics: given.metrics ?? createAppMetrics() };
   const app = new Hono<AppEnv>();
   const guards = createGuards(deps.config);
+  app.use(clientAddress(deps.config['trust-proxy'], deps.runtime)); // first: everything after may ask who this is
   app.use(async (c, next) => {
     c.set('deps', deps);
     await next();
@@ -44,7 +46,7 @@ export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metri
       c.header('Retry-After', String(error instanceof HubFullError ? error.retryAfter : 5));
       return c.json({ error: `${error.message}; try again shortly` }, 503);
     }
-    deps.logger.error('request failed', { method: c.req.method, path: c.req.path, error: String(error?.stack ?? error) });
+    deps.logger.error('request failed', { method: c.req.method, path: c.req.path, peer: c.get('client')?.peer, error: String(error?.stack ?? error) });
     return c.json({ error: 'internal error' }, 500);
   });
   return app;

@@ -7,8 +7,9 @@ export interface OpenRequest extends Omit<StreamOptions, 'slot' | 'roomWord' | '
   /** Recent messages to replay when there is no lastEventId. */
   history: number;
   name: string | null;
+  /** Who this is, for logs: `address:port`, or `client via proxy:port` behind a trusted proxy. */
   peer: string;
-  /** The client's IP address, counted against maxStreamsPerIp. */
+  /** The client's IP address (behind a trusted proxy, the one it forwarded for), counted against maxStreamsPerIp. */
   address: string;
 }
 

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { isLogLevel, type LogMode } from './logger.ts';
+import { trustListProblem } from './client-address.ts';
 
 type Kind = 'int' | 'string' | 'bool';
 interface OptionSpec {
@@ -17,6 +18,8 @@ interface OptionSpec {
   check?: (value: number) => string | null;
   /** For a string option that takes only some values: a type guard (so Config gives the option their union) and what to say otherwise. */
   accepts?: { is: (value: string) => boolean; problem: string };
+  /** For a string option read as a list: what is wrong with the value (naming the bad entry), or null. */
+  checkText?: (value: string) => string | null;
 }
 
 /** Where messages are kept: a backend's name, or the URL of a Redis. */
@@ -48,6 +51,7 @@ export const OPTIONS = {
   'post-rate-ip': { env: 'CHAT_POST_RATE_IP', kind: 'int', default: 50, help: 'messages per second one IP address may keep posting (0: no limit)', check: (v: number) => (v <= 1_000_000 ? null : 'must be 0..1000000') },
   'post-burst-ip': { env: 'CHAT_POST_BURST_IP', kind: 'int', default: 200, help: 'messages one IP address may post at once', check: positive(1_000_000) },
   'body-timeout': { env: 'CHAT_BODY_TIMEOUT_MS', kind: 'int', default: 10_000, help: 'milliseconds a client may take to send a message body (then 408)', check: positive(600_000) },
+  'trust-proxy': { env: 'CHAT_TRUST_PROXY', kind: 'string', default: '', help: 'addresses and CIDRs of reverse proxies whose X-Forwarded-For / Forwarded (and -Proto) are believed, e.g. 127.0.0.1,10.0.0.0/8,::1 (empty: none)', checkText: trustListProblem },
   token: { env: 'CHAT_TOKEN', kind: 'string', default: '', help: 'shared secret: when set, posting, streaming and reading need it (Bearer header or the page sign-in)' },
   log: { env: 'CHAT_LOG', kind: 'string', default: '', help: 'pretty | json | silent (default: pretty on a terminal, json otherwise)', accepts: { is: isLogSetting, problem: 'must be pretty, json or silent' } },
   'log-level': { env: 'CHAT_LOG_LEVEL', kind: 'string', default: 'info', help: 'debug | info | warn | error: the least severe events logged (debug adds one line per request)', accepts: { is: isLogLevel, problem: 'must be debug, info, warn or error' } },
@@ -110,6 +114,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     }
     const problem = typeof value === 'number' ? spec.check?.(value) : typeof value === 'string' && spec.accepts && !spec.accepts.is(value) ? spec.accepts.problem : null;
     if (problem) throw new ConfigError(`--${name} (${spec.env}): "${String(value)}" ${problem}`);
+    const textProblem = typeof value === 'string' ? spec.checkText?.(value) : null;
+    if (textProblem) throw new ConfigError(`--${name} (${spec.env}): ${textProblem} (in "${value}")`);
     config[name] = value;
   }
   return Object.freeze(config) as Config & { help: boolean };

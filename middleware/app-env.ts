@@ -15,5 +15,17 @@ export interface Deps {
   metrics: AppMetrics;
 }
 
+/** Who sent a request, worked out once by middleware/client-address.ts (the first middleware). */
+export interface ClientInfo {
+  /** The client's IP address (canonical: IPv4-mapped IPv6 as IPv4): the peer's, or a trusted proxy's word for it. What per-address limits count. */
+  address: string;
+  /** For logs: the peer's `address:port`, or `client via proxy:port` when a trusted proxy forwarded the request. */
+  peer: string;
+  /** The client used https: the request URL is https:, or a trusted proxy says so (X-Forwarded-Proto, Forwarded proto=). */
+  https: boolean;
+  /** The proxy's `address:port` when the address came from its header, else null. */
+  via: string | null;
+}
+
 /** The Hono environment every route module shares. */
-export type AppEnv = { Variables: { deps: Deps } };
+export type AppEnv = { Variables: { deps: Deps; client: ClientInfo } };

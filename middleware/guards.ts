@@ -31,9 +31,8 @@ export function createGuards(config: Config) {
    */
   const postLimit = createMiddleware<AppEnv>(async (c, next) => {
     if (c.req.method !== 'POST') return next();
-    const { runtime } = c.get('deps');
     const client = c.req.header('x-client-id') ?? c.req.query('client');
-    const ip = runtime.address(c.req.raw, c.env);
+    const ip = c.get('client').address;
     const refuse = (wait: number, who: string) =>
       fail(429, `too many messages from ${who}; retry in ${wait} s`, { 'Retry-After': String(wait) });
     const clientWait = client ? perClient.peek(`client:${client}`) : 0;

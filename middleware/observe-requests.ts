@@ -16,5 +16,5 @@ export const observeRequests = createMiddleware<AppEnv>(async (c, next) => {
   metrics.responses[statusClass(status)].inc();
   const seconds = (performance.now() - started) / 1000;
   if (c.req.method === 'POST' && (status === 201 || status === 303) && MESSAGES.test(c.req.path)) metrics.post.observe(seconds);
-  logger.debug('request', { method: c.req.method, path: c.req.path, status, ms: Math.round(seconds * 10_000) / 10 });
+  logger.debug('request', { method: c.req.method, path: c.req.path, status, ms: Math.round(seconds * 10_000) / 10, peer: c.get('client').peer });
 });

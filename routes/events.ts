@@ -20,6 +20,7 @@ export const events = new Hono<AppEnv>().get(
   valid('query', streamQuerySchema),
   async (c) => {
     const { hub, config, runtime } = c.get('deps');
+    const who = c.get('client');
     // Hono answers HEAD by running this handler and dropping the body, which would leave a stream and its
     // Worker open with nobody to cancel it: a HEAD gets the headers and no stream.
     if (c.req.method === 'HEAD') return new Response(null, { headers: SSE_HEADERS });
@@ -46,8 +47,8 @@ export const events = new Hono<AppEnv>().get(
       heartbeatMs: config.heartbeat,
       slowMs: config['slow-ms'],
       fault: config.faults ? (query.fault ?? null) : null,
-      peer: runtime.peer(c.req.raw, c.env),
-      address: runtime.address(c.req.raw, c.env),
+      peer: who.peer,
+      address: who.address,
     });
     runtime.keepOpen(c.req.raw, c.env);
     return new Response(stream, { headers: SSE_HEADERS });

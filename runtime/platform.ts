@@ -1,9 +1,9 @@
 /** What differs between Bun and Node: the peer address, and lifting the idle timeout for a long stream. */
 export interface Runtime {
   name: 'bun' | 'node';
-  /** `address:port` of the client, for logs. */
+  /** `address:port` of the peer (the client, or a proxy), for logs; middleware/client-address.ts reads it. */
   peer(req: Request, env: unknown): string;
-  /** The client's IP address, for per-address limits. */
+  /** The peer's IP address; middleware/client-address.ts turns it into the client's (behind --trust-proxy). */
   address(req: Request, env: unknown): string;
   /** Lifts the idle timeout of this request's connection: an SSE stream is quiet between heartbeats. */
   keepOpen(req: Request, env: unknown): void;

@@ -42,10 +42,17 @@ describe('loadConfig', () => {
   it('reads every option from its environment variable', () => {
     const samples: Record<string, string> = { int: '1', string: '', bool: 'yes' };
     for (const [name, spec] of Object.entries(OPTIONS)) {
-      const value = name === 'store' ? 'memory' : name === 'sync' ? 'normal' : name === 'log' ? 'json' : name === 'log-level' ? 'warn' : samples[spec.kind] || 'x';
+      const value = name === 'store' ? 'memory' : name === 'sync' ? 'normal' : name === 'log' ? 'json' : name === 'log-level' ? 'warn' : name === 'trust-proxy' ? '127.0.0.1,::1' : samples[spec.kind] || 'x';
       const config = loadConfig([], { [spec.env]: value }) as unknown as Record<string, unknown>;
       expect(String(config[name])).toBe(spec.kind === 'bool' ? 'true' : value);
     }
+  });
+
+  it('reads --trust-proxy as addresses and CIDRs, IPv4 and IPv6; none by default', () => {
+    expect(loadConfig([], {})['trust-proxy']).toBe('');
+    const list = '127.0.0.1, 10.0.0.0/8,::1,2001:db8::/32,::ffff:192.168.0.0/112';
+    expect(loadConfig(['--trust-proxy', list], {})['trust-proxy']).toBe(list);
+    expect(loadConfig([], { CHAT_TRUST_PROXY: '0.0.0.0/0' })['trust-proxy']).toBe('0.0.0.0/0');
   });
 
   it('counts an empty variable as unset', () => {
@@ -74,6 +81,11 @@ describe('loadConfig', () => {
     expect(refused([], { CHAT_FAULTS: 'maybe' })).toBe('--faults (CHAT_FAULTS): "maybe" must be true or false (or 1/0, yes/no, on/off)');
     expect(refused([], { CHAT_LOG_MESSAGES: 'toString' })).toContain('must be true or false');
     expect(refused([], { CHAT_STORE: 'postgres://x' })).toContain('must be sqlite, memory or a redis:// URL');
+    expect(refused(['--trust-proxy', '127.0.0.1,proxy.local'])).toBe('--trust-proxy (CHAT_TRUST_PROXY): "proxy.local" is not an IPv4 or IPv6 address or CIDR range (in "127.0.0.1,proxy.local")');
+    expect(refused([], { CHAT_TRUST_PROXY: '10.0.0.0/33' })).toBe('--trust-proxy (CHAT_TRUST_PROXY): "10.0.0.0/33": the prefix length must be 0..32 (in "10.0.0.0/33")');
+    expect(refused(['--trust-proxy', '::1/129'])).toContain('"::1/129": the prefix length must be 0..128');
+    expect(refused(['--trust-proxy', '127.0.0.1,,::1'])).toContain('an empty entry');
+    expect(refused(['--trust-proxy', '1.2.3.4.5'])).toContain('"1.2.3.4.5" is not an IPv4 or IPv6 address');
   });
 });
 
@@ -113,6 +125,7 @@ describe('the server command', () => {
       [['--port', 'eighty'], {}, '--port (CHAT_PORT): "eighty" is not a whole number'],
       [[], { CHAT_LOG_LEVEL: 'loud' }, '--log-level (CHAT_LOG_LEVEL): "loud" must be debug, info, warn or error'],
       [[], { CHAT_FAULTS: 'maybe' }, '--faults (CHAT_FAULTS): "maybe" must be true or false'],
+      [['--trust-proxy', '127.0.0.1,10.0.0.300'], {}, '--trust-proxy (CHAT_TRUST_PROXY): "10.0.0.300" is not an IPv4 or IPv6 address or CIDR range'],
       [['--no-such-option'], {}, "Unknown option '--no-such-option'"],
     ] as [string[], Record<string, string>, string][]) {
       const { code, stdout, stderr } = await run(args, env);

@@ -12,10 +12,11 @@ import { createGuards } from '../../middleware/guards.ts';
 function guardedApp(argv: string[]) {
   const guards = createGuards(loadConfig(['--store', 'memory', ...argv], {}));
   const peer = { address: '10.0.0.1' };
-  const deps = { runtime: { address: () => peer.address } } as unknown as Deps; // the only dependency guards read
+  const deps = {} as unknown as Deps; // guards read the client middleware's answer, not the deps
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
     c.set('deps', deps);
+    c.set('client', { address: peer.address, peer: `${peer.address}:1`, https: false, via: null });
     await next();
   });
   app.use(guards.auth);
