@@ -109,6 +109,27 @@ const headerValue = fc.oneof(
   fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength: 20 }),
 );
 
+/**
+ * Forwarding headers as a proxy chain, or someone pretending to be one, may send them: addresses of every kind,
+ * ports, brackets and quotes, garbage, and hop lists far longer than any chain (the fuzz app trusts its peer).
+ */
+const hop = fc.oneof(
+  fc.ipV4(), fc.ipV6(), fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 99999 })).map(([ip, port]) => `${ip}:${port}`), fc.ipV6().map((ip) => `[${ip}]:443`),
+  fc.constantFrom('127.0.0.1', '::ffff:127.0.0.1', 'unknown', '_hidden', '[::1', '::1]', '"', '""', '\\', '1.2.3.4.5', '999.1.1.1', ';', '=', ''),
+  headerValue,
+);
+const hops = fc.oneof(
+  fc.array(hop, { maxLength: 8 }).map((list) => list.join(', ')),
+  fc.tuple(hop, fc.integer({ min: 33, max: 200 })).map(([h, n]) => Array.from({ length: n }, () => h).join(',')),
+);
+const forwardedValue = fc.oneof(
+  fc.tuple(
+    fc.array(fc.tuple(fc.constantFrom('for', 'For', 'proto', 'by', 'host', 'x', ''), fc.oneof(hop, hop.map((h) => `"${h}"`), fc.constantFrom('https', 'http'))), { maxLength: 6 }),
+    fc.constantFrom(';', ', ', ','),
+  ).map(([pairs, sep]) => pairs.map(([k, v]) => `${k}=${v}`).join(sep)),
+  headerValue,
+);
+
 /** Extra request headers (lower-case names). */
 export const headers = fc.record(
   {
@@ -119,6 +140,9 @@ export const headers = fc.record(
     'hx-request': fc.constantFrom('true', ''),
     authorization: fc.oneof(fc.constant('Bearer secret'), headerValue.map((v) => `Bearer ${v}`), headerValue),
     cookie: fc.oneof(fc.constant('chat_token=secret'), headerValue.map((v) => `chat_token=${v}`)),
+    'x-forwarded-for': hops,
+    forwarded: forwardedValue,
+    'x-forwarded-proto': fc.oneof(fc.constantFrom('https', 'http', 'HTTPS', 'https, http', ''), headerValue),
   },
   { requiredKeys: [] },
 );

@@ -58,7 +58,9 @@ export function createFuzzApp(store: Store, env: Record<string, string> = {}): F
     },
   };
   const config = loadConfig(['--store', store.kind === 'sqlite' ? 'sqlite' : 'memory'], {
-    CHAT_POST_RATE: '0', CHAT_POST_RATE_IP: '0', CHAT_POST_BURST: '100000', CHAT_POST_BURST_IP: '1000000', ...env,
+    CHAT_POST_RATE: '0', CHAT_POST_RATE_IP: '0', CHAT_POST_BURST: '100000', CHAT_POST_BURST_IP: '1000000',
+    // The fake peer is trusted, so the forwarding headers the generators send are parsed, not ignored.
+    CHAT_TRUST_PROXY: '127.0.0.1', ...env,
   });
   const logger = createLogger('silent');
   const hub = createHub({ store: recording, logger, maxStreams: 20, replayPage: 100, pool: { minIdle: 1, maxIdle: 4 } });
