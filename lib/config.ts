@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { isLogLevel, type LogMode } from './logger.ts';
-import { trustListProblem } from './client-address.ts';
+import { trustListProblem } from './ip-address.ts';
 
 type Kind = 'int' | 'string' | 'bool';
 interface OptionSpec {

@@ -1,6 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from './app-env.ts';
-import { parseTrustList, resolveClient } from '../lib/client-address.ts';
+import { resolveClient } from '../lib/client-address.ts';
+import { parseTrustList } from '../lib/ip-address.ts';
 import type { Runtime } from '../runtime/platform.ts';
 
 /**

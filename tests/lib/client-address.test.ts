@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test';
 import fc from 'fast-check';
-import { clientAddress, isHttps, normalizeAddress, parseIp, formatIp, parseTrustList, resolveClient, isTrusted, NOTHING_TRUSTED } from '../../lib/client-address.ts';
+import { clientAddress, isHttps, resolveClient } from '../../lib/client-address.ts';
+import { formatIp, isTrusted, normalizeAddress, NOTHING_TRUSTED, parseIp, parseTrustList } from '../../lib/ip-address.ts';
 
 const h = (headers: Record<string, string>) => new Headers(headers);
 const PROXIES = parseTrustList('127.0.0.1,10.0.0.0/8,::1,fd00::/8');
