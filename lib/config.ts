@@ -2,6 +2,7 @@
  * Every setting, read once from flags and environment into a frozen object. A flag beats its env var, which
  * beats its fallback variable (PORT, REDIS_URL), which beats the default. `--help` prints this table.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isLogLevel, type LogMode } from './logger.ts';
 import { trustListProblem } from './ip-address.ts';
@@ -53,6 +54,7 @@ export const OPTIONS = {
   'body-timeout': { env: 'CHAT_BODY_TIMEOUT_MS', kind: 'int', default: 10_000, help: 'milliseconds a client may take to send a message body (then 408)', check: positive(600_000) },
   'trust-proxy': { env: 'CHAT_TRUST_PROXY', kind: 'string', default: '', help: 'addresses and CIDRs of reverse proxies whose X-Forwarded-For / Forwarded (and -Proto) are believed, e.g. 127.0.0.1,10.0.0.0/8,::1 (empty: none)', checkText: trustListProblem },
   token: { env: 'CHAT_TOKEN', kind: 'string', default: '', help: 'shared secret: when set, posting, streaming and reading need it (Bearer header or the page sign-in)' },
+  'token-file': { env: 'CHAT_TOKEN_FILE', kind: 'string', default: '', help: 'read the token from this file at start (trailing newline dropped), so it is not in ps or the shell history' },
   log: { env: 'CHAT_LOG', kind: 'string', default: '', help: 'pretty | json | silent (default: pretty on a terminal, json otherwise)', accepts: { is: isLogSetting, problem: 'must be pretty, json or silent' } },
   'log-level': { env: 'CHAT_LOG_LEVEL', kind: 'string', default: 'info', help: 'debug | info | warn | error: the least severe events logged (debug adds one line per request)', accepts: { is: isLogLevel, problem: 'must be debug, info, warn or error' } },
   'log-messages': { env: 'CHAT_LOG_MESSAGES', kind: 'bool', default: false, help: 'log every posted message with its text at info (off: message text is never logged)' },
@@ -118,5 +120,22 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     if (textProblem) throw new ConfigError(`--${name} (${spec.env}): ${textProblem} (in "${value}")`);
     config[name] = value;
   }
+  if (config['token-file']) config.token = readTokenFile(String(config['token-file']), String(config.token));
   return Object.freeze(config) as Config & { help: boolean };
+}
+
+/** The token --token-file names: the file's text without its trailing newline. Refuses an unreadable or empty file, or a --token as well. */
+function readTokenFile(path: string, token: string): string {
+  const where = `--token-file (CHAT_TOKEN_FILE) "${path}"`;
+  if (token) throw new ConfigError(`${where}: --token (CHAT_TOKEN) is set too; give the token one way only`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${where}: cannot read it (${code ?? String(error)}); make it a file this user can read, holding the token`);
+  }
+  const read = text.replace(/[\r\n]+$/, '');
+  if (!read) throw new ConfigError(`${where}: the file is empty; write the token in it`);
+  return read;
 }

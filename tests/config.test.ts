@@ -43,6 +43,7 @@ describe('loadConfig', () => {
     const samples: Record<string, string> = { int: '1', string: '', bool: 'yes' };
     for (const [name, spec] of Object.entries(OPTIONS)) {
       const value = name === 'store' ? 'memory' : name === 'sync' ? 'normal' : name === 'log' ? 'json' : name === 'log-level' ? 'warn' : name === 'trust-proxy' ? '127.0.0.1,::1' : samples[spec.kind] || 'x';
+      if (name === 'token-file') continue; // reads a file: its own test below
       const config = loadConfig([], { [spec.env]: value }) as unknown as Record<string, unknown>;
       expect(String(config[name])).toBe(spec.kind === 'bool' ? 'true' : value);
     }
@@ -86,6 +87,42 @@ describe('loadConfig', () => {
     expect(refused(['--trust-proxy', '::1/129'])).toContain('"::1/129": the prefix length must be 0..128');
     expect(refused(['--trust-proxy', '127.0.0.1,,::1'])).toContain('an empty entry');
     expect(refused(['--trust-proxy', '1.2.3.4.5'])).toContain('"1.2.3.4.5" is not an IPv4 or IPv6 address');
+  });
+});
+
+describe('--token-file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'threadchat-token-'));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('reads the token from the file, without its trailing newline, by flag or variable', () => {
+    expect(loadConfig(['--token-file', file('a', 's3cret token\n')], {}).token).toBe('s3cret token');
+    expect(loadConfig([], { CHAT_TOKEN_FILE: file('b', 'crlf\r\n') }).token).toBe('crlf');
+    expect(loadConfig([], { CHAT_TOKEN_FILE: file('c', 'no newline') }).token).toBe('no newline');
+  });
+
+  it('refuses an unreadable or empty file, or --token as well, naming the file and what to do', () => {
+    const missing = join(dir, 'missing');
+    expect(() => loadConfig(['--token-file', missing], {})).toThrow(`--token-file (CHAT_TOKEN_FILE) "${missing}": cannot read it (ENOENT)`);
+    const empty = file('empty', '\n');
+    expect(() => loadConfig(['--token-file', empty], {})).toThrow(`--token-file (CHAT_TOKEN_FILE) "${empty}": the file is empty; write the token in it`);
+    const both = file('both', 'x');
+    expect(() => loadConfig(['--token-file', both, '--token', 'y'], {})).toThrow('--token (CHAT_TOKEN) is set too; give the token one way only');
+    expect(() => loadConfig([], { CHAT_TOKEN_FILE: both, CHAT_TOKEN: 'y' })).toThrow(ConfigError);
+  });
+
+  it('stops the server at start with exit 2 and the message', async () => {
+    const missing = join(dir, 'nope');
+    const { code, stdout, stderr } = await run(['--port', '0', '--token-file', missing]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`threadchat: --token-file (CHAT_TOKEN_FILE) "${missing}": cannot read it`);
+    expect(stdout).not.toContain('listening');
+    const both = await run(['--port', '0', '--token-file', file('d', 'x\n'), '--token', 'y']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give the token one way only');
   });
 });
 
