@@ -10,7 +10,7 @@ import { messages } from './routes/messages.ts';
 import { page } from './routes/page.ts';
 import { debug } from './routes/debug.ts';
 import { assets } from './routes/static.ts';
-import { login } from './routes/login.ts';
+import { createLogin } from './routes/login.ts';
 import { createGuards } from './middleware/guards.ts';
 import { createAppMetrics } from './middleware/app-metrics.ts';
 import { metrics } from './routes/metrics.ts';
@@ -32,7 +32,7 @@ export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metri
   app.use('/rooms/:room/messages', guards.postLimit);
   app.route('/', health);
   app.route('/', metrics);
-  app.route('/', login);
+  app.route('/', createLogin());
   app.route('/', assets);
   app.route('/', messages);
   app.route('/', events);

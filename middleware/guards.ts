@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from './app-env.ts';
 import type { Config } from '../lib/config.ts';
-import { createTokenCheck, presentedToken } from '../lib/auth.ts';
+import { createRequestCheck } from '../lib/auth.ts';
 import { fail } from '../lib/errors.ts';
 import { createRateLimiter } from '../lib/rate-limit.ts';
 
@@ -12,11 +12,11 @@ import { createRateLimiter } from '../lib/rate-limit.ts';
 export function createGuards(config: Config) {
   const perClient = createRateLimiter({ perSecond: config['post-rate'], burst: config['post-burst'] });
   const perIp = createRateLimiter({ perSecond: config['post-rate-ip'], burst: config['post-burst-ip'] });
-  const tokenOk = config.token ? createTokenCheck(config.token) : null;
+  const signedIn = config.token ? createRequestCheck(config.token) : null;
 
   /** With a token configured, everything but health, static files and the login page needs it. */
   const auth = createMiddleware<AppEnv>(async (c, next) => {
-    if (!tokenOk || tokenOk(presentedToken(c))) return next();
+    if (!signedIn || signedIn(c)) return next();
     const path = c.req.path;
     if (path === '/healthz' || path.startsWith('/static/') || path === '/login') return next();
     if (c.req.method === 'GET' && c.req.header('accept')?.includes('text/html') && !path.endsWith('/events')) {

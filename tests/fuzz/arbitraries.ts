@@ -3,6 +3,7 @@
  * that a careless or malicious client might send. Shared by the fuzz tests; nothing here talks to a server.
  */
 import fc from 'fast-check';
+import { sessionValue } from '../../lib/auth.ts';
 
 /** Pieces that try to break out of an SSE `data:` line or a header, or smuggle markup and escapes. */
 export const INJECTIONS = [
@@ -87,7 +88,7 @@ export const path = fc.oneof(
   { arbitrary: fc.constantFrom(...STATIC_FILES).map((f) => `/static/${f}`), weight: 1 },
   {
     arbitrary: fc.constantFrom(
-      '/', '/healthz', '/metrics', '/rooms', '/rooms/', '/login', '/nope', '//', '/rooms//messages', '/rooms/main/messages/',
+      '/', '/healthz', '/metrics', '/rooms', '/rooms/', '/login', '/logout', '/nope', '//', '/rooms//messages', '/rooms/main/messages/',
       '/rooms/main/messages/x', '/ROOMS/main', '/rooms/main/events/', '/%2e%2e/%2e%2e/etc/passwd', '/static/', '/static/../app.ts',
     ),
     weight: 3,
@@ -139,7 +140,7 @@ export const headers = fc.record(
     'last-event-id': headerValue,
     'hx-request': fc.constantFrom('true', ''),
     authorization: fc.oneof(fc.constant('Bearer secret'), headerValue.map((v) => `Bearer ${v}`), headerValue),
-    cookie: fc.oneof(fc.constant('chat_token=secret'), headerValue.map((v) => `chat_token=${v}`)),
+    cookie: fc.oneof(fc.constant(`chat_session=${sessionValue('secret')}`), fc.constant('chat_session=secret'), headerValue.map((v) => `chat_session=${v}`)),
     'x-forwarded-for': hops,
     forwarded: forwardedValue,
     'x-forwarded-proto': fc.oneof(fc.constantFrom('https', 'http', 'HTTPS', 'https, http', ''), headerValue),

@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import { loadConfig } from '../../lib/config.ts';
 import type { AppEnv, Deps } from '../../middleware/app-env.ts';
 import { createGuards } from '../../middleware/guards.ts';
+import { sessionValue } from '../../lib/auth.ts';
 
 /**
  * The real guards in front of stand-in routes, mounted as app.ts mounts them. `peer.address` is the address the
@@ -31,7 +32,7 @@ describe('the token guard', () => {
   const { app } = guardedApp(['--token', 's3cret']);
 
   it('refuses a request without the token, or with a wrong one, with 401, a reason and a Bearer challenge', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: 's3cret' }, { Cookie: 'chat_token=wrong' }] as Record<string, string>[]) {
+    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: 's3cret' }, { Cookie: 'chat_session=wrong' }, { Cookie: 'chat_session=s3cret' }, { Cookie: `chat_session=${sessionValue('other')}` }] as Record<string, string>[]) {
       const res = await app.request('/rooms/main/messages', { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer realm="threadchat"');
@@ -39,8 +40,8 @@ describe('the token guard', () => {
     }
   });
 
-  it('lets the token through as a Bearer header (any case) or the sign-in cookie', async () => {
-    for (const headers of [{ Authorization: 'Bearer s3cret' }, { Authorization: 'bearer  s3cret ' }, { Cookie: 'chat_token=s3cret' }] as Record<string, string>[]) {
+  it('lets the token through as a Bearer header (any case), or the sign-in cookie derived from it', async () => {
+    for (const headers of [{ Authorization: 'Bearer s3cret' }, { Authorization: 'bearer  s3cret ' }, { Cookie: `chat_session=${sessionValue('s3cret')}` }] as Record<string, string>[]) {
       expect((await app.request('/rooms/main/messages', { headers })).status).toBe(200);
       expect((await app.request('/rooms/main/messages', { method: 'POST', headers })).status).toBe(201);
     }

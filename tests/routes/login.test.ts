@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'bun:test';
+import { Hono } from 'hono';
+import { loadConfig } from '../../lib/config.ts';
+import { sessionValue } from '../../lib/auth.ts';
+import type { AppEnv, Deps } from '../../middleware/app-env.ts';
+import { createLogin } from '../../routes/login.ts';
+
+/** The sign-in routes alone, with the address the runtime reports for the next request in `peer.address`. */
+function loginApp(limit?: Parameters<typeof createLogin>[0]) {
+  const peer = { address: '10.0.0.1' };
+  const deps = { config: loadConfig(['--store', 'memory', '--token', 's3cret'], {}), runtime: { address: () => peer.address } } as unknown as Deps;
+  const app = new Hono<AppEnv>();
+  app.use(async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+  app.route('/', createLogin(limit));
+  const signIn = (token: string, url = 'http://localhost/login') =>
+    app.request(url, { method: 'POST', body: new URLSearchParams({ token }), headers: { Accept: 'application/json' } });
+  return { peer, signIn };
+}
+
+describe('the sign-in cookie value', () => {
+  it('is the same for the same token in any process, differs by token, and is not the token', () => {
+    expect(sessionValue('s3cret')).toBe(sessionValue('s3cret'));
+    expect(sessionValue('s3cret')).not.toBe(sessionValue('s3cret2'));
+    expect(sessionValue('s3cret')).not.toContain('s3cret');
+    // HMAC-SHA256 keyed by the token over a fixed label (as openssl dgst -sha256 -hmac s3cret computes it): pinned,
+    // so a change that would sign everyone out is seen.
+    expect(sessionValue('s3cret')).toBe('nycWuenKjsvLFlehM2kFfnwUxb-MrxuM9IGA6Iq3BOY');
+  });
+
+  it('is sent Secure when the request came over https', async () => {
+    const { signIn } = loginApp();
+    expect((await signIn('s3cret', 'https://chat.example/login')).headers.get('set-cookie')).toContain('; Secure');
+    expect((await signIn('s3cret', 'http://chat.example/login')).headers.get('set-cookie')).not.toContain('Secure');
+  });
+});
+
+describe('failed sign-ins', () => {
+  it('are counted per address', async () => {
+    const { peer, signIn } = loginApp({ perSecond: 1 / 60, burst: 2 });
+    expect((await signIn('a')).status).toBe(401);
+    expect((await signIn('b')).status).toBe(401);
+    expect((await signIn('c')).status).toBe(429);
+    peer.address = '10.0.0.2';
+    expect((await signIn('d')).status).toBe(401);
+    expect((await signIn('s3cret')).status).toBe(303);
+  });
+
+  it('are remembered for a bounded number of addresses, the least recently used forgotten', async () => {
+    const { peer, signIn } = loginApp({ perSecond: 1 / 60, burst: 1, maxKeys: 100 });
+    expect((await signIn('a')).status).toBe(401);
+    expect((await signIn('a')).status).toBe(429);
+    for (let i = 0; i < 100; i++) {
+      peer.address = `10.1.0.${i}`;
+      expect((await signIn('x')).status).toBe(401);
+    }
+    peer.address = '10.0.0.1';
+    expect((await signIn('a')).status).toBe(401); // forgotten: it starts full again
+  });
+});
