@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 
 /** The top bar: where you are, whether the page is live, and a way to another room. */
-export const RoomBar = ({ room }: { room: string }) => (
+export const RoomBar = ({ room, signOut = false }: { room: string; signOut?: boolean }) => (
   <header class="bar">
     <a class="brand" href="/" title="threadchat: room #main">
       <span class="logo" aria-hidden="true"></span>
@@ -35,5 +35,11 @@ export const RoomBar = ({ room }: { room: string }) => (
         →
       </button>
     </form>
+    {/* With --token: a plain form post, so it works without JavaScript. */}
+    {signOut ? (
+      <form class="sign-out" method="post" action="/logout">
+        <button type="submit" id="sign-out">Sign out</button>
+      </form>
+    ) : null}
   </header>
 );

@@ -11,6 +11,8 @@ export interface RoomPageProps {
   messages: ChatMessage[];
   /** Who was here when the page was rendered; app.js keeps it current from the stream's `presence` events. */
   presence: Pick<Presence, 'members' | 'count'>;
+  /** Whether the bar shows a sign-out button (the server runs with --token). */
+  signOut?: boolean;
 }
 
 /**
@@ -22,10 +24,10 @@ export const streamUrl = (room: string, lastId: string | undefined) =>
   `/rooms/${room}/events?format=html&lastEventId=${lastId ?? '0'}`;
 
 /** A room: its recent history in the HTML (works without JavaScript), then live updates over SSE. */
-export const RoomPage = ({ room, messages, presence }: RoomPageProps) => (
+export const RoomPage = ({ room, messages, presence, signOut = false }: RoomPageProps) => (
   <Layout title={`#${room} · threadchat`}>
     <div class="app" data-room={room}>
-      <RoomBar room={room} />
+      <RoomBar room={room} signOut={signOut} />
       <People {...presence} />
       <main class="chat">
         <noscript>
