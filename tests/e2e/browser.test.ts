@@ -400,3 +400,47 @@ describe('POST /debug/rooms/:room/drop', () => {
     await hub.close();
   });
 });
+
+describe('the sign-in in a browser', () => {
+  it('signs in on the page, the room works, and Sign out returns to the sign-in page', async () => {
+    const token = 'a browser token';
+    const server = await startServer(['--store', 'memory'], { CHAT_TOKEN: token });
+    const browser = await chromium.launch(LAUNCH);
+    try {
+      const page = await (await browser.newContext()).newPage();
+      page.setDefaultTimeout(10_000);
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(`${server.url}/rooms/door`);
+      expect(new URL(page.url()).pathname).toBe('/login');
+      await page.locator('input[name=token]').fill('not it');
+      await page.locator('input[name=token]').press('Enter');
+      await page.locator('.login-error', { hasText: 'That token is not right' }).waitFor();
+      await page.locator('input[name=token]').fill(token);
+      await page.locator('input[name=token]').press('Enter');
+      await page.waitForURL(`${server.url}/rooms/door`);
+      const cookies = await page.context().cookies();
+      expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([['chat_session', true, 'Strict']]);
+      expect(cookies[0]!.value).not.toContain('browser');
+
+      await page.locator('#name-input').fill('erin');
+      await page.locator('#name-input').press('Enter');
+      await waitFor(async () => (await state(page)) === 'live', "erin's stream to be live");
+      await post(server.url, 'door', { name: 'frank', text: 'through the door' }, { Authorization: `Bearer ${token}` });
+      await shows(page, 'through the door');
+      await page.locator('#text').fill('hello from inside');
+      await page.locator('#text').press('Enter');
+      await shows(page, 'hello from inside');
+
+      await page.locator('#sign-out').click();
+      await page.waitForURL(`${server.url}/login`);
+      expect(await page.context().cookies()).toEqual([]);
+      await page.goto(`${server.url}/rooms/door`);
+      expect(new URL(page.url()).pathname).toBe('/login');
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  }, 60_000);
+});
