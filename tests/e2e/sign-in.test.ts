@@ -192,6 +192,6 @@ describe('failed sign-ins', () => {
     expect([...statuses.keys()].sort()).toEqual([429]); // the address was limited during the warm-up
     const growthKb = (after - before) / 1024;
     console.log(`heap after 10,000 failed sign-ins: ${(before / 1024).toFixed(0)} KB -> ${(after / 1024).toFixed(0)} KB`);
-    expect(growthKb).toBeLessThan(2048);
+    expect(growthKb).toBeLessThan(512); // about 100 KB here; keeping a 100-byte form per attempt grows it by 1 MB and more
   });
 });
