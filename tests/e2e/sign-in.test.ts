@@ -74,6 +74,7 @@ describe('the sign-in cookie', () => {
     expect(attributes).toContain('HttpOnly');
     expect(attributes).toContain('SameSite=Strict');
     expect(attributes).toContain('Path=/');
+    expect(attributes).toContain('Max-Age=2592000'); // 30 days
     expect(attributes.some((a) => a.toLowerCase() === 'secure')).toBe(false);
     expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 bytes of HMAC, base64url
     for (const form of [TOKEN, encodeURIComponent(TOKEN), Buffer.from(TOKEN).toString('base64url')]) expect(value).not.toContain(form);
