@@ -12,6 +12,7 @@ import { debug } from './routes/debug.ts';
 import { assets } from './routes/static.ts';
 import { createLogin } from './routes/login.ts';
 import { createGuards } from './middleware/guards.ts';
+import { createSignInLimit } from './middleware/sign-in-limit.ts';
 import { createAppMetrics } from './middleware/app-metrics.ts';
 import { metrics } from './routes/metrics.ts';
 import { observeRequests } from './middleware/observe-requests.ts';
@@ -23,16 +24,18 @@ export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metri
   const app = new Hono<AppEnv>();
   const guards = createGuards(deps.config);
   app.use(clientAddress(deps.config['trust-proxy'], deps.runtime)); // first: everything after may ask who this is
+  const signIn = createSignInLimit(deps.config); // wrong tokens per address, on the form and in Bearer headers
   app.use(async (c, next) => {
     c.set('deps', deps);
     await next();
   });
   app.use(observeRequests);
+  app.use(signIn.bearer);
   app.use(guards.auth);
   app.use('/rooms/:room/messages', guards.postLimit);
   app.route('/', health);
   app.route('/', metrics);
-  app.route('/', createLogin());
+  app.route('/', createLogin(signIn));
   app.route('/', assets);
   app.route('/', messages);
   app.route('/', events);

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { createTokenCheck, SESSION_COOKIE, sessionCookieOptions, sessionValue } from '../lib/auth.ts';
-import { createRateLimiter } from '../lib/rate-limit.ts';
+import type { SignInLimit } from '../middleware/sign-in-limit.ts';
 import { LoginPage, type LoginProblem } from '../views/login.tsx';
 
 /** Only local paths: `next` must not send a signed-in browser to another site. */
@@ -14,24 +14,16 @@ const safeNext = (next: unknown) => (typeof next === 'string' && /^\/(?!\/)[\w\-
  */
 export const requestIsHttps = (c: Context<AppEnv>) => new URL(c.req.url).protocol === 'https:';
 
-/** The address failed sign-ins are counted against: the one place to swap in a proxy-aware address. */
-export const signInAddress = (c: Context<AppEnv>) => c.get('deps').runtime.address(c.req.raw, c.env);
-
-/** Failed sign-ins allowed per address: 10 at once, then 5 a minute. */
-export const SIGN_IN_LIMIT = { perSecond: 5 / 60, burst: 10 };
-
 const wantsHtml = (c: Context<AppEnv>) => c.req.header('accept')?.includes('text/html') ?? false;
 const page = (c: Context<AppEnv>, next: string, problem: LoginProblem, status: 200 | 401 | 429) =>
   c.html('<!DOCTYPE html>' + String(LoginPage({ next, problem })), status);
 
 /**
  * Sign-in for --token mode: the page posts the token once and gets back an HttpOnly cookie holding a value
- * derived from it (lib/auth.ts), never the token. Failed attempts are limited per address (bounded: the limiter
- * forgets the least recently used addresses); while an address is limited even a right token gets 429, so
- * the limit cannot be used to go on guessing. One instance per app.
+ * derived from it (lib/auth.ts), never the token. Wrong tokens count against the address (`signIn`, shared with
+ * the Bearer header: middleware/sign-in-limit.ts); while it is limited even the right token gets 429.
  */
-export function createLogin(limit: { perSecond: number; burst: number; maxKeys?: number } = SIGN_IN_LIMIT) {
-  const failures = createRateLimiter(limit);
+export function createLogin(signIn: SignInLimit) {
   return new Hono<AppEnv>()
     .get('/login', (c) => page(c, safeNext(c.req.query('next')), null, 200))
     .post('/login', async (c) => {
@@ -39,16 +31,14 @@ export function createLogin(limit: { perSecond: number; burst: number; maxKeys?:
       const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
       const next = safeNext(form.next);
       if (!config.token) return c.redirect(next, 303);
-      const address = `sign-in:${signInAddress(c)}`;
-      const wait = failures.peek(address);
+      const wait = signIn.wait(c);
       if (wait) {
         c.header('Retry-After', String(wait));
-        const reason = `too many failed sign-ins from your address; retry in ${wait} s`;
-        return wantsHtml(c) ? page(c, next, { limited: wait }, 429) : c.json({ error: reason }, 429);
+        return wantsHtml(c) ? page(c, next, { limited: wait }, 429) : c.json({ error: signIn.reason(wait) }, 429);
       }
       const token = typeof form.token === 'string' ? form.token : '';
       if (!createTokenCheck(config.token)(token)) {
-        failures.take(address);
+        signIn.failed(c);
         return wantsHtml(c) ? page(c, next, 'wrong', 401) : c.json({ error: 'that token is not right' }, 401);
       }
       setCookie(c, SESSION_COOKIE, sessionValue(config.token), sessionCookieOptions(requestIsHttps(c)));

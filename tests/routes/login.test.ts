@@ -4,17 +4,19 @@ import { loadConfig } from '../../lib/config.ts';
 import { sessionValue } from '../../lib/auth.ts';
 import type { AppEnv, Deps } from '../../middleware/app-env.ts';
 import { createLogin } from '../../routes/login.ts';
+import { createSignInLimit, SIGN_IN_LIMIT } from '../../middleware/sign-in-limit.ts';
 
 /** The sign-in routes alone, with the address the runtime reports for the next request in `peer.address`. */
-function loginApp(limit?: Parameters<typeof createLogin>[0]) {
+function loginApp(limit: Parameters<typeof createSignInLimit>[1] = SIGN_IN_LIMIT) {
   const peer = { address: '10.0.0.1' };
-  const deps = { config: loadConfig(['--store', 'memory', '--token', 's3cret'], {}), runtime: { address: () => peer.address } } as unknown as Deps;
+  const config = loadConfig(['--store', 'memory', '--token', 's3cret'], {});
+  const deps = { config, runtime: { address: () => peer.address } } as unknown as Deps;
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
     c.set('deps', deps);
     await next();
   });
-  app.route('/', createLogin(limit));
+  app.route('/', createLogin(createSignInLimit(config, limit)));
   const signIn = (token: string, url = 'http://localhost/login') =>
     app.request(url, { method: 'POST', body: new URLSearchParams({ token }), headers: { Accept: 'application/json' } });
   return { peer, signIn };
