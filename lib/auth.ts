@@ -26,7 +26,7 @@ export function sessionValue(token: string): string {
   return createHmac('sha256', token).update(SESSION_LABEL).digest('base64url');
 }
 
-/** The cookie's attributes; `secure` when the request came over https (see `requestIsHttps` in routes/login.ts). */
+/** The cookie's attributes; `secure` when the request came over https, directly or per a trusted proxy (middleware/client-address.ts). */
 export function sessionCookieOptions(secure: boolean, maxAge = 30 * 24 * 3600): CookieOptions {
   return { httpOnly: true, sameSite: 'Strict', path: '/', secure, maxAge };
 }

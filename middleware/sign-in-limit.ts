@@ -6,8 +6,8 @@ import { bearerToken, createTokenCheck } from '../lib/auth.ts';
 import { fail } from '../lib/errors.ts';
 import { createRateLimiter } from '../lib/rate-limit.ts';
 
-/** The address failed sign-ins are counted against: the one place to swap in a proxy-aware address. */
-export const signInAddress = (c: Context<AppEnv>) => c.get('deps').runtime.address(c.req.raw, c.env);
+/** The address failed sign-ins are counted against: the client's, behind a trusted proxy too (middleware/client-address.ts). */
+export const signInAddress = (c: Context<AppEnv>) => c.get('client').address;
 
 /** Failed sign-ins allowed per address: 10 at once, then 5 a minute. */
 export const SIGN_IN_LIMIT = { perSecond: 5 / 60, burst: 10 };

@@ -12,8 +12,6 @@ const safeNext = (next: unknown) => (typeof next === 'string' && /^\/(?!\/)[\w\-
  * Whether the request came over https, which decides the cookie's `Secure`. The one place that decides it: for
  * now the URL the server saw; a trusted proxy's `X-Forwarded-Proto` belongs here.
  */
-export const requestIsHttps = (c: Context<AppEnv>) => new URL(c.req.url).protocol === 'https:';
-
 const wantsHtml = (c: Context<AppEnv>) => c.req.header('accept')?.includes('text/html') ?? false;
 const page = (c: Context<AppEnv>, next: string, problem: LoginProblem, status: 200 | 401 | 429) =>
   c.html('<!DOCTYPE html>' + String(LoginPage({ next, problem })), status);
@@ -41,12 +39,12 @@ export function createLogin(signIn: SignInLimit) {
         signIn.failed(c);
         return wantsHtml(c) ? page(c, next, 'wrong', 401) : c.json({ error: 'that token is not right' }, 401);
       }
-      setCookie(c, SESSION_COOKIE, sessionValue(config.token), sessionCookieOptions(requestIsHttps(c)));
+      setCookie(c, SESSION_COOKIE, sessionValue(config.token), sessionCookieOptions(c.get('client').https));
       return c.redirect(next, 303);
     })
     /** Clears the cookie: a form post goes back to the sign-in page, another client gets 204. */
     .post('/logout', (c) => {
-      deleteCookie(c, SESSION_COOKIE, sessionCookieOptions(requestIsHttps(c), 0));
+      deleteCookie(c, SESSION_COOKIE, sessionCookieOptions(c.get('client').https, 0));
       return wantsHtml(c) ? c.redirect('/login', 303) : c.body(null, 204);
     });
 }

@@ -205,3 +205,26 @@ describe('failed sign-ins', () => {
     expect(growthKb).toBeLessThan(512); // 100 KB on Bun, 200-300 KB on Node; keeping a 100-byte form per attempt grows it by 1 MB and more
   });
 });
+
+describe('behind a trusted proxy', () => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await startServer(['--store', 'memory', '--trust-proxy', '127.0.0.1,::1'], { CHAT_TOKEN: TOKEN });
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it("sends the cookie Secure when the proxy says the request came over https", async () => {
+    const over = async (proto: string) => parseSetCookie((await signIn(server.url, TOKEN, { 'X-Forwarded-Proto': proto })).headers.get('set-cookie')).attributes;
+    expect(await over('https')).toContain('Secure');
+    expect(await over('http')).not.toContain('Secure');
+  });
+
+  it("counts failed sign-ins against the client's address, not the proxy's", async () => {
+    const from = (address: string, token: string) => signIn(server.url, token, { 'X-Forwarded-For': address, Accept: 'application/json' });
+    for (let i = 0; i < 10; i++) expect((await from('203.0.113.7', `guess ${i}`)).status).toBe(401);
+    expect((await from('203.0.113.7', 'guess 11')).status).toBe(429);
+    expect((await from('203.0.113.8', TOKEN)).status).toBe(303);
+  });
+});

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'bun:test';
+import { clientAddress } from '../../middleware/client-address.ts';
+import type { Runtime } from '../../runtime/platform.ts';
 import { Hono } from 'hono';
 import { loadConfig } from '../../lib/config.ts';
 import { sessionValue } from '../../lib/auth.ts';
@@ -10,12 +12,14 @@ import { createSignInLimit, SIGN_IN_LIMIT } from '../../middleware/sign-in-limit
 function loginApp(limit: Parameters<typeof createSignInLimit>[1] = SIGN_IN_LIMIT) {
   const peer = { address: '10.0.0.1' };
   const config = loadConfig(['--store', 'memory', '--token', 's3cret'], {});
-  const deps = { config, runtime: { address: () => peer.address } } as unknown as Deps;
+  const runtime = { address: () => peer.address, peer: () => `${peer.address}:1` } as unknown as Runtime;
+  const deps = { config, runtime } as unknown as Deps;
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
     c.set('deps', deps);
     await next();
   });
+  app.use(clientAddress('', runtime)); // the real one: the address from the peer, https from the URL
   app.route('/', createLogin(createSignInLimit(config, limit)));
   const signIn = (token: string, url = 'http://localhost/login') =>
     app.request(url, { method: 'POST', body: new URLSearchParams({ token }), headers: { Accept: 'application/json' } });
