@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole test suite the way CI does: makes sure the tools the tests drive are present (tmux, curl,
-# Chromium, a Redis server on 127.0.0.1:6379), runs `bun test`, and ends with one line: "N passed, N failed".
+# Chromium, nginx, a Redis server on 127.0.0.1:6379), runs `bun test`, and ends with one line: "N passed, N failed".
 set -uo pipefail
 if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
   cat <<'TXT'
 Usage: npm test [-- bun-test-args...]
 
-Installs what the tests need when it is missing (Debian packages chromium, tmux, curl, redis-server; needs root
+Installs what the tests need when it is missing (Debian packages chromium, tmux, curl, nginx, redis-server; needs root
 or passwordless sudo), starts redis-server on 127.0.0.1:6379 if nothing answers there, then runs `bun test`
 (servers on Bun), builds for Node (npm run build) and runs the HTTP/SSE end-to-end tests again with
 THREADCHAT_RUNTIME=node (servers started as `node dist/server.js`).
@@ -28,6 +28,8 @@ command -v tmux >/dev/null || missing+=(tmux)
 command -v curl >/dev/null || missing+=(curl)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 command -v redis-server >/dev/null || missing+=(redis-server)
+# tests/e2e/nginx.test.ts starts an nginx of its own (the binary, never the system service).
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 if ((${#missing[@]})); then
   echo "Installing ${missing[*]} (Debian packages)..." >&2
   aptlog=$(mktemp)
