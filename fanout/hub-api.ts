@@ -56,7 +56,7 @@ export interface Hub {
   members(room: string): Presence;
   /** Null, or a promise to await before answering a POST into `room`: its streams are behind (flow-control.ts). */
   caughtUp(room: string): Promise<void> | null;
-  /** The client's streams in `room` take `name`; false when it has none there. */
+  /** The client's streams in `room`, on this instance and (with a shared store) on the others, take `name`; false when it has none there. */
   renameMember(room: string, client: string | null, name: string): boolean;
   /** Ends every stream of a room at once without a final event, as a dropped connection would (a test hook). */
   drop(room: string): void;

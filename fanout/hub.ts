@@ -102,7 +102,7 @@ export function createHub(options: HubOptions): Hub {
     },
     members: (room) => presence.get(room),
     caughtUp: (room) => flow.caughtUp(rooms.wordOf(room)),
-    renameMember: (room, client, name) => (client ? presence.rename(room, client, name) : false),
+    renameMember: (room, client, name) => (client ? presence.renameEverywhere(room, client, name) : false),
     drop(room) {
       for (const session of slots.occupants) if (session?.request.room === room) session.end('closed', 'dropped');
     },

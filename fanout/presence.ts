@@ -28,8 +28,14 @@ export function createPresence(shared?: SharedPresence) {
   const share = (room: string, change: PresenceChange | null) => {
     if (!shared) return;
     const names: Record<string, number> = {};
-    for (const m of rooms.get(room)?.values() ?? []) if (m.name) names[m.name] = (names[m.name] ?? 0) + 1;
-    shared.sharePresence(room, { streams: rooms.get(room)?.size ?? 0, names }, change);
+    // Each client's name here ('' for none, or for streams under different names): another instance asked to
+    // rename that client knows its streams are here, and whether the rename is news.
+    const clients: Record<string, string> = {};
+    for (const m of rooms.get(room)?.values() ?? []) {
+      if (m.name) names[m.name] = (names[m.name] ?? 0) + 1;
+      if (m.client !== null) clients[m.client] = m.client in clients && clients[m.client] !== (m.name ?? '') ? '' : (m.name ?? '');
+    }
+    shared.sharePresence(room, { streams: rooms.get(room)?.size ?? 0, names, clients }, change);
   };
   // Another instance's members came or went: news here only for a name no stream of this instance holds.
   shared?.onRemotePresence((room, changes) => {
@@ -37,7 +43,26 @@ export function createPresence(shared?: SharedPresence) {
     if (news.length === 0) emit(room, null);
     for (const change of news) emit(room, change);
   });
+  // A rename made on another instance (PUT …/members/:client, or a POST under a new name) for streams here.
+  shared?.onRemoteRename((room, client, name) => void rename(room, client, name));
   // --- end shared presence ---
+
+  /**
+   * The client's streams in `room` take `name` (a POST under a new name, or an explicit rename). A stream that
+   * had no name joins under it. Returns whether the client has a stream here.
+   */
+  function rename(room: string, client: string, name: string): boolean {
+    const members = [...(rooms.get(room)?.values() ?? [])].filter((m) => m.client === client);
+    const changed = members.filter((m) => m.name !== name);
+    if (changed.length === 0) return members.length > 0;
+    const from = changed.find((m) => m.name !== null)?.name ?? null;
+    const joining = !stillHere(room, name);
+    for (const m of changed) m.name = name;
+    const change = from !== null ? { kind: 'rename' as const, name, from } : joining ? { kind: 'join' as const, name } : null;
+    share(room, change);
+    emit(room, change);
+    return true;
+  }
 
   return {
     /** Sets who hears of changes (one listener: the hub wires it to the publisher). */
@@ -64,20 +89,17 @@ export function createPresence(shared?: SharedPresence) {
       share(room, change);
       emit(room, change);
     },
+    rename,
     /**
-     * The client's streams in `room` take `name` (a POST under a new name, or an explicit rename). A stream that
-     * had no name joins under it. Returns whether the client has a stream here.
+     * The client's streams in `room`, here and on the other instances (with a shared store), take `name`. The
+     * streams elsewhere are renamed by their instance, which reports it as a rename change. Returns whether the
+     * client has a stream here or elsewhere.
      */
-    rename(room: string, client: string, name: string): boolean {
-      const members = [...(rooms.get(room)?.values() ?? [])].filter((m) => m.client === client);
-      const changed = members.filter((m) => m.name !== name);
-      if (changed.length === 0) return members.length > 0;
-      const from = changed.find((m) => m.name !== null)?.name ?? null;
-      const joining = !stillHere(room, name);
-      for (const m of changed) m.name = name;
-      const change = from !== null ? { kind: 'rename' as const, name, from } : joining ? { kind: 'join' as const, name } : null;
-      share(room, change);
-      emit(room, change);
+    renameEverywhere(room: string, client: string, name: string): boolean {
+      const here = rename(room, client, name);
+      const there = remote(room).clients?.[client];
+      if (there === undefined) return here;
+      if (there !== name) shared?.renameElsewhere(room, client, name);
       return true;
     },
     /** Who is in the room now: every name (sorted) and the count of streams, here and elsewhere. */

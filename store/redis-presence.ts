@@ -8,7 +8,7 @@ import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { firstIssue } from '../lib/input.ts';
+import { clientSchema, firstIssue, nameSchema } from '../lib/input.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createEmitter } from './emitter.ts';
 import { defineScript } from './redis-connection.ts';
@@ -68,13 +68,20 @@ interface Notice {
   room: string;
   from: string;
   change: Presence['change'];
+  /** Not a change of the sender's share: a request that the instances holding `client`'s streams rename them. */
+  rename?: { client: string; name: string };
 }
 
 // What other instances write is checked before use: another version, or a broken writer, must not make this one
 // throw while it reads (unknown extra fields are dropped, so a newer writer's additions are harmless).
-const shareSchema = z.object({ streams: z.number().int().min(0), names: z.record(z.string(), z.number().int().min(0)) });
+const shareSchema = z.object({
+  streams: z.number().int().min(0),
+  names: z.record(z.string(), z.number().int().min(0)),
+  clients: z.record(z.string(), z.string()).optional(), // absent from an older writer's share
+});
 const changeSchema = z.object({ kind: z.enum(['join', 'leave', 'rename']), name: z.string(), from: z.string().optional() });
-const noticeSchema = z.object({ room: z.string(), from: z.string(), change: changeSchema.nullable().optional() });
+const renameSchema = z.object({ client: clientSchema, name: nameSchema });
+const noticeSchema = z.object({ room: z.string(), from: z.string(), change: changeSchema.nullable().optional(), rename: renameSchema.optional() });
 /** A bad share is read again at every heartbeat: it is reported at most this often. */
 const IGNORED_REPORT_MS = 60_000;
 
@@ -125,6 +132,7 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
   /** The other instances' shares, by room then instance (only rooms where some other instance has streams). */
   const others = new Map<string, Map<string, PresenceShare>>();
   const emitter = createEmitter<{ room: string; changes: PresenceChange[] }>();
+  const renames = createEmitter<{ room: string; client: string; name: string }>();
   let closed = false;
   let resyncDue = false;
   const shareScript = defineScript(commands, 'threadchatSharePresence', SHARE_LUA, 1);
@@ -195,7 +203,10 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
     if (channel !== keys.channel) return;
     const notice = readJson(noticeSchema, raw);
     if (!('value' in notice)) return ignore('notice', notice.problem);
-    if (notice.value.from !== instance) void refresh(notice.value.room, notice.value.change ?? null);
+    if (notice.value.from === instance) return;
+    const { room, rename } = notice.value;
+    if (rename) renames.emit({ room, ...rename });
+    else void refresh(room, notice.value.change ?? null);
   });
   // Back after an outage: our shares may have expired meanwhile, and others' notices were missed.
   subscriber.on('ready', () => {
@@ -215,7 +226,7 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
   return {
     sharePresence(room, share, change) {
       if (closed) return;
-      if (share.streams > 0) mine.set(room, { streams: share.streams, names: { ...share.names } });
+      if (share.streams > 0) mine.set(room, { streams: share.streams, names: { ...share.names }, ...(share.clients ? { clients: { ...share.clients } } : {}) });
       else mine.delete(room);
       void write(room, { room, from: instance, change });
     },
@@ -223,11 +234,25 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
       const shares = others.get(room);
       if (!shares) return EMPTY;
       const names: Record<string, number> = {};
-      for (const share of shares.values()) for (const [name, n] of Object.entries(share.names)) names[name] = (names[name] ?? 0) + n;
-      return { streams: streamsIn(shares), names };
+      const clients: Record<string, string> = {};
+      for (const share of shares.values()) {
+        for (const [name, n] of Object.entries(share.names)) names[name] = (names[name] ?? 0) + n;
+        for (const [client, name] of Object.entries(share.clients ?? {})) clients[client] = client in clients && clients[client] !== name ? '' : name;
+      }
+      return { streams: streamsIn(shares), names, ...(Object.keys(clients).length > 0 ? { clients } : {}) };
     },
     onRemotePresence(listener) {
       return emitter.subscribe(({ room, changes }) => listener(room, changes));
+    },
+    renameElsewhere(room, client, name) {
+      if (closed) return;
+      // Fire and forget on the notice channel: the instance holding the streams renames them and shares that as
+      // a rename change, which every instance (this one too) reports in the room's presence.
+      const notice: Notice = { room, from: instance, change: null, rename: { client, name } };
+      commands.publish(keys.channel, JSON.stringify(notice)).catch(() => {}); // Redis away: the rename is lost, as a POST would be refused
+    },
+    onRemoteRename(listener) {
+      return renames.subscribe(({ room, client, name }) => listener(room, client, name));
     },
     /** Withdraws this instance's shares (the others see its members leave now, not at expiry). */
     async close() {

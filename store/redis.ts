@@ -197,6 +197,8 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     sharePresence: presence.sharePresence,
     remotePresence: presence.remotePresence,
     onRemotePresence: presence.onRemotePresence,
+    renameElsewhere: presence.renameElsewhere,
+    onRemoteRename: presence.onRemoteRename,
     close() {
       closing ??= (async () => {
         await presence.close(); // withdraw this instance's members before the connection goes

@@ -51,6 +51,11 @@ export class StoreUnavailableError extends Error {
 export interface PresenceShare {
   streams: number;
   names: Record<string, number>;
+  /**
+   * The client ids with a stream there, each with the name its streams go by ('' when nameless, or when its
+   * streams there go by different names): an instance renames a client whose streams are on another one.
+   */
+  clients?: Record<string, string>;
 }
 
 /**
@@ -69,6 +74,10 @@ export interface SharedPresence {
   remotePresence(room: string): PresenceShare;
   /** Called after the other instances' shares of `room` changed, with the names that came, went or were renamed. */
   onRemotePresence(listener: (room: string, changes: PresenceChange[]) => void): () => void;
+  /** Asks the other instances to rename `client`'s streams in `room` (a rename made here, for streams there). */
+  renameElsewhere(room: string, client: string, name: string): void;
+  /** Called when another instance asks for a rename of a client's streams here. */
+  onRemoteRename(listener: (room: string, client: string, name: string) => void): () => void;
 }
 
 /** The store's shared presence when it has one (redis), else undefined (presence stays per instance). */

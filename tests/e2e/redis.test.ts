@@ -116,6 +116,28 @@ describe('several instances on one Redis', () => {
     watcher.close();
   });
 
+  it('renames on B the streams of a client there when the rename is made on A, and says so on both', async () => {
+    const room = 'rename';
+    const watcher = await openStream(`${a.url}/rooms/${room}/events?name=wanda`);
+    const ren = await openStream(`${b.url}/rooms/${room}/events?name=ren&client=ren-1`);
+    await presence(watcher, (p) => p.members.includes('ren'), 'ren (on B) listed on A');
+    const put = await fetch(`${a.url}/rooms/${room}/members/ren-1`, { method: 'PUT', body: 'renata' });
+    expect(put.status).toBe(200);
+    // The client's own stream, on B, takes the name; the room sees one rename, not a leave and a join.
+    const own = await presence(ren, (p) => has(p, 'rename', 'renata'), "the rename on ren's own stream on B");
+    expect(JSON.parse(own.data).changes).toContainEqual({ kind: 'rename', name: 'renata', from: 'ren' });
+    expect(JSON.parse(own.data).members).toEqual(['renata', 'wanda']);
+    const seen = await presence(watcher, (p) => has(p, 'rename', 'renata'), 'the rename seen on A');
+    expect(JSON.parse(seen.data).members).toEqual(['renata', 'wanda']);
+    expect([...watcher.events, ...ren.events].some((e) => e.event === 'presence' && has(JSON.parse(e.data), 'leave', 'ren'))).toBe(false);
+    await waitFor(async () => (await members(b.url, room)).members.includes('renata'), 'renata listed on B');
+    expect((await members(b.url, room)).members).toEqual(['renata', 'wanda']);
+    // A client with no stream on either instance is still a 404.
+    expect((await fetch(`${a.url}/rooms/${room}/members/nobody-1`, { method: 'PUT', body: 'x' })).status).toBe(404);
+    ren.close();
+    watcher.close();
+  });
+
   it('drops the members of an instance that died once its presence expires', async () => {
     const room = 'crash';
     const c = await startServer(['--store', url]);
