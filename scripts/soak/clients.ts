@@ -27,6 +27,13 @@ export interface Client {
   abort: AbortController | null;
 }
 
+/** A stream the server (or a proxy in front of it) refused, with the status it answered. */
+class Refused extends Error {
+  constructor(readonly status: number, body: string) {
+    super(`stream answered ${status}: ${body.slice(0, 200)}`);
+  }
+}
+
 /** One stream connection: resolves when it ends (dropped by us or ended by the server); throws when refused. */
 async function stream(base: string, room: string, client: Client, resumeFrom: string, auth: Record<string, string>) {
   const abort = (client.abort = new AbortController());
@@ -36,7 +43,7 @@ async function stream(base: string, room: string, client: Client, resumeFrom: st
   const headers: Record<string, string> = { Accept: 'text/event-stream', 'X-Client-Id': client.id, ...auth };
   if (!first) headers['Last-Event-ID'] = client.lastId ?? resumeFrom;
   const res = await fetch(`${base}/rooms/${room}/events?name=soak-${client.index}`, { headers, signal: abort.signal });
-  if (res.status !== 200) throw new Error(`stream answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+  if (res.status !== 200) throw new Refused(res.status, await res.text());
   const parser = createParser({
     onRetry: () => void (client.connected = true), // the first frame of every stream
     onEvent: (e) => {
@@ -68,6 +75,8 @@ export interface Run {
   acked: { id: string; from: number }[];
   refused: number;
   failed: number;
+  /** Answers of 500 and above a client got, to a post or a stream (a 503 is also counted in refused). */
+  serverErrors: number;
   reconnects: number;
   problems: string[];
 }
@@ -81,6 +90,7 @@ export async function keepStream(run: Run, client: Client) {
       backoff = 100;
     } catch (error) {
       if (!client.abort?.signal.aborted) {
+        if (error instanceof Refused && error.status >= 500) run.serverErrors++;
         if (run.problems.length < 20) run.problems.push(`client ${client.index}: ${String(error)}`);
         backoff = Math.min(backoff * 2, 2000);
       }
@@ -119,6 +129,7 @@ export async function poster(run: Run, client: Client) {
       run.acked.push({ id: ((await res.json()) as { id: string }).id, from: client.index });
     } else {
       const body = await res.text();
+      if (res.status >= 500) run.serverErrors++;
       if (res.status === 429 || res.status === 503) {
         run.refused++; // the server's flood limits (a --url server keeps its own): wait as told
         await Bun.sleep(Math.min(Number(res.headers.get('retry-after') ?? 1) * 1000, Math.max(0, run.postUntil - Date.now())));

@@ -44,7 +44,7 @@ export async function soak(options: Options, base: string, stderr: (line: string
   }));
   const run: Run = {
     options, base, auth, clients, resumeFrom: last?.id ?? '0', streaming: true, postUntil: 0,
-    sent: 0, acked: [], refused: 0, failed: 0, reconnects: 0, problems: [],
+    sent: 0, acked: [], refused: 0, failed: 0, serverErrors: 0, reconnects: 0, problems: [],
   };
   const keepers = clients.map((c) => keepStream(run, c));
   const started = Date.now();
