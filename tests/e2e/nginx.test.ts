@@ -5,9 +5,12 @@
  * on Redis under the soak's clients.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { openStream, post, startServer, waitFor, type ServerProcess, type SseEvent, type Stream } from '../helpers.ts';
+import { BUN, health, openStream, post, ROOT, startServer, waitFor, type ServerProcess, type SseEvent, type Stream } from '../helpers.ts';
+import { DB, deleteKeys, SHARED_REDIS, storeUrl, uniquePrefix } from '../store/redis-helpers.ts';
 import { deployNginxBlock, postFrom, siteConfig, startNginx, type Nginx } from './nginx-helpers.ts';
+import { freePort } from './terminal-helpers.ts';
 
 const isMessage = (id: string) => (e: SseEvent) => !e.event && e.id === id;
 const firstFrame = (s: Stream, what: string) => s.next((e) => e.event === 'presence', what);
@@ -192,4 +195,61 @@ describe('per-address limits behind nginx (--trust-proxy 127.0.0.1)', () => {
       ['127.0.0.3 via nginx #2 (its token untouched)', 201],
     ]);
   });
+});
+
+describe('two instances on Redis behind nginx, restarted one at a time', () => {
+  it('loses nothing under the soak clients: their streams move with Last-Event-ID, no client sees a 5xx', async () => {
+    const prefix = uniquePrefix('nginx');
+    const store = storeUrl(SHARED_REDIS, DB.e2e, prefix, { presenceTtl: '1500' });
+    const ports = [freePort(), freePort()] as const;
+    // The soak's clients all come from nginx's 127.0.0.1: the per-address limits are lifted, as the soak's own server does.
+    const args = (port: number) => ['--store', store, '--port', String(port), '--post-rate', '0', '--post-rate-ip', '0', '--max-streams-per-ip', '1000'];
+    const servers: ServerProcess[] = [];
+    const start = async (i: 0 | 1) => (servers[i] = await startServer(args(ports[i])));
+    let nginx: Nginx | null = null;
+    let soak: ReturnType<typeof Bun.spawn> | null = null;
+    try {
+      await Promise.all([start(0), start(1)]);
+      nginx = await startNginx({ upstreams: [...ports] });
+      soak = Bun.spawn([BUN, join(ROOT, 'scripts', 'soak.ts'), '--url', nginx.url, '--clients', '8', '--seconds', '20', '--rate', '3', '--drops', '20', '--settle', '20'], {
+        cwd: ROOT, stdout: 'pipe', stderr: 'pipe',
+      });
+      let stderr = '';
+      const stdout = new Response(soak.stdout as ReadableStream<Uint8Array>).text();
+      void (async () => {
+        for await (const chunk of soak.stderr as ReadableStream<Uint8Array>) stderr += new TextDecoder().decode(chunk);
+      })();
+      const posting = () => /^soak \d+ s: sent \d+ acked [1-9]/m.test(stderr);
+      const streamsOn = async (i: 0 | 1) => (await health(servers[i]!.url).catch(() => ({ streams: 0 }))).streams;
+      await waitFor(async () => posting() && (await streamsOn(0)) > 0 && (await streamsOn(1)) > 0, 'the soak posting, with streams on both instances', 30_000);
+      for (const i of [0, 1] as const) {
+        const before = (stderr.match(/^soak (\d+) s/gm) ?? []).length;
+        // SIGTERM while the clients post and follow: its streams get `bye` and resume on the other instance.
+        expect(await servers[i]!.stop()).toBe(0);
+        await start(i);
+        // Back in nginx's rotation once its fail_timeout is over: new streams land on it again.
+        await waitFor(async () => (await streamsOn(i)) > 0, `streams through nginx on the restarted instance ${i}`, 20_000);
+        expect((stderr.match(/^soak (\d+) s/gm) ?? []).length).toBeGreaterThan(before);
+      }
+      const code = await soak.exited;
+      const out = await stdout;
+      const result = out.match(/^result: .*$/m)?.[0] ?? '';
+      const field = (name: string) => Number(new RegExp(`\\b${name}=(\\d+)`).exec(result)?.[1]);
+      console.log(`nginx rolling restart: ${result}`);
+      expect(code, `${out}\n${stderr}`).toBe(0);
+      expect(result).toContain(' lost=0 duplicates=0 reordered=0 echoed=0 ');
+      expect(field('http5xx'), `${stderr}\n${nginx.errorLog()}`).toBe(0);
+      expect(field('failed'), stderr).toBe(0);
+      expect(field('acked')).toBeGreaterThan(100);
+      expect(field('delivered')).toBe(field('acked') * 7);
+    } finally {
+      if (soak && soak.exitCode === null) {
+        soak.kill('SIGINT');
+        await soak.exited;
+      }
+      await nginx?.stop();
+      await Promise.all(servers.map((s) => s.stop()));
+      await deleteKeys(SHARED_REDIS, DB.e2e, prefix);
+    }
+  }, 120_000);
 });
