@@ -39,7 +39,7 @@ async function main() {
     process.stdout.write(
       `result: sent=${run.sent} acked=${run.acked.length} refused=${run.refused} failed=${run.failed} delivered=${result.delivered} ` +
         `expected=${result.expected} lost=${result.lost} duplicates=${result.duplicates} reordered=${result.reordered} echoed=${result.echoed} ` +
-        `reconnects=${run.reconnects} http5xx=${run.serverErrors}\n`,
+        `reconnects=${run.reconnects} byes=${result.byes} http5xx=${run.serverErrors}\n`,
     );
     const ok = result.lost === 0 && result.duplicates === 0 && result.reordered === 0 && result.echoed === 0 && run.acked.length > 0;
     if (run.acked.length === 0) process.stderr.write('soak: no message was acknowledged; nothing was tested\n');

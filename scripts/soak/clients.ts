@@ -22,6 +22,8 @@ export interface Client {
   seen: Set<string>;
   duplicates: number;
   reordered: number;
+  /** `bye` events received: the server ended the stream (a shutdown, a slow client). */
+  byes: number;
   connected: boolean;
   connects: number;
   abort: AbortController | null;
@@ -47,6 +49,7 @@ async function stream(base: string, room: string, client: Client, resumeFrom: st
   const parser = createParser({
     onRetry: () => void (client.connected = true), // the first frame of every stream
     onEvent: (e) => {
+      if (e.event === 'bye') client.byes++;
       if (e.event !== undefined || e.id === undefined) return; // presence and the other named events
       if (client.seen.has(e.id)) client.duplicates++;
       else if (client.lastId !== null && compareIds(e.id, client.lastId) < 0) client.reordered++;

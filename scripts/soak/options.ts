@@ -11,13 +11,13 @@ intervals with its own client id, and drops and resumes its stream with Last-Eve
 posting, reconnects everyone and waits (up to --settle seconds) for delivery to finish, and prints:
 
   result: sent=… acked=… refused=… failed=… delivered=… expected=… lost=N duplicates=N reordered=N echoed=N
-          reconnects=… http5xx=…
+          reconnects=… byes=… http5xx=…
 
 lost: an acknowledged (201) message that a client that should have seen it never got (clients do not get their
 own; after a resume a client must get everything after its Last-Event-ID); duplicates: a message a client got
 twice; reordered: one that came after a later id; echoed: a client's own message sent back to it.
 refused: posts answered 429 or 503 (waited for as told); failed: posts with no answer or another error;
-http5xx: answers of 500 and above to a post or a stream (a proxy's 502 too), reported, not part of the status.
+byes: streams the server ended with a bye event (a shutdown); http5xx: answers of 500 and above to a post or a stream (a proxy's 502 too), reported, not part of the status.
 Exit status 0 when all four are 0, 1 when not, 2 for bad options, 3 when the run could not be done.
 Progress goes to stderr once a second.
 

@@ -20,7 +20,7 @@ function tally(run: Run) {
     }
   }
   const sum = (f: (c: Client) => number) => run.clients.reduce((n, c) => n + f(c), 0);
-  return { delivered, expected: run.acked.length * (run.clients.length - 1), lost, echoed, duplicates: sum((c) => c.duplicates), reordered: sum((c) => c.reordered), missing };
+  return { delivered, expected: run.acked.length * (run.clients.length - 1), lost, echoed, duplicates: sum((c) => c.duplicates), reordered: sum((c) => c.reordered), byes: sum((c) => c.byes), missing };
 }
 
 /** Polls `check` every 50 ms until it holds or `ms` pass; returns whether it held. */
@@ -40,7 +40,7 @@ export async function soak(options: Options, base: string, stderr: (line: string
   const last = ((await tail.json()) as { messages: { id: string }[] }).messages.at(-1);
   const tag = Math.random().toString(36).slice(2, 8);
   const clients: Client[] = Array.from({ length: options.clients }, (_, index) => ({
-    index, id: `soak-${tag}-${index}`, lastId: null, seen: new Set(), duplicates: 0, reordered: 0, connected: false, connects: 0, abort: null,
+    index, id: `soak-${tag}-${index}`, lastId: null, seen: new Set(), duplicates: 0, reordered: 0, byes: 0, connected: false, connects: 0, abort: null,
   }));
   const run: Run = {
     options, base, auth, clients, resumeFrom: last?.id ?? '0', streaming: true, postUntil: 0,

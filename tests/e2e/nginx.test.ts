@@ -240,6 +240,7 @@ describe('two instances on Redis behind nginx, restarted one at a time', () => {
       expect(result).toContain(' lost=0 duplicates=0 reordered=0 echoed=0 ');
       expect(field('http5xx'), `${stderr}\n${nginx.errorLog()}`).toBe(0);
       expect(field('failed'), stderr).toBe(0);
+      expect(field('byes')).toBeGreaterThanOrEqual(2); // the streams of each stopped instance were told
       expect(field('acked')).toBeGreaterThan(100);
       expect(field('delivered')).toBe(field('acked') * 7);
     } finally {
