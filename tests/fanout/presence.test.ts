@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test';
 import type { PresenceChange } from '../../lib/chat-types.ts';
 import { createPresence } from '../../fanout/presence.ts';
+import type { PresenceShare, SharedPresence } from '../../store/types.ts';
 
 /** A presence whose changes are recorded as [room, change]. */
 function recorded() {
@@ -59,5 +60,44 @@ describe('presence', () => {
       ['main', { kind: 'join', name: 'zed' }],
     ]);
     expect(presence.get('main').members).toEqual(['alicia', 'zed']);
+  });
+});
+
+describe('presence shared with other instances', () => {
+  /** A SharedPresence in memory: what this instance shared, the renames it asked for, and hooks to play the others. */
+  function sharedFake() {
+    const shares: { room: string; share: PresenceShare }[] = [];
+    const asked: [string, string, string][] = [];
+    let others: PresenceShare = { streams: 0, names: {} };
+    let renameHere: (room: string, client: string, name: string) => void = () => {};
+    const shared: SharedPresence = {
+      sharePresence: (room, share) => void shares.push({ room, share }),
+      remotePresence: () => others,
+      onRemotePresence: () => () => {},
+      renameElsewhere: (room, client, name) => void asked.push([room, client, name]),
+      onRemoteRename: (listener) => ((renameHere = listener), () => {}),
+    };
+    return { shared, shares, asked, setOthers: (share: PresenceShare) => void (others = share), renameHere: (room: string, client: string, name: string) => renameHere(room, client, name) };
+  }
+
+  it('shares each client with its name, asks the others to rename a client of theirs, and renames its own when asked', () => {
+    const fake = sharedFake();
+    const presence = createPresence(fake.shared);
+    const changes: (PresenceChange | null)[] = [];
+    presence.onChange((_room, change) => changes.push(change));
+    presence.join('main', 0, { name: 'ann', client: 'c1' });
+    presence.join('main', 1, { name: null, client: 'c2' });
+    expect(fake.shares.at(-1)!.share).toEqual({ streams: 2, names: { ann: 1 }, clients: { c1: 'ann', c2: '' } });
+    // c9's streams are on another instance, under "bo".
+    fake.setOthers({ streams: 1, names: { bo: 1 }, clients: { c9: 'bo' } });
+    expect(presence.renameEverywhere('main', 'c9', 'bob')).toBe(true);
+    expect(presence.renameEverywhere('main', 'c9', 'bo')).toBe(true); // already its name there: nothing to ask
+    expect(presence.renameEverywhere('main', 'nobody', 'x')).toBe(false);
+    expect(fake.asked).toEqual([['main', 'c9', 'bob']]);
+    // Another instance asks for c1 here to be renamed: a rename change, shared as such.
+    changes.length = 0;
+    fake.renameHere('main', 'c1', 'anna');
+    expect(changes).toEqual([{ kind: 'rename', name: 'anna', from: 'ann' }]);
+    expect(fake.shares.at(-1)!.share.clients).toEqual({ c1: 'anna', c2: '' });
   });
 });
