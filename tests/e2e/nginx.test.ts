@@ -121,8 +121,9 @@ describe('one server behind nginx', () => {
 describe('heartbeats behind nginx', () => {
   it('keep a quiet stream open past proxy_read_timeout (2 s), and it still gets the next message', async () => {
     const server = await startServer(['--store', 'memory', '--heartbeat', '500']);
-    const nginx = await startNginx({ upstreams: [server.port], readTimeout: '2s' });
+    let nginx: Nginx | null = null;
     try {
+      nginx = await startNginx({ upstreams: [server.port], readTimeout: '2s' });
       const res = await fetch(`${nginx.url}/rooms/quiet/events?history=0`);
       expect(res.status).toBe(200);
       const reader = res.body!.getReader();
@@ -150,7 +151,7 @@ describe('heartbeats behind nginx', () => {
       await reader.cancel();
       await reading;
     } finally {
-      await nginx.stop();
+      await nginx?.stop();
       await server.stop();
     }
   }, 60_000);
