@@ -39,8 +39,8 @@ export interface NginxOptions {
 export function siteConfig(options: NginxOptions, port: number, block = deployNginxBlock()): string {
   const [first, second = first] = options.upstreams;
   let site = replaceOnce(block, /^(\s*)listen 80;$/m, `$1listen 127.0.0.1:${port};`);
-  site = replaceOnce(site, 'server 127.0.0.1:3000 ', `server 127.0.0.1:${first} `);
-  site = replaceOnce(site, 'server 127.0.0.1:3001 ', `server 127.0.0.1:${second} `);
+  site = replaceOnce(site, /server 127\.0\.0\.1:3000\b/, `server 127.0.0.1:${first}`);
+  site = replaceOnce(site, /server 127\.0\.0\.1:3001\b/, `server 127.0.0.1:${second}`);
   if (options.readTimeout) site = replaceOnce(site, 'proxy_read_timeout 60s;', `proxy_read_timeout ${options.readTimeout};`);
   return site;
 }
