@@ -64,6 +64,19 @@ async function noStreams(server: ServerProcess) {
   await waitFor(async () => (await health(server.url)).streams === 0, 'no streams open');
 }
 
+/** The first stream opens and the second gets 503: both count against one address (--max-streams-per-ip 1). */
+async function expectOneStreamOnly(open1: () => Promise<{ status: number; close(): void }>, open2: () => Promise<{ status: number; close(): void }>) {
+  const first = await open1();
+  const second = await open2();
+  try {
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(503);
+  } finally {
+    first.close();
+    second.close();
+  }
+}
+
 describe('--trust-proxy 127.0.0.1', () => {
   let server: ServerProcess;
   beforeAll(async () => {
@@ -107,15 +120,7 @@ describe('--trust-proxy 127.0.0.1', () => {
     expect(statuses.slice(0, 3)).toEqual([201, 201, 201]);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(ATTEMPTS - 3 - 2);
     await noStreams(server);
-    const first = await streamFrom(server.url, '127.0.0.2', { 'X-Forwarded-For': '198.51.100.50' });
-    const second = await streamFrom(server.url, '127.0.0.2', { 'X-Forwarded-For': '198.51.100.51' });
-    try {
-      expect(first.status).toBe(200);
-      expect(second.status).toBe(503);
-    } finally {
-      first.close();
-      second.close();
-    }
+    await expectOneStreamOnly(() => streamFrom(server.url, '127.0.0.2', { 'X-Forwarded-For': '198.51.100.50' }), () => streamFrom(server.url, '127.0.0.2', { 'X-Forwarded-For': '198.51.100.51' }));
     await noStreams(server);
   });
 });
@@ -134,14 +139,9 @@ describe('without --trust-proxy', () => {
     expect(statuses.slice(0, 3)).toEqual([201, 201, 201]);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(ATTEMPTS - 3 - 2);
     await noStreams(server);
-    const first = await openStream(`${server.url}/rooms/proxied/events`, { 'X-Forwarded-For': '198.51.100.60' });
-    const second = await openStream(`${server.url}/rooms/proxied/events`, { 'X-Forwarded-For': '198.51.100.61' });
-    try {
-      expect(first.status).toBe(200);
-      expect(second.status).toBe(503);
-    } finally {
-      first.close();
-      second.close();
-    }
+    await expectOneStreamOnly(
+      () => openStream(`${server.url}/rooms/proxied/events`, { 'X-Forwarded-For': '198.51.100.60' }),
+      () => openStream(`${server.url}/rooms/proxied/events`, { 'X-Forwarded-For': '198.51.100.61' }),
+    );
   });
 });

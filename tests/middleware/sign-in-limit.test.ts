@@ -1,25 +1,14 @@
 import { describe, expect, it } from 'bun:test';
-import { clientAddress } from '../../middleware/client-address.ts';
-import type { Runtime } from '../../runtime/platform.ts';
-import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { loadConfig } from '../../lib/config.ts';
-import type { AppEnv, Deps } from '../../middleware/app-env.ts';
+import { appWithPeer } from './peer-app.ts';
 import { createGuards } from '../../middleware/guards.ts';
 import { createSignInLimit } from '../../middleware/sign-in-limit.ts';
 
 /** The Bearer limit and the token guard in front of a stand-in route, as app.ts mounts them. */
 function limitedApp(argv: string[]) {
   const config = loadConfig(['--store', 'memory', ...argv], {});
-  const peer = { address: '10.0.0.1' };
-  const runtime = { address: () => peer.address, peer: () => `${peer.address}:1` } as unknown as Runtime;
-  const deps = { config, runtime } as unknown as Deps;
-  const app = new Hono<AppEnv>();
-  app.use(async (c, next) => {
-    c.set('deps', deps);
-    await next();
-  });
-  app.use(clientAddress('', runtime)); // the real one: the address from the peer, https from the URL
+  const { app, peer } = appWithPeer(config);
   app.use(createSignInLimit(config, { perSecond: 1 / 60, burst: 3 }).bearer);
   app.use(createGuards(config).auth);
   app.get('/rooms/:room/messages', (c) => c.text('ok'));

@@ -1,25 +1,14 @@
 import { describe, expect, it } from 'bun:test';
-import { clientAddress } from '../../middleware/client-address.ts';
-import type { Runtime } from '../../runtime/platform.ts';
-import { Hono } from 'hono';
 import { loadConfig } from '../../lib/config.ts';
 import { sessionValue } from '../../lib/auth.ts';
-import type { AppEnv, Deps } from '../../middleware/app-env.ts';
+import { appWithPeer } from '../middleware/peer-app.ts';
 import { createLogin } from '../../routes/login.ts';
 import { createSignInLimit, SIGN_IN_LIMIT } from '../../middleware/sign-in-limit.ts';
 
 /** The sign-in routes alone, with the address the runtime reports for the next request in `peer.address`. */
 function loginApp(limit: Parameters<typeof createSignInLimit>[1] = SIGN_IN_LIMIT) {
-  const peer = { address: '10.0.0.1' };
   const config = loadConfig(['--store', 'memory', '--token', 's3cret'], {});
-  const runtime = { address: () => peer.address, peer: () => `${peer.address}:1` } as unknown as Runtime;
-  const deps = { config, runtime } as unknown as Deps;
-  const app = new Hono<AppEnv>();
-  app.use(async (c, next) => {
-    c.set('deps', deps);
-    await next();
-  });
-  app.use(clientAddress('', runtime)); // the real one: the address from the peer, https from the URL
+  const { app, peer } = appWithPeer(config);
   app.route('/', createLogin(createSignInLimit(config, limit)));
   const signIn = (token: string, url = 'http://localhost/login') =>
     app.request(url, { method: 'POST', body: new URLSearchParams({ token }), headers: { Accept: 'application/json' } });

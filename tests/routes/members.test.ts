@@ -1,17 +1,7 @@
-import { afterAll, describe, expect, it } from 'bun:test';
-import { createApp } from '../../app.ts';
-import { loadConfig } from '../../lib/config.ts';
-import { createLogger } from '../../lib/logger.ts';
-import { createMemoryStore } from '../../store/memory.ts';
-import { createHub } from '../../fanout/hub.ts';
+import { describe, expect, it } from 'bun:test';
+import { memoryApp } from './memory-app.ts';
 
-const config = loadConfig(['--store', 'memory'], {});
-const store = createMemoryStore();
-const logger = createLogger('silent');
-const hub = createHub({ store, logger, maxStreams: 10, replayPage: 100 });
-const runtime = { name: 'bun' as const, peer: () => 'test:1', address: () => 'test', keepOpen: () => {} };
-const app = createApp({ config, store, hub, logger, runtime });
-afterAll(() => hub.close());
+const { app } = memoryApp();
 
 /** A rename of a client with no stream here: a name that passes is a 404 (nobody to rename), a bad one a 4xx. */
 const rename = (body: BodyInit, type?: string) =>
