@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { Child } from 'hono/jsx';
-import { assetUrl } from './static-assets.ts';
+import { assetUrl, type AssetName } from './static-assets.ts';
 
 /** A speech bubble, as a data: URL (the CSP allows data: images, and /static has no icon file). */
 const ICON =
@@ -9,9 +9,10 @@ const ICON =
 
 /**
  * The HTML shell: no inline script or style, so the Content-Security-Policy can forbid them. app.js comes first:
- * deferred scripts run in document order, so it can finish the stream URL before htmx processes the page.
+ * deferred scripts run in document order, so it can finish the stream URL before htmx processes the page. A page's
+ * own feature scripts (`scripts`) follow it, so they find `window.threadchat` (app.js) in place.
  */
-export const Layout = ({ title, children }: { title: string; children: Child }) => (
+export const Layout = ({ title, children, scripts = [] }: { title: string; children: Child; scripts?: AssetName[] }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -25,6 +26,9 @@ export const Layout = ({ title, children }: { title: string; children: Child }) 
       <link rel="icon" href={ICON} />
       <link rel="stylesheet" href={assetUrl('app.css')} />
       <script src={assetUrl('app.js')} defer></script>
+      {scripts.map((name) => (
+        <script src={assetUrl(name)} defer></script>
+      ))}
       <script src={assetUrl('htmx.min.js')} defer></script>
       <script src={assetUrl('hx-sse.min.js')} defer></script>
     </head>

@@ -5,6 +5,10 @@ import { Layout } from './layout.tsx';
 import { MessageItem } from './message.tsx';
 import { People } from './people.tsx';
 import { RoomBar } from './room-bar.tsx';
+import type { AssetName } from './static-assets.ts';
+
+/** The room page's feature scripts, one file per feature (views/assets/), loaded after app.js. */
+const FEATURE_SCRIPTS: AssetName[] = [];
 
 export interface RoomPageProps {
   room: string;
@@ -25,7 +29,7 @@ export const streamUrl = (room: string, lastId: string | undefined) =>
 
 /** A room: its recent history in the HTML (works without JavaScript), then live updates over SSE. */
 export const RoomPage = ({ room, messages, presence, signOut = false }: RoomPageProps) => (
-  <Layout title={`#${room} · threadchat`}>
+  <Layout title={`#${room} · threadchat`} scripts={FEATURE_SCRIPTS}>
     <div class="app" data-room={room}>
       <RoomBar room={room} signOut={signOut} />
       <People {...presence} />

@@ -146,7 +146,15 @@
     }
     group(li);
     if (isMsg(li.nextElementSibling)) group(li.nextElementSibling);
+    // The page's other scripts (attention.js: unread count, mentions) see every message here, once.
+    li.dispatchEvent(new CustomEvent('chat:message', { bubbles: true, detail: { live, mine: li.classList.contains('mine') } }));
   }
+
+  /**
+   * What the page's other scripts (one file per feature, loaded after this one) use of it. They listen for
+   * `chat:message` on the list, and for the stream's named events through onStream.
+   */
+  window.threadchat = { room, clientId, list, name: () => myName, notice: (text) => notice(text), onStream: (name, handler) => on(name, handler) };
 
   for (const li of list.querySelectorAll('.msg')) decorate(li, false);
 
