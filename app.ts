@@ -6,6 +6,7 @@ import { HubFullError } from './fanout/hub-api.ts';
 import { events } from './routes/events.ts';
 import { health } from './routes/health.ts';
 import { members } from './routes/members.ts';
+import { typing } from './routes/typing.ts';
 import { messages } from './routes/messages.ts';
 import { page } from './routes/page.ts';
 import { debug } from './routes/debug.ts';
@@ -33,6 +34,7 @@ export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metri
   app.use(signIn.bearer);
   app.use(guards.auth);
   app.use('/rooms/:room/messages', guards.postLimit);
+  app.use('/rooms/:room/typing', guards.typingLimit);
   app.route('/', health);
   app.route('/', metrics);
   app.route('/', createLogin(signIn));
@@ -40,6 +42,7 @@ export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metri
   app.route('/', messages);
   app.route('/', events);
   app.route('/', members);
+  app.route('/', typing);
   app.route('/', page);
   app.route('/', debug); // 404 unless config.faults
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));

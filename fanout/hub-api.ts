@@ -58,6 +58,8 @@ export interface Hub {
   caughtUp(room: string): Promise<void> | null;
   /** The client's streams in `room`, on this instance and (with a shared store) on the others, take `name`; false when it has none there. */
   renameMember(room: string, client: string | null, name: string): boolean;
+  /** `client` is typing in `room` as `name`: the room's other streams get a `typing` event (never stored). */
+  typing(room: string, client: string, name: string): void;
   /** Ends every stream of a room at once without a final event, as a dropped connection would (a test hook). */
   drop(room: string): void;
   stats(): HubStats;

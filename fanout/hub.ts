@@ -41,6 +41,7 @@ export interface HubOptions {
 }
 
 const PRESENCE_EVERY_MS = 250;
+const TYPING_EVERY_MS = 250;
 
 /**
  * The main thread's side of the fan-out, put together: the shared log and room words, the publisher that writes
@@ -75,6 +76,7 @@ export function createHub(options: HubOptions): Hub {
     metrics,
     presenceEveryMs: PRESENCE_EVERY_MS,
     members: presence.get,
+    typingEveryMs: TYPING_EVERY_MS,
   });
   presence.onChange(publisher.presence);
   const unsubscribe = store.subscribe(publisher.message);
@@ -103,6 +105,7 @@ export function createHub(options: HubOptions): Hub {
     members: (room) => presence.get(room),
     caughtUp: (room) => flow.caughtUp(rooms.wordOf(room)),
     renameMember: (room, client, name) => (client ? presence.renameEverywhere(room, client, name) : false),
+    typing: (room, client, name) => publisher.typing(room, client, name),
     drop(room) {
       for (const session of slots.occupants) if (session?.request.room === room) session.end('closed', 'dropped');
     },

@@ -1,7 +1,7 @@
-import { messageFrame, presenceFrame } from '../views/frames.ts';
+import { messageFrame, presenceFrame, typingFrame } from '../views/frames.ts';
 import type { ChatMessage, Presence, PresenceChange } from '../lib/chat-types.ts';
 import type { FanoutMetrics } from './metrics.ts';
-import { encodeEntry, FORMATS, KIND_MESSAGE, KIND_PRESENCE, type EncodedEntry } from './shm/entry.ts';
+import { encodeEntry, FORMATS, KIND_MESSAGE, KIND_PRESENCE, KIND_TYPING, type EncodedEntry } from './shm/entry.ts';
 import type { LogWriter } from './shm/shared-log.ts';
 import type { RoomWords } from './shm/room-words.ts';
 
@@ -17,7 +17,12 @@ export interface PublisherOptions {
   presenceEveryMs: number;
   /** Who is in a room right now, read when a coalesced presence event goes out. */
   members(room: string): Presence;
+  /** A room's typing notices go out at most this often: one wave carries every typist's since the last. */
+  typingEveryMs: number;
 }
+
+/** Typists of one room kept per window; past it a window's newcomers wait for the next (a page's notice repeats). */
+const MAX_TYPISTS = 32;
 
 /**
  * Writes events into the shared log, rendered once in every format, and wakes the stream Workers of the event's
@@ -29,6 +34,9 @@ export function createPublisher(options: PublisherOptions) {
   const { log, rooms, metrics } = options;
   const presenceTimers = new Map<string, ReturnType<typeof setTimeout>>();
   const pendingChanges = new Map<string, PresenceChange[]>();
+  /** Per room, the typists of the current window: client id → name. */
+  const typists = new Map<string, Map<string, string>>();
+  const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
   const append = (room: string, entry: EncodedEntry) => {
     const word = rooms.wordOf(room);
@@ -36,6 +44,21 @@ export function createPublisher(options: PublisherOptions) {
     metrics.appended(seq);
     options.appended(word, seq);
     if (word >= 0) rooms.signal(word, seq);
+  };
+  /**
+   * One entry per typist, each carrying its client's number so that client's own streams skip it (one entry
+   * cannot say "alice is typing" to bob and "bob is typing" to alice); appended together, they reach the room's
+   * Workers in one wave.
+   */
+  const publishTyping = (room: string) => {
+    typingTimers.delete(room);
+    const window = typists.get(room);
+    typists.delete(room);
+    if (!window || rooms.wordOf(room) < 0) return; // nobody here follows the room
+    for (const [client, name] of window) {
+      const frames = FORMATS.map((f) => typingFrame({ room, name }, f));
+      append(room, encodeEntry({ kind: KIND_TYPING, id: '', clientNo: options.clientNo(client), frames }));
+    }
   };
   const publishPresence = (p: Presence) =>
     append(p.room, encodeEntry({ kind: KIND_PRESENCE, id: '', clientNo: -1, frames: FORMATS.map((f) => presenceFrame(p, f)) }));
@@ -56,8 +79,16 @@ export function createPublisher(options: PublisherOptions) {
         publishPresence({ ...options.members(room), change: changes.at(-1) ?? null, changes });
       }, options.presenceEveryMs));
     },
+    /** `client` is typing in `room` as `name`: told to the room's other streams at the end of the window. */
+    typing(room: string, client: string, name: string) {
+      let window = typists.get(room);
+      if (!window) typists.set(room, (window = new Map()));
+      if (window.size < MAX_TYPISTS || window.has(client)) window.set(client, name);
+      if (!typingTimers.has(room)) typingTimers.set(room, setTimeout(publishTyping, options.typingEveryMs, room));
+    },
     close() {
       for (const timer of presenceTimers.values()) clearTimeout(timer);
+      for (const timer of typingTimers.values()) clearTimeout(timer);
     },
   };
 }

@@ -5,6 +5,9 @@ import { createRequestCheck } from '../lib/auth.ts';
 import { fail } from '../lib/errors.ts';
 import { createRateLimiter } from '../lib/rate-limit.ts';
 
+/** Typing notices a client id may send: a page sends one every 2.5 s while its user types. */
+export const TYPING_LIMITS = { perSecond: 1, burst: 3, perSecondIp: 20, burstIp: 60 } as const;
+
 /**
  * What stands between the public and the chat: a shared-secret check (when --token is set) and POST rate
  * limits per client id and per IP. Stream limits live in the hub, which counts streams.
@@ -13,6 +16,10 @@ export function createGuards(config: Config) {
   const perClient = createRateLimiter({ perSecond: config['post-rate'], burst: config['post-burst'] });
   const perIp = createRateLimiter({ perSecond: config['post-rate-ip'], burst: config['post-burst-ip'] });
   const signedIn = config.token ? createRequestCheck(config.token) : null;
+  // Typing notices are cheap and never stored, but each one wakes a room's Workers: a page sends one every few
+  // seconds while someone types, so these buckets leave room for that and no more.
+  const typingPerClient = createRateLimiter({ perSecond: TYPING_LIMITS.perSecond, burst: TYPING_LIMITS.burst });
+  const typingPerIp = createRateLimiter({ perSecond: TYPING_LIMITS.perSecondIp, burst: TYPING_LIMITS.burstIp });
 
   /** With a token configured, everything but health, static files and the login page needs it. */
   const auth = createMiddleware<AppEnv>(async (c, next) => {
@@ -43,5 +50,14 @@ export function createGuards(config: Config) {
     await next();
   });
 
-  return { auth, postLimit };
+  /** One typing notice from the client's bucket and the address's (separate from the message buckets). */
+  const typingLimit = createMiddleware<AppEnv>(async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const client = c.req.header('x-client-id') ?? c.req.query('client');
+    const wait = (client ? typingPerClient.take(`client:${client}`) : 0) || typingPerIp.take(`ip:${c.get('client').address}`);
+    if (wait) fail(429, `too many typing notices; retry in ${wait} s`, { 'Retry-After': String(wait) });
+    await next();
+  });
+
+  return { auth, postLimit, typingLimit };
 }

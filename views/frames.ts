@@ -3,10 +3,11 @@ import { renderMessage } from './message.tsx';
 
 /**
  * What a stream carries, in one place. Chat messages are unnamed events (`MessagePayload` in json); the named
- * ones are `presence` (`Presence`), `reset` (`ResetPayload`) and `bye` (`ByePayload`), the stream's last.
+ * ones are `presence` (`Presence`), `typing` (`TypingPayload`), `reset` (`ResetPayload`) and `bye`
+ * (`ByePayload`), the stream's last.
  */
 export type StreamFormat = 'json' | 'html' | 'text';
-export type NamedEvent = 'presence' | 'reset' | 'bye';
+export type NamedEvent = 'presence' | 'typing' | 'reset' | 'bye';
 /** Why the server ended a stream (`closed`: the client went away, so no `bye` reaches it). */
 export type EndReason = 'slow' | 'error' | 'shutdown' | 'closed';
 export type MessagePayload = Pick<ChatMessage, 'id' | 'room' | 'name' | 'text' | 'ts'>;
@@ -16,6 +17,11 @@ export interface ResetPayload {
 }
 export interface ByePayload {
   reason: EndReason;
+}
+/** Someone in `room` is typing; a page shows it for a few seconds unless another one follows. */
+export interface TypingPayload {
+  room: string;
+  name: string;
 }
 
 /**
@@ -69,6 +75,14 @@ export function presenceFrame(p: Presence, format: StreamFormat): string {
   const changes = p.changes ?? (p.change ? [p.change] : []);
   if (changes.length <= 1) return sseFrame(presenceLine(p, changes[0] ?? null), { event: 'presence' });
   return changes.map((change) => sseFrame(presenceLine(p, change), { event: 'presence' })).join('');
+}
+
+/**
+ * Someone is typing, for json and html streams (the page's script reads it as JSON). The text format carries no
+ * typing events, so terminals stay quiet: its frame is empty, and a Worker writes nothing for an empty frame.
+ */
+export function typingFrame(t: TypingPayload, format: StreamFormat): string {
+  return format === 'text' ? '' : sseFrame(JSON.stringify(t satisfies TypingPayload), { event: 'typing' });
 }
 
 /**

@@ -100,8 +100,9 @@ export function createLogFollower({ log, rooms, waiter, options, output, last, s
           if (!log.intact(seq)) return;
           // The log may repeat what the replay already wrote (an append racing the history query): ids decide.
           if (message && last.hi >= 0 && compareIdParts(hi, lo, last.hi, last.lo) <= 0) continue;
-          // The original server never echoed a message to its sender: the client's own is skipped, and counts as had.
-          if (!(message && own)) {
+          // The original server never echoed a message to its sender: the client's own entries (messages, typing)
+          // are skipped, a message counting as had. An empty frame is an event this format does not carry.
+          if (!own && end > start) {
             // Straight from the log into the ring (no copy in between), published only if the entry was still
             // intact after the copy. The await is on the slow path only: a full ring.
             if (!ring.stageRange(data, start, end)) await output.stage(data.subarray(start, end));

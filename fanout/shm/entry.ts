@@ -13,6 +13,8 @@ export const FORMAT_INDEX: Record<StreamFormat, number> = { json: 0, html: 1, te
 
 export const KIND_MESSAGE = 0;
 export const KIND_PRESENCE = 1;
+/** Someone is typing: ephemeral, never stored, and kept off the typist's own streams like a message. */
+export const KIND_TYPING = 2;
 
 // ---- Metadata of an entry, Int32 fields after the index slot's own [seq, offset, length, roomWord] ----
 export const META_KIND = 0;

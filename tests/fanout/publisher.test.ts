@@ -4,9 +4,9 @@ import { createPublisher } from '../../fanout/publisher.ts';
 import { NO_FANOUT_METRICS } from '../../fanout/metrics.ts';
 import { createLogReader, createLogWriter } from '../../fanout/shm/shared-log.ts';
 import { createRoomWords } from '../../fanout/shm/room-words.ts';
-import { FORMATS, KIND_MESSAGE, KIND_PRESENCE, META_CLIENT, META_KIND } from '../../fanout/shm/entry.ts';
+import { FORMATS, KIND_MESSAGE, KIND_PRESENCE, KIND_TYPING, META_CLIENT, META_KIND } from '../../fanout/shm/entry.ts';
 import { LOG_INDEX_META, ROOM_SEQ } from '../../fanout/shm/protocol.ts';
-import { messageFrame, presenceFrame } from '../../views/frames.ts';
+import { messageFrame, presenceFrame, typingFrame } from '../../views/frames.ts';
 import { waitFor } from '../helpers.ts';
 import { readEntry } from './shm/read-entry.ts';
 
@@ -28,6 +28,7 @@ function setup() {
     metrics: NO_FANOUT_METRICS,
     appended: (word, seq) => appended.push([word, seq]),
     presenceEveryMs: WINDOW_MS,
+    typingEveryMs: WINDOW_MS,
     members: (room) => ({ room, members: [], count: 0, change: null, ...here.get(room) }),
   });
   closers.push(publisher.close, rooms.close);
@@ -84,5 +85,23 @@ describe('publisher', () => {
     expect(text(0).startsWith(`event: presence\ndata: ${JSON.stringify(main)}\n\n`)).toBe(true);
     expect(meta(0, META_KIND)).toBe(KIND_PRESENCE);
     expect(meta(0, META_CLIENT)).toBe(-1);
+  });
+
+  it("coalesces a room's typing notices per window: one entry per typist, with the typist's number, no text frame", async () => {
+    const { log, rooms, publisher, text, meta } = setup();
+    rooms.acquire('main');
+    publisher.typing('main', 'poster', 'ann');
+    publisher.typing('main', 'other', 'bo');
+    publisher.typing('main', 'poster', 'ann'); // the same typist again in the window: still one entry
+    publisher.typing('nobody-here', 'x', 'cy'); // no stream follows that room: nothing to tell
+    expect(log.seq).toBe(0);
+    await waitFor(() => log.seq >= 2, 'the window');
+    const rendered = (name: string) => FORMATS.map((f) => typingFrame({ room: 'main', name }, f)).join('');
+    expect([text(0), text(1)]).toEqual([rendered('ann'), rendered('bo')]);
+    expect(text(0)).toBe('event: typing\ndata: {"room":"main","name":"ann"}\n\n'.repeat(2)); // json, html; text is empty
+    expect([meta(0, META_KIND), meta(0, META_CLIENT), meta(1, META_CLIENT)]).toEqual([KIND_TYPING, 7, -1]);
+    publisher.typing('main', 'poster', 'ann');
+    await waitFor(() => log.seq >= 3, 'the next window');
+    expect(log.seq).toBe(3); // the room with no stream never got an entry
   });
 });
