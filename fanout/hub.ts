@@ -79,6 +79,8 @@ export function createHub(options: HubOptions): Hub {
     typingEveryMs: TYPING_EVERY_MS,
   });
   presence.onChange(publisher.presence);
+  const shared = sharedPresenceOf(store);
+  shared?.onRemoteTyping(publisher.typing);
   const unsubscribe = store.subscribe(publisher.message);
   const stopDrain = startReadyDrain(new Int32Array(control), slots.occupants);
   const sessionDeps: SessionDeps = { pool, pages, left: presence.leave, metrics, logger };
@@ -105,7 +107,10 @@ export function createHub(options: HubOptions): Hub {
     members: (room) => presence.get(room),
     caughtUp: (room) => flow.caughtUp(rooms.wordOf(room)),
     renameMember: (room, client, name) => (client ? presence.renameEverywhere(room, client, name) : false),
-    typing: (room, client, name) => publisher.typing(room, client, name),
+    typing(room, client, name) {
+      publisher.typing(room, client, name);
+      shared?.typingElsewhere(room, client, name);
+    },
     drop(room) {
       for (const session of slots.occupants) if (session?.request.room === room) session.end('closed', 'dropped');
     },

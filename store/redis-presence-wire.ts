@@ -54,6 +54,8 @@ export interface Notice {
   change: Presence['change'];
   /** Not a change of the sender's share: a request that the instances holding `client`'s streams rename them. */
   rename?: { client: string; name: string };
+  /** Not a change either: `client` is typing in the room, for the streams of the other instances. */
+  typing?: { client: string; name: string };
 }
 
 // What other instances write is checked before use: another version, or a broken writer, must not make this one
@@ -65,7 +67,8 @@ export const shareSchema = z.object({
 });
 const changeSchema = z.object({ kind: z.enum(['join', 'leave', 'rename']), name: z.string(), from: z.string().optional() });
 const renameSchema = z.object({ client: clientSchema, name: nameSchema });
-export const noticeSchema = z.object({ room: z.string(), from: z.string(), change: changeSchema.nullable().optional(), rename: renameSchema.optional() });
+/** A notice on the channel: a share changed (with its change), a rename asked of another instance, or someone typing. */
+export const noticeSchema = z.object({ room: z.string(), from: z.string(), change: changeSchema.nullable().optional(), rename: renameSchema.optional(), typing: renameSchema.optional() });
 /** A bad share is read again at every heartbeat: it is reported at most this often. */
 export const IGNORED_REPORT_MS = 60_000;
 

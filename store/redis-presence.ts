@@ -39,6 +39,7 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
   const others = new Map<string, Map<string, PresenceShare>>();
   const emitter = createEmitter<{ room: string; changes: PresenceChange[] }>();
   const renames = createEmitter<{ room: string; client: string; name: string }>();
+  const typists = createEmitter<{ room: string; client: string; name: string }>();
   let closed = false;
   let resyncDue = false;
   const shareScript = defineScript(commands, 'threadchatSharePresence', SHARE_LUA, 1);
@@ -110,8 +111,9 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
     const notice = readJson(noticeSchema, raw);
     if (!('value' in notice)) return ignore('notice', notice.problem);
     if (notice.value.from === instance) return;
-    const { room, rename } = notice.value;
-    if (rename) renames.emit({ room, ...rename });
+    const { room, rename, typing } = notice.value;
+    if (typing) typists.emit({ room, ...typing });
+    else if (rename) renames.emit({ room, ...rename });
     else void refresh(room, notice.value.change ?? null);
   });
   // Back after an outage: our shares may have expired meanwhile, and others' notices were missed.
@@ -159,6 +161,14 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
     },
     onRemoteRename(listener) {
       return renames.subscribe(({ room, client, name }) => listener(room, client, name));
+    },
+    typingElsewhere(room, client, name) {
+      if (closed) return;
+      const notice: Notice = { room, from: instance, change: null, typing: { client, name } };
+      commands.publish(keys.channel, JSON.stringify(notice)).catch(() => {}); // Redis away: nobody elsewhere sees it, nothing is lost
+    },
+    onRemoteTyping(listener) {
+      return typists.subscribe(({ room, client, name }) => listener(room, client, name));
     },
     /** Withdraws this instance's shares (the others see its members leave now, not at expiry). */
     async close() {

@@ -199,6 +199,8 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     onRemotePresence: presence.onRemotePresence,
     renameElsewhere: presence.renameElsewhere,
     onRemoteRename: presence.onRemoteRename,
+    typingElsewhere: presence.typingElsewhere,
+    onRemoteTyping: presence.onRemoteTyping,
     close() {
       closing ??= (async () => {
         await presence.close(); // withdraw this instance's members before the connection goes

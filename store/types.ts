@@ -78,6 +78,10 @@ export interface SharedPresence {
   renameElsewhere(room: string, client: string, name: string): void;
   /** Called when another instance asks for a rename of a client's streams here. */
   onRemoteRename(listener: (room: string, client: string, name: string) => void): () => void;
+  /** Tells the other instances that `client` is typing in `room` (ephemeral: nothing is kept). */
+  typingElsewhere(room: string, client: string, name: string): void;
+  /** Called when someone on another instance is typing. */
+  onRemoteTyping(listener: (room: string, client: string, name: string) => void): () => void;
 }
 
 /** The store's shared presence when it has one (redis), else undefined (presence stays per instance). */

@@ -7,6 +7,8 @@ import { LIMITS } from '../lib/input.ts';
  */
 export const Composer = ({ room }: { room: string }) => (
   <footer class="composer">
+    {/* typing.js: who else is typing, from the stream's `typing` events. */}
+    <p id="typing" class="typing" aria-live="polite" hidden></p>
     <form id="name-form" class="name-form" hidden>
       <label for="name-input">What should people call you?</label>
       <div class="row">

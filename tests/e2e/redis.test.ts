@@ -138,6 +138,24 @@ describe('several instances on one Redis', () => {
     watcher.close();
   });
 
+  it("tells A's streams who types on B, and never the typist's own streams on either", async () => {
+    const room = 'typing';
+    const bob = await openStream(`${a.url}/rooms/${room}/events?name=bob&client=bob-1`);
+    const aliceOnA = await openStream(`${a.url}/rooms/${room}/events?name=alice&client=alice-1`);
+    const aliceOnB = await openStream(`${b.url}/rooms/${room}/events?name=alice&client=alice-1`);
+    await presence(bob, (p) => p.members.includes('alice'), 'alice listed on A');
+    await waitFor(async () => (await members(b.url, room)).members.includes('bob'), 'bob (on A) listed on B');
+    const typed = await fetch(`${b.url}/rooms/${room}/typing`, { method: 'POST', headers: { 'X-Client-Id': 'alice-1' }, body: 'alice' });
+    expect(typed.status).toBe(204);
+    const seen = await bob.next((e) => e.event === 'typing', 'alice typing on B, seen on A');
+    expect(JSON.parse(seen.data)).toEqual({ room, name: 'alice' });
+    // The notice went out before this message on both instances: a stream that has the message had its chance.
+    const marker = await post(b.url, room, { name: 'bob', text: 'after typing' }, { 'X-Client-Id': 'bob-1' });
+    for (const s of [aliceOnA, aliceOnB]) await s.next((e) => e.id === marker.id, 'the marker');
+    expect([...aliceOnA.events, ...aliceOnB.events].filter((e) => e.event === 'typing')).toEqual([]);
+    for (const s of [bob, aliceOnA, aliceOnB]) s.close();
+  });
+
   it('drops the members of an instance that died once its presence expires', async () => {
     const room = 'crash';
     const c = await startServer(['--store', url]);

@@ -76,6 +76,8 @@ describe('presence shared with other instances', () => {
       onRemotePresence: () => () => {},
       renameElsewhere: (room, client, name) => void asked.push([room, client, name]),
       onRemoteRename: (listener) => ((renameHere = listener), () => {}),
+      typingElsewhere: () => {},
+      onRemoteTyping: () => () => {},
     };
     return { shared, shares, asked, setOthers: (share: PresenceShare) => void (others = share), renameHere: (room: string, client: string, name: string) => renameHere(room, client, name) };
   }

@@ -1,0 +1,52 @@
+/**
+ * "alice is typing…" on the room page in real Chromium: shown to the others while she types, never to herself,
+ * gone once her message arrives or after a few seconds of silence.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import type { Browser, Page } from 'playwright-core';
+import { startServer, waitFor, type ServerProcess } from '../helpers.ts';
+import { enterRoom, launchBrowser, openPage } from './browser-helpers.ts';
+
+describe('typing on the page', () => {
+  const problems: string[] = [];
+  let server: ServerProcess;
+  let browser: Browser;
+  let alice: Page;
+  let bob: Page;
+  const typingLine = (page: Page) => page.locator('#typing');
+  const shownText = async (page: Page) => ((await typingLine(page).isVisible()) ? await typingLine(page).textContent() : null);
+
+  beforeAll(async () => {
+    server = await startServer(['--store', 'memory']);
+    browser = await launchBrowser();
+    alice = await openPage(browser, 'alice', problems);
+    bob = await openPage(browser, 'bob', problems);
+    await enterRoom(alice, `${server.url}/rooms/typing`, 'alice');
+    await enterRoom(bob, `${server.url}/rooms/typing`, 'bob');
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('shows "alice is typing…" to bob while she types, not to alice, and hides it when her message arrives', async () => {
+    await alice.locator('#text').pressSequentially('hello b', { delay: 20 });
+    await waitFor(async () => (await shownText(bob)) === 'alice is typing…', 'bob to see alice typing');
+    expect(await shownText(alice)).toBeNull();
+    await alice.locator('#text').pressSequentially('ob', { delay: 20 });
+    await alice.locator('#text').press('Enter');
+    await bob.locator('#messages .msg', { hasText: 'hello bob' }).waitFor();
+    // Well before the notice would time out (6 s): the message ended it.
+    await waitFor(async () => (await shownText(bob)) === null, 'the notice to go with the message', 2500);
+    expect(await shownText(alice)).toBeNull();
+  });
+
+  it('forgets a typist after a few seconds of silence', async () => {
+    await bob.locator('#text').pressSequentially('thinking', { delay: 20 });
+    await waitFor(async () => (await shownText(alice)) === 'bob is typing…', 'alice to see bob typing');
+    const shownAt = Date.now();
+    await waitFor(async () => (await shownText(alice)) === null, 'the notice to go after silence', 15_000);
+    expect(Date.now() - shownAt).toBeGreaterThan(3000); // it stayed a few seconds: not cleared by anything else
+    expect(problems).toEqual([]);
+  });
+});

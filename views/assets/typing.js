@@ -1,0 +1,54 @@
+/*
+ * "alice is typing…" for the room page, served as /static/typing.js after app.js. This tab tells the room while its
+ * user types (a notice at most every EVERY_MS, within the server's limit of one a second), and shows who else is
+ * typing from the stream's `typing` events: each for SHOWN_MS unless another notice of theirs follows, and no
+ * longer once their message arrives. The server keeps a tab's own notices off its stream.
+ */
+(() => {
+  'use strict';
+  const chat = window.threadchat;
+  if (!chat) return;
+  const box = document.getElementById('text');
+  const line = document.getElementById('typing');
+  const EVERY_MS = 2500;
+  /** Longer than EVERY_MS, so someone who keeps typing stays shown without a flicker. */
+  const SHOWN_MS = 6000;
+
+  let lastSent = 0;
+  box.addEventListener('input', () => {
+    const name = chat.name();
+    if (!name || !box.value.trim() || Date.now() - lastSent < EVERY_MS) return;
+    lastSent = Date.now();
+    fetch(`/rooms/${chat.room}/typing`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Client-Id': chat.clientId },
+      body: JSON.stringify({ name }),
+    }).catch(() => { /* a lost notice only means nobody sees it */ });
+  });
+  // The box was sent: the next keystroke is a new message, worth telling at once.
+  document.getElementById('send').addEventListener('submit', () => (lastSent = 0));
+
+  /** Who is typing: name → the timer that forgets them. */
+  const typists = new Map();
+  function render() {
+    const names = [...typists.keys()];
+    line.textContent = names.length === 1 ? `${names[0]} is typing…`
+      : names.length === 2 ? `${names[0]} and ${names[1]} are typing…`
+      : names.length > 2 ? 'Several people are typing…' : '';
+    line.hidden = names.length === 0;
+  }
+  function stopped(name) {
+    clearTimeout(typists.get(name));
+    if (typists.delete(name)) render();
+  }
+  chat.onStream('typing', (e) => {
+    let notice;
+    try { notice = JSON.parse(e.detail.data); } catch { return; }
+    const name = notice?.name;
+    if (typeof name !== 'string' || name === chat.name()) return; // your own name, typing in another tab
+    clearTimeout(typists.get(name));
+    typists.set(name, setTimeout(stopped, SHOWN_MS, name));
+    render();
+  });
+  chat.list.addEventListener('chat:message', (e) => e.detail.live && stopped(e.target.dataset.name));
+})();
