@@ -4,6 +4,7 @@
  */
 import './runtime/worker-jit.ts'; // first: may restart the process with JIT options for many Workers
 import { ConfigError, helpText, loadConfig } from './lib/config.ts';
+import { readTlsFiles, type TlsFiles } from './lib/tls-files.ts';
 import { createApp } from './app.ts';
 import { createAppMetrics } from './middleware/app-metrics.ts';
 import { announce, createLogger } from './lib/logger.ts';
@@ -16,8 +17,10 @@ import { prepareThreads } from './runtime/thread.ts';
 const platform = await currentPlatform(); // on Node this also reads ./.env, as Bun does by itself
 
 let config: ReturnType<typeof loadConfig>;
+let tls: TlsFiles | null;
 try {
   config = loadConfig(process.argv.slice(2), process.env);
+  tls = config.help ? null : readTlsFiles(config);
 } catch (error) {
   const message = error instanceof ConfigError || error instanceof TypeError ? error.message : String(error);
   process.stderr.write(`threadchat: ${message}\nRun with --help to see every option.\n`);
@@ -37,11 +40,11 @@ const hub = createHub({ store, logger, maxStreams: config['max-streams'], maxStr
   pool: { minIdle: config.warm, maxIdle: Math.max(64, config.warm) }, maxConnecting: config['max-connecting'] });
 
 const app = createApp({ config, store, hub, logger, runtime: platform.runtime, metrics });
-const server = await platform.serve(app.fetch, { port: config.port, host: config.host }).catch((error: unknown) => {
+const server = await platform.serve(app.fetch, { port: config.port, host: config.host, tls }).catch((error: unknown) => {
   process.stderr.write(`threadchat: cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });
-const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}/`;
+const url = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}/`;
 announce(logMode, `threadchat listening on ${url}`, { store: store.kind, runtime: platform.runtime.name });
 
 let stopping = false;

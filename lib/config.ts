@@ -36,6 +36,8 @@ const positive = (max: number) => (v: number) => (v >= 1 && v <= max ? null : `m
 export const OPTIONS = {
   port: { env: 'CHAT_PORT', kind: 'int', default: 3000, fallbackEnv: 'PORT', help: 'TCP port to listen on (0: any free port); PORT also works', check: (v: number) => (v >= 0 && v <= 65535 ? null : 'must be 0..65535') },
   host: { env: 'CHAT_HOST', kind: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 for every interface)' },
+  'tls-cert': { env: 'CHAT_TLS_CERT', kind: 'string', default: '', help: 'PEM certificate file: serve HTTPS, with HTTP/2 and HTTP/1.1 on the port (needs --tls-key)' },
+  'tls-key': { env: 'CHAT_TLS_KEY', kind: 'string', default: '', help: 'PEM private key file of --tls-cert' },
   data: { env: 'CHAT_DATA', kind: 'string', default: './data', help: 'directory of the SQLite file' },
   store: { env: 'CHAT_STORE', kind: 'string', default: 'sqlite', fallbackEnv: 'REDIS_URL', help: 'sqlite | memory | redis://host:port/db (REDIS_URL also works)', accepts: { is: isStoreSetting, problem: 'must be sqlite, memory or a redis:// URL' } },
   sync: { env: 'CHAT_SYNC', kind: 'string', default: 'full', help: 'SQLite commits: full (fsync: survives power loss) | normal (survives a crash)', accepts: { is: isSync, problem: 'must be full or normal' } },

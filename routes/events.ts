@@ -10,7 +10,7 @@ const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
   'X-Accel-Buffering': 'no', // proxies such as nginx would otherwise buffer the stream
-  Connection: 'keep-alive',
+  // No `Connection: keep-alive`: HTTP/1.1 keeps the connection by default, and HTTP/2 forbids the header.
 };
 
 /** The live stream of a room: Server-Sent Events written by the stream's own Worker. */

@@ -19,7 +19,8 @@ export const bunPlatform: Platform = {
     collectGarbage: () => (Bun.gc(true), true),
   },
   async serve(fetch, at) {
-    const listening = Bun.serve({ port: at.port, hostname: at.host, fetch, idleTimeout: 30 });
+    const tls = at.tls ? { tls: { cert: at.tls.cert, key: at.tls.key }, http2: true } : {};
+    const listening = Bun.serve({ port: at.port, hostname: at.host, fetch, idleTimeout: 30, ...tls });
     return { port: listening.port ?? at.port, stop: () => listening.stop() };
   },
 };

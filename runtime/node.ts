@@ -1,12 +1,19 @@
 import { serve, type HttpBindings } from '@hono/node-server';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2Session } from 'node:http2';
+import type { Socket } from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Platform } from './platform.ts';
 
 /** On Node, the `env` a request handler gets is `{ incoming, outgoing }` (@hono/node-server). */
 const socket = (env: unknown) => (env as HttpBindings).incoming.socket;
+/** An HTTP/2 request (over --tls-cert): its socket is its session's, shared by every stream of the connection. */
+const http2Request = (env: unknown) => {
+  const incoming = (env as HttpBindings).incoming as unknown as Http2ServerRequest | { stream?: undefined };
+  return incoming.stream ? (incoming as Http2ServerRequest) : null;
+};
 
 /** How long shutdown waits for responses still being written before it cuts their connections. */
 const STOP_GRACE_MS = 3000;
@@ -34,7 +41,8 @@ export const nodePlatform: Platform = {
     },
     address: (_req, env) => socket(env).remoteAddress ?? 'unknown',
     // node:http has no idle timeout by default (server.timeout = 0); say so for this socket whatever the defaults.
-    keepOpen: (_req, env) => void socket(env).setTimeout(0),
+    // Over HTTP/2 the timeout is the stream's own; the session's socket is shared by the other streams.
+    keepOpen: (_req, env) => void (http2Request(env)?.setTimeout(0) ?? socket(env).setTimeout(0)),
     collectGarbage: () => {
       collector ??= exposeGc();
       collector();
@@ -43,14 +51,48 @@ export const nodePlatform: Platform = {
   },
   serve(fetch, at) {
     return new Promise((resolve, reject) => {
-      const server = serve({ fetch, port: at.port, hostname: at.host }, (info) => {
+      const tls = at.tls;
+      const options = tls
+        ? { createServer: createSecureServer, serverOptions: { cert: tls.cert, key: tls.key, allowHTTP1: true } }
+        : {};
+      const server = serve({ fetch, port: at.port, hostname: at.host, ...options }, (info) => {
         server.off('error', reject);
-        resolve({ port: info.port, stop: () => stop(server as Server) });
+        resolve({ port: info.port, stop: () => (tls ? stopSecure(server as Http2SecureServer, connections) : stop(server as Server)) });
       });
+      // node:http2 has no closeIdleConnections(): its sessions and HTTP/1.1 sockets are tracked for the stop.
+      const connections = { sessions: new Set<Http2Session>(), sockets: new Set<Socket>() };
+      if (tls) {
+        server.on('session', (session: Http2Session) => {
+          connections.sessions.add(session);
+          session.once('close', () => connections.sessions.delete(session));
+        });
+        server.on('secureConnection', (s: Socket) => {
+          connections.sockets.add(s);
+          s.once('close', () => connections.sockets.delete(s));
+        });
+      }
       server.once('error', reject);
     });
   },
 };
+
+/**
+ * The stop of the HTTPS server: HTTP/2 sessions are closed gracefully (a GOAWAY: the responses in flight end, no
+ * new stream starts), and whatever is still open after the grace period (HTTP/1.1 keep-alive sockets too) is cut.
+ */
+function stopSecure(server: Http2SecureServer, open: { sessions: Set<Http2Session>; sockets: Set<Socket> }): Promise<void> {
+  return new Promise((resolve) => {
+    const cut = setTimeout(() => {
+      for (const session of open.sessions) session.destroy();
+      for (const s of open.sockets) s.destroy();
+    }, STOP_GRACE_MS);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+    for (const session of open.sessions) session.close();
+  });
+}
 
 /**
  * Stops accepting, then closes each keep-alive connection as soon as it has no response in flight (streams have

@@ -19,10 +19,18 @@ export interface Listening {
   stop(): Promise<void>;
 }
 
+/** Where and how to listen; `tls` holds PEM texts. */
+export interface ServeAt {
+  port: number;
+  host: string;
+  tls?: { cert: string; key: string } | null;
+}
+
 /** How one runtime serves the app: `runtime/bun.ts` or `runtime/node.ts`. */
 export interface Platform {
   runtime: Runtime;
   /** How to start the server on this runtime, for --help. */
   command: string;
-  serve(fetch: (req: Request, env: unknown) => Response | Promise<Response>, at: { port: number; host: string }): Promise<Listening>;
+  /** Serves plain HTTP/1.1, or with `tls` HTTPS: HTTP/2 to clients that offer it (ALPN), HTTP/1.1 to the others. */
+  serve(fetch: (req: Request, env: unknown) => Response | Promise<Response>, at: ServeAt): Promise<Listening>;
 }

@@ -59,7 +59,7 @@ export async function startServer(args: string[] = [], env: Record<string, strin
   const pumped = Promise.all([pump(proc.stdout as ReadableStream<Uint8Array>), pump(proc.stderr as ReadableStream<Uint8Array>)]);
   const match = await waitFor(() => {
     if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
-    return out.match(/listening on (http:\/\/[^\s]+?:(\d+))\//);
+    return out.match(/listening on (https?:\/\/[^\s]+?:(\d+))\//);
   }, 'the server to print its URL', 15_000);
   return {
     url: match[1]!,
