@@ -3,6 +3,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { suiteCertificate } from './tls-helpers.ts';
 
 export const ROOT = join(import.meta.dir, '..');
 export const BUN = process.execPath;
@@ -43,9 +44,13 @@ export interface ServerProcess {
   kill9(): Promise<void>;
 }
 
-/** Starts `server.ts` on a free port and resolves once it prints its URL. */
+/** With THREADCHAT_TEST_TLS_DIR (scripts/test.sh's HTTPS pass), every server serves HTTPS with that certificate. */
+const SUITE_TLS = suiteCertificate();
+const TLS_ARGS = SUITE_TLS ? ['--tls-cert', SUITE_TLS.cert, '--tls-key', SUITE_TLS.key] : [];
+
+/** Starts `server.ts` on a free port and resolves once it prints its URL (https:// in the HTTPS pass). */
 export async function startServer(args: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
-  const proc = Bun.spawn([...SERVER_COMMAND, '--port', '0', '--log', 'silent', ...args], {
+  const proc = Bun.spawn([...SERVER_COMMAND, '--port', '0', '--log', 'silent', ...TLS_ARGS, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdout: 'pipe',
