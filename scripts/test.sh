@@ -9,7 +9,8 @@ Usage: npm test [-- bun-test-args...]
 Installs what the tests need when it is missing (Debian packages chromium, tmux, curl, nginx, redis-server; needs root
 or passwordless sudo), starts redis-server on 127.0.0.1:6379 if nothing answers there, then runs `bun test`
 (servers on Bun), builds for Node (npm run build) and runs the HTTP/SSE end-to-end tests again with
-THREADCHAT_RUNTIME=node (servers started as `node dist/server.js`).
+THREADCHAT_RUNTIME=node (servers started as `node dist/server.js`), then the core ones once more on Node with
+every server over HTTPS (a certificate made with openssl for the run).
 Extra arguments go to `bun test` (a path or -t PATTERN to run a part) and make it one run, on Bun, or on Node
 (built first) with THREADCHAT_RUNTIME=node.
 The last line is "N passed, N failed", summing both runs; a skipped or todo test, and a test file that
@@ -26,6 +27,7 @@ SUDO=""
 missing=()
 command -v tmux >/dev/null || missing+=(tmux)
 command -v curl >/dev/null || missing+=(curl)
+command -v openssl >/dev/null || missing+=(openssl) # test certificates for the HTTPS tests
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 command -v redis-server >/dev/null || missing+=(redis-server)
 # tests/e2e/nginx.test.ts starts an nginx of its own (the binary, never the system service).
@@ -51,6 +53,10 @@ fi
 NODE_E2E=(tests/e2e/chat.test.ts tests/e2e/fanout.test.ts tests/e2e/curl.test.ts tests/e2e/metrics.test.ts tests/e2e/logging.test.ts
   tests/e2e/limits.test.ts tests/e2e/resilience.test.ts tests/e2e/redis.test.ts tests/e2e/soak.test.ts tests/e2e/reset.test.ts
   tests/e2e/heartbeat.test.ts tests/e2e/readme.test.ts tests/config.test.ts tests/e2e/trust-proxy.test.ts tests/e2e/sign-in.test.ts tests/e2e/typing.test.ts)
+# The core HTTP/SSE files once more on Node with every server over HTTPS (HTTP/2 and HTTP/1.1 on one port): the
+# run's own certificate, trusted by fetch (NODE_EXTRA_CA_CERTS) and curl (CURL_CA_BUNDLE) in this pass only.
+NODE_TLS_E2E=(tests/e2e/chat.test.ts tests/e2e/fanout.test.ts tests/e2e/curl.test.ts tests/e2e/redis.test.ts
+  tests/e2e/reset.test.ts tests/e2e/typing.test.ts)
 
 total_passed=0
 total_failed=0
@@ -90,11 +96,29 @@ build_for_node() {
     return 1
   fi
 }
+# Runs `bun test ARGS...` with every test server over HTTPS, on a certificate made for this run.
+run_over_https() {
+  local dir
+  dir=$(mktemp -d)
+  if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" \
+    -days 1 -subj '/CN=threadchat test' -addext 'subjectAltName=IP:127.0.0.1,DNS:localhost' 2>/dev/null; then
+    run_tests THREADCHAT_TEST_TLS_DIR="$dir" NODE_EXTRA_CA_CERTS="$dir/cert.pem" CURL_CA_BUNDLE="$dir/cert.pem" "$@"
+  else
+    echo "openssl could not make a test certificate: the HTTPS pass did not run." >&2
+    total_failed=$((total_failed + 1))
+    status=1
+  fi
+  rm -rf "$dir"
+}
 
 if (($# == 0)); then
   run_tests THREADCHAT_RUNTIME=bun "$BUN" test --timeout 120000
   echo "--- the same HTTP/SSE end-to-end tests against the server on Node ($(node --version)) ---"
-  build_for_node && run_tests THREADCHAT_RUNTIME=node "$BUN" test --timeout 120000 "${NODE_E2E[@]}"
+  if build_for_node; then
+    run_tests THREADCHAT_RUNTIME=node "$BUN" test --timeout 120000 "${NODE_E2E[@]}"
+    echo "--- the core HTTP/SSE end-to-end tests against the server on Node over HTTPS ---"
+    run_over_https THREADCHAT_RUNTIME=node "$BUN" test --timeout 120000 "${NODE_TLS_E2E[@]}"
+  fi
 else
   if [[ "${THREADCHAT_RUNTIME:-}" == node ]]; then build_for_node; fi
   [[ $status -ne 0 ]] || run_tests "THREADCHAT_RUNTIME=${THREADCHAT_RUNTIME:-bun}" "$BUN" test --timeout 120000 "$@"
