@@ -42,6 +42,8 @@ export const Composer = ({ room }: { room: string }) => (
         </button>
       </div>
       <p id="form-error" class="form-error" role="alert" hidden></p>
+      {/* slow-post.js: why a send is still waiting (over HTTP/1.1, too many windows hold the connections). */}
+      <p id="slow-post" class="slow-post" role="status" hidden></p>
     </form>
   </footer>
 );

@@ -8,7 +8,7 @@ import { RoomBar } from './room-bar.tsx';
 import type { AssetName } from './static-assets.ts';
 
 /** The room page's feature scripts, one file per feature (views/assets/), loaded after app.js. */
-const FEATURE_SCRIPTS: AssetName[] = ['typing.js'];
+const FEATURE_SCRIPTS: AssetName[] = ['typing.js', 'slow-post.js'];
 
 export interface RoomPageProps {
   room: string;

@@ -15,6 +15,7 @@ const JS = 'text/javascript; charset=utf-8';
 const ASSETS = {
   'app.css': { path: new URL('../views/assets/app.css', import.meta.url).pathname, type: 'text/css; charset=utf-8' },
   'app.js': { path: new URL('../views/assets/app.js', import.meta.url).pathname, type: JS },
+  'slow-post.js': { path: new URL('../views/assets/slow-post.js', import.meta.url).pathname, type: JS },
   'typing.js': { path: new URL('../views/assets/typing.js', import.meta.url).pathname, type: JS },
   'htmx.min.js': { path: join(htmxDist, 'htmx.min.js'), type: JS },
   'hx-sse.min.js': { path: join(htmxDist, 'ext', 'hx-sse.min.js'), type: JS },
