@@ -1,7 +1,7 @@
 import type { Counter } from '../lib/metrics.ts';
 import type { Store } from './types.ts';
 
-export const STORE_OPS = ['append', 'since', 'recent'] as const;
+export const STORE_OPS = ['append', 'since', 'before', 'recent'] as const;
 
 /**
  * The same store, counting for /metrics: messages appended, and calls that failed (a backend away, a full disk).
@@ -27,6 +27,7 @@ export function instrumentStore(store: Store, sinks: { appended: Counter; errors
       return saved;
     },
     since: counted('since', store.since),
+    before: counted('before', store.before),
     recent: counted('recent', store.recent),
   };
 }

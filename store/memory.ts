@@ -1,5 +1,5 @@
 import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
-import { compareIds, type SincePage, type Store } from './types.ts';
+import { compareIds, type BeforePage, type SincePage, type Store } from './types.ts';
 import { createEmitter } from './emitter.ts';
 
 export interface MemoryStoreOptions {
@@ -47,6 +47,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const rest = start < 0 ? [] : r.messages.slice(start, start + limit + 1);
       const gap = r.trimmedThrough !== null && compareIds(afterId, r.trimmedThrough) < 0;
       return { messages: rest.slice(0, limit), more: rest.length > limit, gap };
+    },
+    async before(room, beforeId, limit): Promise<BeforePage> {
+      if (beforeId === '0') return { messages: [], more: false, trimmed: false }; // nothing is older than the start
+      if (!/^\d{1,16}$/.test(beforeId) || Number(beforeId) < firstId || Number(beforeId) >= nextId) {
+        return { messages: [], more: false, trimmed: false, unknown: true };
+      }
+      const r = rooms.get(room);
+      if (!r) return { messages: [], more: false, trimmed: false };
+      let end = r.messages.findIndex((m) => compareIds(m.id, beforeId) >= 0);
+      if (end < 0) end = r.messages.length;
+      const start = Math.max(0, end - limit);
+      const more = start > 0;
+      return { messages: r.messages.slice(start, end), more, trimmed: !more && r.trimmedThrough !== null };
     },
     async recent(room, k) {
       const r = rooms.get(room);

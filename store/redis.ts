@@ -5,8 +5,9 @@
  * - `feed`: one stream of every room's messages. Its ids are the message ids: one id sequence for all rooms, so
  *   each instance follows every room with a single blocking XREAD (see redis-tail.ts), and ids are still
  *   strictly increasing within each room.
- * - `room:<room>`: the room's history under the same ids (XRANGE for `since`, XREVRANGE for `recent`), trimmed
- *   with MAXLEN ~ retention; its max-deleted-entry-id tells whether a position fell out of it (the gap flag).
+ * - `room:<room>`: the room's history under the same ids (XRANGE for `since`, XREVRANGE for `before` and `recent`),
+ *   trimmed with MAXLEN ~ retention; XINFO tells whether a position fell out of it (the gap flag) and whether it
+ *   was ever trimmed (the trimmed flag of `before`).
  * - `seq`: a counter stamped on each feed entry, so a tail that finds a jump knows the feed was trimmed past it.
  * - `rooms`: the set of room names, to catch up room by room after such a jump.
  * - `presence:<room>`: shared presence (redis-presence.ts).
@@ -23,7 +24,7 @@ import { connectRedis, defineScript, globEscape, parseRedisUrl, unavailableOnFai
 import { createRedisPresence } from './redis-presence.ts';
 import { feedPosition, parseEntry, startFeedTail, type FeedKeys } from './redis-tail.ts';
 import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
-import { compareIds, type SharedPresence, type SincePage, type Store } from './types.ts';
+import { compareIds, type BeforePage, type SharedPresence, type SincePage, type Store } from './types.ts';
 
 export interface RedisStoreOptions {
   /** `redis://host:port/db` (or `rediss://`), optionally `?prefix=P&presenceTtl=MS` (see parseRedisUrl). */
@@ -64,12 +65,22 @@ function idAfter(id: string): string | null {
   return ms < MAX_U64 ? `${ms + 1n}-0` : null;
 }
 
+/** `id` as a whole stream id (`ms-seq`; a bare integer is `ms-0`), or null when it is not one. */
+function fullId(id: string): string | null {
+  const match = /^(\d{1,20})(?:-(\d{1,20}))?$/.exec(id);
+  if (!match || BigInt(match[1]!) > MAX_U64 || BigInt(match[2] ?? '0') > MAX_U64) return null;
+  return `${BigInt(match[1]!)}-${BigInt(match[2] ?? '0')}`;
+}
+
 /** A field of an XINFO STREAM reply (a flat [name, value, ...] list). */
 const infoField = (info: unknown, name: string) => {
   if (!Array.isArray(info)) return undefined;
   const at = info.indexOf(name);
   return at >= 0 && at % 2 === 0 ? info[at + 1] : undefined;
 };
+
+/** Whether retention ever trimmed a room's stream: it was sent more entries than it holds (Redis 7's entries-added). */
+const everTrimmed = (info: unknown) => Number(infoField(info, 'entries-added')) > Number(infoField(info, 'length'));
 
 /**
  * Whether messages after the position just before `start` were trimmed. Redis 7.0 does not move
@@ -81,8 +92,7 @@ function trimmedPast(info: unknown, start: string): boolean {
   const deleted = infoField(info, 'max-deleted-entry-id');
   if (typeof deleted === 'string' && deleted !== '0-0') return compareIds(start, deleted) <= 0;
   const first = infoField(info, 'first-entry') as [string, string[]] | null | undefined;
-  const trimmed = Number(infoField(info, 'entries-added')) > Number(infoField(info, 'length'));
-  return trimmed && !!first && compareIds(start, first[0]) <= 0;
+  return everTrimmed(info) && !!first && compareIds(start, first[0]) <= 0;
 }
 
 const toMessages = (entries: unknown) => (entries as [string, string[]][]).map((entry) => parseEntry(entry).message);
@@ -156,6 +166,22 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   });
   let closing: Promise<void> | null = null;
 
+  /** One range of a room's stream, read in one transaction with the XINFO of that stream and of the feed. */
+  const rangeWithInfo = async (op: string, room: string, range: [string, ...string[]]) => {
+    const key = keys.room(room);
+    const replies = await unavailableOnFailure(op, async () => {
+      const result = await commands.multi().call(...range).call('XINFO', 'STREAM', key).call('XINFO', 'STREAM', keys.feed).exec();
+      if (!result) throw new Error('transaction aborted');
+      return result;
+    });
+    const [rangeError, entries] = replies[0]!;
+    if (rangeError) throw rangeError;
+    const [, info] = replies[1]!; // an error here means no such stream: nothing was ever trimmed
+    const [, feedInfo] = replies[2]!;
+    const lastIssued = feedInfo ? String(infoField(feedInfo, 'last-generated-id') ?? '0-0') : '0-0';
+    return { range: entries, info, lastIssued };
+  };
+
   return {
     kind: 'redis',
     async append(input: NewMessage) {
@@ -172,21 +198,22 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
       const start = idAfter(afterId);
       const unknown = { messages: [], more: false, gap: false, unknown: true };
       if (start === null || (afterId !== '0' && Number(afterId.split('-')[0]) < firstMs)) return unknown;
-      const key = keys.room(room);
-      const replies = await unavailableOnFailure('since', async () => {
-        const result = await commands.multi().call('XRANGE', key, start, '+', 'COUNT', String(limit + 1)).call('XINFO', 'STREAM', key)
-          .call('XINFO', 'STREAM', keys.feed).exec();
-        if (!result) throw new Error('transaction aborted');
-        return result;
-      });
-      const [rangeError, range] = replies[0]!;
-      if (rangeError) throw rangeError;
-      const [, info] = replies[1]!; // an error here means no such stream: nothing was ever trimmed
-      const [, feedInfo] = replies[2]!;
-      const lastIssued = feedInfo ? String(infoField(feedInfo, 'last-generated-id') ?? '0-0') : '0-0';
+      const { range, info, lastIssued } = await rangeWithInfo('since', room, ['XRANGE', keys.room(room), start, '+', 'COUNT', String(limit + 1)]);
       if (afterId !== '0' && compareIds(afterId, lastIssued) > 0) return unknown;
       const messages = toMessages(range);
       return { messages: messages.slice(0, limit), more: messages.length > limit, gap: trimmedPast(info, start) };
+    },
+    async before(room, beforeId, limit): Promise<BeforePage> {
+      const end = fullId(beforeId);
+      if (end === '0-0') return { messages: [], more: false, trimmed: false }; // nothing is older than the start
+      const unknown = { messages: [], more: false, trimmed: false, unknown: true };
+      if (end === null || Number(beforeId.split('-')[0]) < firstMs) return unknown;
+      // `(` makes the end exclusive: the page stops just before `beforeId`.
+      const { range, info, lastIssued } = await rangeWithInfo('before', room, ['XREVRANGE', keys.room(room), `(${end}`, '-', 'COUNT', String(limit + 1)]);
+      if (compareIds(end, lastIssued) > 0) return unknown;
+      const messages = toMessages(range).reverse();
+      const more = messages.length > limit;
+      return { messages: messages.slice(more ? 1 : 0), more, trimmed: !more && everTrimmed(info) };
     },
     async recent(room, k) {
       if (k <= 0) return [];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createEmitter } from './emitter.ts';
 import { openDatabase, type Row, type SyncMode, type WriterReply, type WriterRequest } from './sqlite-schema.ts';
 import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
-import { StoreUnavailableError, type SincePage, type Store } from './types.ts';
+import { StoreUnavailableError, type BeforePage, type SincePage, type Store } from './types.ts';
 import { spawnThread } from '../runtime/thread.ts';
 
 export interface SqliteStoreOptions {
@@ -33,6 +33,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const after = db.prepare<Row, [string, number, number]>('SELECT * FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?');
   const last = db.prepare<Row, [string, number]>(
     'SELECT * FROM (SELECT * FROM messages WHERE room = ? ORDER BY id DESC LIMIT ?) ORDER BY id',
+  );
+  const older = db.prepare<Row, [string, number, number]>(
+    'SELECT * FROM (SELECT * FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY id',
   );
   const trimmedThrough = db.prepare<{ t: number }, [string]>('SELECT trimmed_through AS t FROM rooms WHERE room = ?');
   const firstId = db.prepare<{ v: number }, []>("SELECT value AS v FROM meta WHERE key = 'first_id'").get()?.v ?? 0;
@@ -94,6 +97,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const rows = after.all(room, from, limit + 1);
       const gap = from < (trimmedThrough.get(room)?.t ?? 0);
       return { messages: rows.slice(0, limit).map(toMessage), more: rows.length > limit, gap };
+    },
+    async before(room, beforeId, limit): Promise<BeforePage> {
+      if (beforeId === '0') return { messages: [], more: false, trimmed: false }; // nothing is older than the start
+      const to = Number(beforeId);
+      if (!/^\d+$/.test(beforeId) || !Number.isSafeInteger(to) || to < firstId || to > (lastIssued.get()?.seq ?? firstId)) {
+        return { messages: [], more: false, trimmed: false, unknown: true };
+      }
+      const rows = older.all(room, to, limit + 1);
+      const more = rows.length > limit;
+      // The writer records each room it trims (sqlite-writer.ts), so a row there means messages were removed.
+      return { messages: rows.slice(more ? 1 : 0).map(toMessage), more, trimmed: !more && trimmedThrough.get(room) !== undefined };
     },
     async recent(room, k) {
       return k > 0 ? last.all(room, k).map(toMessage) : [];

@@ -15,6 +15,20 @@ export interface SincePage {
   unknown?: boolean;
 }
 
+export interface BeforePage {
+  /** The messages just older than `before`, oldest first. */
+  messages: ChatMessage[];
+  /** Older messages than the first returned are still kept. */
+  more: boolean;
+  /**
+   * Nothing older is kept (`more` is false) and the room has lost messages to retention: the history did not
+   * start here. False for a room that kept everything it was ever sent.
+   */
+  trimmed: boolean;
+  /** `before` was never issued by this store (as SincePage.unknown); `messages` is then empty. */
+  unknown?: boolean;
+}
+
 /** The storage interface every backend implements. The memory backend is the reference. */
 export interface Store {
   readonly kind: string;
@@ -22,6 +36,8 @@ export interface Store {
   append(message: NewMessage): Promise<ChatMessage>;
   /** Messages after `afterId` in `room`, oldest first, at most `limit` (none, and `unknown`, for an id it never issued). */
   since(room: string, afterId: string, limit: number): Promise<SincePage>;
+  /** Messages before `beforeId` in `room`, the newest `limit` of them, oldest first ('0': none, nothing is older). */
+  before(room: string, beforeId: string, limit: number): Promise<BeforePage>;
   /** The last `k` messages in `room`, oldest first. */
   recent(room: string, k: number): Promise<ChatMessage[]>;
   /** Called with every appended message, in id order per room (for Redis: from every instance). */

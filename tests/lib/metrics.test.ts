@@ -45,7 +45,7 @@ describe('instrumented store', () => {
   it('counts appends that succeed and calls that fail, and passes results through', async () => {
     const registry = createRegistry();
     const appended = registry.counter('appended_total', 'x');
-    const errors = registry.counters('errors_total', 'x', 'op', ['append', 'since', 'recent']);
+    const errors = registry.counters('errors_total', 'x', 'op', ['append', 'since', 'before', 'recent']);
     const memory = createMemoryStore();
     const failing = { ...memory, since: () => Promise.reject(new Error('disk on fire')) };
     const store = instrumentStore(failing, { appended, errors });

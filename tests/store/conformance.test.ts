@@ -60,6 +60,61 @@ for (const [kind, make] of Object.entries(backends)) {
       await store.close();
     });
 
+    it('answers before() with the messages just older than an id, oldest first, back to the start', async () => {
+      const store = await make();
+      const all: ChatMessage[] = [];
+      for (let i = 0; i < 7; i++) {
+        all.push(await store.append(msg('r', `t${i}`)));
+        await store.append(msg('other', `o${i}`)); // another room's ids in between
+      }
+      const texts = (page: { messages: ChatMessage[] }) => page.messages.map((m) => m.text);
+      const first = await store.before('r', all[5]!.id, 2);
+      expect(texts(first)).toEqual(['t3', 't4']); // the bound itself is not included
+      expect(first).toMatchObject({ more: true, trimmed: false });
+      const second = await store.before('r', first.messages[0]!.id, 2);
+      expect(texts(second)).toEqual(['t1', 't2']);
+      expect(second.more).toBe(true);
+      const last = await store.before('r', second.messages[0]!.id, 2);
+      expect(texts(last)).toEqual(['t0']);
+      expect(last).toMatchObject({ more: false, trimmed: false });
+      expect(await store.before('r', all[0]!.id, 5)).toMatchObject({ messages: [], more: false, trimmed: false });
+      expect(texts(await store.before('r', all[6]!.id, 100))).toEqual(['t0', 't1', 't2', 't3', 't4', 't5']);
+      const exact = await store.before('r', all[6]!.id, 6);
+      expect(exact.messages.length).toBe(6);
+      expect(exact.more).toBe(false); // exactly the rest: nothing older is left
+      expect(await store.before('r', '0', 5)).toMatchObject({ messages: [], more: false, trimmed: false });
+      const empty = await store.before('empty', all[3]!.id, 5);
+      expect(empty).toMatchObject({ messages: [], more: false, trimmed: false });
+      expect(empty.unknown ?? false).toBe(false);
+      expect(await store.before('r', '1', 5)).toMatchObject({ messages: [], unknown: true }); // never issued here
+      await store.close();
+    });
+
+    it('says trimmed once before() reaches the oldest message retention kept', async () => {
+      const store = await make(100);
+      const all: ChatMessage[] = [];
+      for (let i = 0; i < 300; i++) all.push(await store.append(msg('r', `t${i}`)));
+      const untouched: ChatMessage[] = [];
+      for (let i = 0; i < 5; i++) untouched.push(await store.append(msg('whole', `w${i}`)));
+      const kept = await store.recent('r', 1000);
+      const paged: ChatMessage[] = [];
+      let page = await store.before('r', all.at(-1)!.id, 30);
+      paged.unshift(all.at(-1)!);
+      for (;;) {
+        paged.unshift(...page.messages);
+        if (!page.more) break;
+        expect(page.trimmed).toBe(false); // older ones are still kept
+        page = await store.before('r', page.messages[0]!.id, 30);
+      }
+      expect(page.trimmed).toBe(true);
+      expect(paged.map((m) => m.id)).toEqual(kept.map((m) => m.id)); // every kept message once, in order
+      expect(await store.before('r', all[0]!.id, 10)).toMatchObject({ messages: [], more: false, trimmed: true });
+      const whole = await store.before('whole', untouched.at(-1)!.id, 10);
+      expect(whole.messages.map((m) => m.text)).toEqual(['w0', 'w1', 'w2', 'w3']);
+      expect(whole).toMatchObject({ more: false, trimmed: false });
+      await store.close();
+    });
+
     it('notifies subscribers of each append in order', async () => {
       const store = await make();
       const seen: string[] = [];
