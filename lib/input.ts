@@ -16,7 +16,8 @@ export const cleanText = (s: string) => s.toWellFormed().replace(/\r\n?/g, '\n')
 export const roomSchema = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'room must be 1-64 of a-z, 0-9, _ and -');
 export const clientSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'client id must be 1-64 of A-Z, a-z, 0-9, _ and -');
 /** Store ids: integers (SQLite, memory) or Redis stream ids. */
-export const eventIdSchema = z.string().regex(/^\d{1,20}(-\d{1,20})?$/, 'Last-Event-ID must be an id this server sent');
+const STORE_ID = /^\d{1,20}(-\d{1,20})?$/;
+export const eventIdSchema = z.string().regex(STORE_ID, 'Last-Event-ID must be an id this server sent');
 
 /** A name someone chooses (a rename): cleaned like any name, and not empty. */
 export const nameSchema = z
@@ -49,10 +50,19 @@ export const streamQuerySchema = z.object({
   fault: z.enum(['throw', 'stall']).optional(),
 });
 
-export const historyQuerySchema = z.object({
-  after: eventIdSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(1000, 'limit is at most 1000').default(100),
-});
+export const historyQuerySchema = z
+  .object({
+    after: eventIdSchema.optional(),
+    before: z.string().regex(STORE_ID, 'before must be the id of a message this server sent').optional(),
+    limit: z.coerce.number().int().min(1).max(1000, 'limit is at most 1000').default(100),
+    format: z.enum(['json', 'html', 'text'], { error: 'format must be json, html or text' }).optional(),
+  })
+  .refine((q) => q.after === undefined || q.before === undefined, {
+    error: 'give after= (newer than an id) or before= (older than an id), not both',
+  })
+  .refine((q) => q.before !== undefined || (q.format ?? 'json') === 'json', {
+    error: 'format=html and format=text are for before= pages; other history is JSON',
+  });
 
 /** The first problem zod found, as one sentence. */
 export const firstIssue = (error: { issues: readonly { message: string; path: readonly PropertyKey[] }[] }) => {

@@ -7,11 +7,12 @@ import { valid } from '../lib/validate.ts';
 import { historyQuerySchema, LIMITS, roomSchema } from '../lib/input.ts';
 import { messageBody } from '../middleware/message-body.ts';
 import { renderMessage } from '../views/message.tsx';
+import { edgeOf, olderPageText, renderOlderPage } from '../views/older.tsx';
 
 const params = valid('param', z.object({ room: roomSchema }));
 const limit = bodyLimit({ maxSize: LIMITS.bodyBytes, onError: () => fail(413, `body is larger than ${LIMITS.bodyBytes} bytes`) });
 
-/** Posting messages and reading a room's history as JSON. */
+/** Posting messages and reading a room's history: JSON, or for older pages (scroll back) also HTML or text. */
 export const messages = new Hono<AppEnv>()
   .post('/rooms/:room/messages', params, limit, messageBody, async (c) => {
     const { store, hub, config, logger } = c.get('deps');
@@ -36,9 +37,23 @@ export const messages = new Hono<AppEnv>()
     params,
     valid('query', historyQuerySchema),
     async (c) => {
-      const { store } = c.get('deps');
+      const { store, config } = c.get('deps');
       const { room } = c.req.valid('param');
-      const { after, limit } = c.req.valid('query');
+      const { after, before, limit, format } = c.req.valid('query');
+      if (before !== undefined) {
+        const page = await store.before(room, before, limit);
+        // htmx (the page's scroll-back sentinel) gets the messages and what is before them as <li> items.
+        const as = format ?? (c.req.header('hx-request') ? 'html' : 'json');
+        if (as === 'html') return c.html(renderOlderPage(room, page.messages, edgeOf(page), config.retention));
+        if (as === 'text') {
+          // bin/chat's /more: the next page back is the one before this header's id.
+          if (page.messages[0]) c.header('X-Oldest-Id', page.messages[0].id);
+          return c.text(olderPageText(room, page.messages, edgeOf(page), config.retention));
+        }
+        const list = page.messages.map(({ client: _private, ...m }) => m);
+        // `trimmed`: nothing older is kept, and retention removed older messages (the room's start is gone).
+        return c.json({ room, messages: list, more: page.more, gap: false, unknown: page.unknown ?? false, trimmed: page.trimmed });
+      }
       const page = after === undefined
         ? { messages: await store.recent(room, limit), more: false, gap: false }
         : await store.since(room, after, limit);

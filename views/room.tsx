@@ -3,16 +3,20 @@ import type { ChatMessage, Presence } from '../lib/chat-types.ts';
 import { Composer } from './composer.tsx';
 import { Layout } from './layout.tsx';
 import { MessageItem } from './message.tsx';
+import { HistoryTop, type HistoryEdge } from './older.tsx';
 import { People } from './people.tsx';
 import { RoomBar } from './room-bar.tsx';
 import type { AssetName } from './static-assets.ts';
 
 /** The room page's feature scripts, one file per feature (views/assets/), loaded after app.js. */
-const FEATURE_SCRIPTS: AssetName[] = ['typing.js', 'slow-post.js'];
+const FEATURE_SCRIPTS: AssetName[] = ['typing.js', 'slow-post.js', 'scroll-back.js'];
 
 export interface RoomPageProps {
   room: string;
   messages: ChatMessage[];
+  /** What is before the first message shown (a sentinel loads older ones when they are kept), and --retention. */
+  older?: HistoryEdge;
+  retention?: number;
   /** Who was here when the page was rendered; app.js keeps it current from the stream's `presence` events. */
   presence: Pick<Presence, 'members' | 'count'>;
   /** Whether the bar shows a sign-out button (the server runs with --token). */
@@ -28,7 +32,7 @@ export const streamUrl = (room: string, lastId: string | undefined) =>
   `/rooms/${room}/events?format=html&lastEventId=${lastId ?? '0'}`;
 
 /** A room: its recent history in the HTML (works without JavaScript), then live updates over SSE. */
-export const RoomPage = ({ room, messages, presence, signOut = false }: RoomPageProps) => (
+export const RoomPage = ({ room, messages, older = 'start', retention = 0, presence, signOut = false }: RoomPageProps) => (
   <Layout title={`#${room} · threadchat`} scripts={FEATURE_SCRIPTS}>
     <div class="app" data-room={room}>
       <RoomBar room={room} signOut={signOut} />
@@ -41,6 +45,7 @@ export const RoomPage = ({ room, messages, presence, signOut = false }: RoomPage
         <div id="stream" hidden hx-sse:connect={streamUrl(room, messages.at(-1)?.id)} hx-target="#messages" hx-swap="beforeend"></div>
         <ol id="messages" class="messages" aria-label={`Messages in #${room}`} aria-live="polite">
           <li class="empty">No messages yet. Say hello!</li>
+          {messages[0] && <HistoryTop room={room} oldest={messages[0].id} edge={older} retention={retention} />}
           {messages.map((m) => (
             <MessageItem message={m} />
           ))}

@@ -170,7 +170,10 @@
           list.dataset.dupes = String(++dupes);
           continue;
         }
-        decorate(node, true);
+        // Older messages scrolled back to (scroll-back.js marks them data-older) are history, not arrivals.
+        const live = !('older' in node.dataset);
+        decorate(node, live);
+        if (!live) continue;
         added++;
         own ||= node.classList.contains('mine');
       }
