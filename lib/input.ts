@@ -54,7 +54,7 @@ export const historyQuerySchema = z
   .object({
     after: eventIdSchema.optional(),
     before: z.string().regex(STORE_ID, 'before must be the id of a message this server sent').optional(),
-    limit: z.coerce.number().int().min(1).max(1000, 'limit is at most 1000').default(100),
+    limit: z.coerce.number().int().min(1, 'limit must be at least 1').max(1000, 'limit is at most 1000').default(100),
     format: z.enum(['json', 'html', 'text'], { error: 'format must be json, html or text' }).optional(),
   })
   .refine((q) => q.after === undefined || q.before === undefined, {

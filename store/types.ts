@@ -36,7 +36,10 @@ export interface Store {
   append(message: NewMessage): Promise<ChatMessage>;
   /** Messages after `afterId` in `room`, oldest first, at most `limit` (none, and `unknown`, for an id it never issued). */
   since(room: string, afterId: string, limit: number): Promise<SincePage>;
-  /** Messages before `beforeId` in `room`, the newest `limit` of them, oldest first ('0': none, nothing is older). */
+  /**
+   * Messages before `beforeId` in `room`, the newest `limit` of them, oldest first ('0': none, nothing is older).
+   * `limit` 0 asks only whether older messages are kept (`more`), or why not (`trimmed`).
+   */
   before(room: string, beforeId: string, limit: number): Promise<BeforePage>;
   /** The last `k` messages in `room`, oldest first. */
   recent(room: string, k: number): Promise<ChatMessage[]>;

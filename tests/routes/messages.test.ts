@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'bun:test';
+import { beforeAll, describe, expect, it } from 'bun:test';
 import { createApp } from '../../app.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/logger.ts';
@@ -136,4 +136,77 @@ describe('GET /rooms/:room/messages', () => {
     expect((await app.request('/rooms/hist/events?format=xml')).status).toBe(400);
     expect((await app.request('/rooms/hist/events', { headers: { 'Last-Event-ID': 'nope' } })).status).toBe(400);
   });
+});
+
+describe('GET /rooms/:room/messages?before=', () => {
+  const texts = (body: { messages: { text: string }[] }) => body.messages.map((m) => m.text);
+  const ids: string[] = [];
+  beforeAll(async () => {
+    for (let i = 0; i < 8; i++) ids.push((await store.append({ room: 'back', name: 'a', text: i === 6 ? '<b>bold</b>' : `b${i}`, client: 'secret' })).id);
+  });
+
+  it('pages back from an id, oldest first, in the shape of ?after=', async () => {
+    const res = await app.request(`/rooms/back/messages?before=${ids[5]}&limit=2`);
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(texts(body)).toEqual(['b3', 'b4']);
+    expect(body).toMatchObject({ room: 'back', more: true, gap: false, unknown: false, trimmed: false });
+    expect(JSON.stringify(body)).not.toContain('secret');
+    const last = await (await app.request(`/rooms/back/messages?before=${body.messages[0].id}&limit=5`)).json();
+    expect(texts(last)).toEqual(['b0', 'b1', 'b2']);
+    expect(last).toMatchObject({ more: false, trimmed: false });
+    expect(await (await app.request('/rooms/back/messages?before=1')).json()).toMatchObject({ messages: [], unknown: true });
+  });
+
+  it('answers htmx with the messages as <li> items, escaped, after the next sentinel or the start of the room', async () => {
+    const page = await app.request(`/rooms/back/messages?before=${ids[6]}&limit=2`, { headers: { 'HX-Request': 'true' } });
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    expect(html).toStartWith(`<li class="older" hx-get="/rooms/back/messages?before=${ids[4]}&amp;limit=50&amp;format=html" hx-trigger="intersect"`);
+    expect([...html.matchAll(/data-id="(\d+)"/g)].map((m) => m[1])).toEqual([ids[4], ids[5]]);
+    const start = await (await app.request(`/rooms/back/messages?before=${ids[2]}&format=html`)).text();
+    expect(start).toStartWith('<li class="notice history-start">This is the start of #back.</li>');
+    expect(start).not.toContain('class="older"');
+    const escaped = await (await app.request(`/rooms/back/messages?before=${ids[7]}&limit=1&format=html`)).text();
+    expect(escaped).toContain('&lt;b&gt;bold&lt;/b&gt;');
+    expect(escaped).not.toContain('<b>bold');
+  });
+
+  it('answers format=text with terminal lines, the oldest id in a header, and a line when nothing is older', async () => {
+    const more = await app.request(`/rooms/back/messages?before=${ids[5]}&limit=2&format=text`);
+    expect(more.headers.get('x-oldest-id')).toBe(ids[3]!);
+    expect((await more.text()).split('\n')).toEqual([expect.stringMatching(/^\[\d\d:\d\d:\d\d\] a: b3$/), expect.stringMatching(/ a: b4$/), '']);
+    const end = await (await app.request(`/rooms/back/messages?before=${ids[1]}&format=text`)).text();
+    expect(end).toMatch(/ a: b0\n\* nothing older: this is the start of #back\n$/);
+  });
+
+  it('says when retention removed what is older', async () => {
+    const small = createMemoryStore({ retention: 5 });
+    const trimmedApp = createApp({ config: loadConfig(['--store', 'memory', '--retention', '5'], {}), store: small, hub: fake.hub, logger, runtime });
+    let last = '';
+    for (let i = 0; i < 12; i++) last = (await small.append({ room: 'short', name: 'a', text: `s${i}`, client: null })).id;
+    const body = await (await trimmedApp.request(`/rooms/short/messages?before=${last}`)).json();
+    expect(texts(body)).toEqual(['s7', 's8', 's9', 's10']);
+    expect(body).toMatchObject({ more: false, trimmed: true });
+    const html = await (await trimmedApp.request(`/rooms/short/messages?before=${last}`, { headers: { 'HX-Request': 'true' } })).text();
+    expect(html).toStartWith('<li class="notice history-trimmed">Older messages are no longer kept: this server keeps about the last 5 of a room.</li>');
+    const text = await (await trimmedApp.request(`/rooms/short/messages?before=${last}&format=text`)).text();
+    expect(text).toEndWith('* nothing older is kept: the server removed older messages (it keeps about the last 5 of a room)\n');
+  });
+
+  const bad: [string, string][] = [
+    ['both after and before', `?after=${1}&before=${2}`],
+    ['a before that is not an id', '?before=abc'],
+    ['an empty before', '?before='],
+    ['a limit of 0', '?before=5&limit=0'],
+    ['an unknown format', '?before=5&format=xml'],
+    ['html without before', '?format=html'],
+  ];
+  for (const [what, query] of bad) {
+    it(`refuses ${what} with 400 and a reason`, async () => {
+      const res = await app.request(`/rooms/back/messages${query}`);
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toMatch(/after=|before|limit|format/);
+    });
+  }
 });

@@ -83,6 +83,8 @@ for (const [kind, make] of Object.entries(backends)) {
       expect(exact.messages.length).toBe(6);
       expect(exact.more).toBe(false); // exactly the rest: nothing older is left
       expect(await store.before('r', '0', 5)).toMatchObject({ messages: [], more: false, trimmed: false });
+      expect(await store.before('r', all[1]!.id, 0)).toMatchObject({ messages: [], more: true }); // 0: are there older?
+      expect(await store.before('r', all[0]!.id, 0)).toMatchObject({ messages: [], more: false, trimmed: false });
       const empty = await store.before('empty', all[3]!.id, 5);
       expect(empty).toMatchObject({ messages: [], more: false, trimmed: false });
       expect(empty.unknown ?? false).toBe(false);
