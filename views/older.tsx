@@ -50,7 +50,7 @@ export const HistoryTop = ({ room, oldest, edge, retention }: HistoryTopProps) =
       Loading older messages…
     </li>
   ) : (
-    <li class={`notice history-${edge}`}>{edgeText(room, edge, retention)}</li>
+    <li class={`edge history-${edge}`}>{edgeText(room, edge, retention)}</li>
   );
 
 /** A page of older messages as HTML: what is before them (sentinel or notice), then the messages, oldest first. */
