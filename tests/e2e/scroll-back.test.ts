@@ -119,4 +119,16 @@ describe('scrolling back on the room page', () => {
     expect(await page.locator('#messages .history-start').count()).toBe(0);
     expect(problems).toEqual([]);
   });
+
+  it('answers the same pages as JSON over HTTP, and refuses after= with before=', async () => {
+    const newest = posted.at(-1)!;
+    const page = await (await fetch(`${whole.url}/rooms/${room}/messages?before=${newest}&limit=3`)).json();
+    expect(page).toMatchObject({ room, more: true, gap: false, unknown: false, trimmed: false });
+    expect(page.messages.map((m: { id: string }) => m.id)).toEqual(posted.slice(-4, -1));
+    const oldest = (await (await fetch(`${trimmed.url}/rooms/${room}/messages?limit=1000`)).json()).messages[0].id;
+    expect(await (await fetch(`${trimmed.url}/rooms/${room}/messages?before=${oldest}`)).json()).toMatchObject({ messages: [], more: false, trimmed: true });
+    const both = await fetch(`${whole.url}/rooms/${room}/messages?before=${newest}&after=${posted[0]}`);
+    expect(both.status).toBe(400);
+    expect((await both.json()).error).toBe('give after= (newer than an id) or before= (older than an id), not both');
+  });
 });
