@@ -43,9 +43,10 @@
     const li = [...list.querySelectorAll('.msg')].find((m) => m.getBoundingClientRect().bottom > top);
     anchor = li ? { li, top: li.getBoundingClientRect().top } : null;
   });
-  // Fired on the first new item, right after the swap; app.js decorates the new messages (a microtask) before the
-  // frame, and the new sentinel is first observed after it: restoring in that frame shows no jump, and the new
-  // sentinel is measured where it really is (above the screen), not where it was for an instant.
+  // Fired on the first new item as soon as it is in. The frame callback runs after app.js has decorated the new
+  // messages (its MutationObserver, a microtask) and before the frame is drawn and intersections are checked: the
+  // reader sees no jump, and the new sentinel is checked where it ends up (above the screen), so it does not fire
+  // at once.
   list.addEventListener('htmx:before:settle', () => anchor && requestAnimationFrame(restore));
   list.addEventListener('htmx:error', (e) => {
     if (isSentinel(e.target)) e.target.textContent = 'Older messages could not be loaded. Scroll down and up again to retry.';
