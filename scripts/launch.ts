@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HELP, readOptions, UsageError, type Options } from './launch/options.ts';
 import { alive, runs, say, waitUntil } from './launch/processes.ts';
-import { CHAT, openTerminals, openTmux, tmux, type TmuxSession } from './launch/terminals.ts';
+import { CHAT, openTerminals, openTmux, prepareLogDir, tmux, type TmuxSession } from './launch/terminals.ts';
 
 const ROOT = join(import.meta.dir, '..');
 
@@ -109,6 +109,7 @@ async function main() {
   try {
     await ensureServer(options, state, save);
     save();
+    prepareLogDir(options);
     state.terminals = openTerminals(options, url) ?? [];
     if (!state.terminals.length) state.tmux = openTmux(options, url);
     save();

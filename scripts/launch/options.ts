@@ -1,4 +1,5 @@
 /** The launcher's command line: its --help, and its options read and checked. */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const MAX_CLIENTS = 50;
@@ -16,6 +17,7 @@ display, else one tmux session with N panes. Ctrl-C ends everything it started.
   --port P             server port (default 3000)
   --data DIR           the server's --data directory (default ./data)
   --store S            the server's --store (sqlite | memory | redis://...)
+  --log-dir DIR        also write what each client's terminal shows to DIR/NAME.log (util-linux script)
   --no-server          never start a server: fail unless one answers on the port
   --tmux               use tmux even when a display is available
   --session NAME       tmux session name (default threadchat-PORT)
@@ -45,6 +47,7 @@ export function readOptions(argv: string[]) {
       port: { type: 'string', default: process.env.CHAT_PORT ?? '3000' },
       data: { type: 'string' },
       store: { type: 'string' },
+      'log-dir': { type: 'string' },
       'no-server': { type: 'boolean', default: false },
       tmux: { type: 'boolean', default: false },
       session: { type: 'string' },
@@ -69,5 +72,6 @@ export function readOptions(argv: string[]) {
     const name = FRIENDLY[i % FRIENDLY.length]! + (i >= FRIENDLY.length ? String(Math.floor(i / FRIENDLY.length) + 1) : '');
     if (!names.includes(name)) names.push(name);
   }
-  return { ...values, port, count, names, session: values.session ?? `threadchat-${port}`, socket: values['tmux-socket'] ?? null };
+  const logDir = values['log-dir'] === undefined ? null : resolve(values['log-dir']);
+  return { ...values, port, count, names, logDir, session: values.session ?? `threadchat-${port}`, socket: values['tmux-socket'] ?? null };
 }

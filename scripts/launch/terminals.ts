@@ -2,6 +2,7 @@
  * Where the launcher opens its clients (bin/chat): windows of a GUI terminal when there is a display, else one
  * tmux session with a pane per client.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Options } from './options.ts';
 import { say } from './processes.ts';
@@ -22,7 +23,15 @@ export function tmux(socket: string | null, ...args: string[]) {
   return { ok: run.exitCode === 0, out: run.stdout.toString().trim(), err: run.stderr.toString().trim() };
 }
 
-const chatCommand = (url: string, room: string, name: string) => [CHAT, '--url', url, '--room', room, '--name', name];
+/**
+ * The shell line that runs one client. With --log-dir, util-linux `script` sits between the terminal and the
+ * client and copies every byte the terminal is given (what its window shows) to DIR/NAME.log.
+ */
+function chatLine(options: Options, url: string, name: string): string {
+  const chat = [CHAT, '--url', url, '--room', options.room, '--name', name].map(quote).join(' ');
+  if (!options.logDir) return `exec ${chat}`;
+  return `exec ${['script', '--quiet', '--flush', '--return', '--command', chat, join(options.logDir, `${name}.log`)].map(quote).join(' ')}`;
+}
 
 /** GUI terminals in order of preference: each one's arguments to run `command` with a window title. */
 const TERMINALS: [string, (title: string, command: string[]) => string[]][] = [
@@ -33,6 +42,14 @@ const TERMINALS: [string, (title: string, command: string[]) => string[]][] = [
   ['xterm', (t, c) => ['-T', t, '-e', ...c]],
 ];
 
+/** Makes --log-dir's directory, or says what is missing. */
+export function prepareLogDir(options: Options) {
+  if (!options.logDir) return;
+  if (!Bun.which('script')) throw new Error('--log-dir needs script(1) from util-linux: install it (apt-get install bsdutils) or drop --log-dir');
+  mkdirSync(options.logDir, { recursive: true });
+  say(`writing what each client's terminal shows to ${options.logDir}/NAME.log`);
+}
+
 export function openTerminals(options: Options, url: string): number[] | null {
   if (options.tmux || !(process.env.DISPLAY || process.env.WAYLAND_DISPLAY)) return null;
   const found = TERMINALS.find(([name]) => Bun.which(name));
@@ -40,7 +57,9 @@ export function openTerminals(options: Options, url: string): number[] | null {
   const [program, argsFor] = found;
   say(`opening ${options.count} clients in ${program}`);
   return options.names.map((name) => {
-    const command = argsFor(`threadchat: ${name} in ${options.room}`, chatCommand(url, options.room, name));
+    // One `sh -c` line, never the client's own argv: terminator (GTK) takes a separate `--name NAME` as its own
+    // option, so the client lost its name and asked for one.
+    const command = argsFor(`threadchat: ${name} in ${options.room}`, ['sh', '-c', chatLine(options, url, name)]);
     return Bun.spawn([program, ...command], { stdin: 'ignore', stdout: 'ignore', stderr: 'inherit' }).pid;
   });
 }
@@ -53,7 +72,7 @@ export function openTmux(options: Options, url: string): TmuxSession {
   if (tmux(socket, 'has-session', '-t', `=${session}`).ok) {
     throw new Error(`tmux session ${session} already exists: end it (bun run launch --stop --port ${options.port}, or tmux kill-session -t ${session}) or pick --session`);
   }
-  const shell = (name: string) => `exec ${chatCommand(url, options.room, name).map(quote).join(' ')}`;
+  const shell = (name: string) => chatLine(options, url, name);
   const [first, ...rest] = options.names;
   const created = tmux(socket, 'new-session', '-d', '-s', session, '-x', '200', '-y', '60', '-n', options.room, shell(first!));
   if (!created.ok) throw new Error(`tmux could not create session ${session}: ${created.err}`);

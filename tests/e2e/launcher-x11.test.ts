@@ -1,0 +1,107 @@
+/**
+ * `bun run launch -c 3` with a display: a private Xvfb, the launcher run in a tmux pane (so Ctrl-C is a real one:
+ * the terminal's SIGINT to the launcher's whole process group), once finding terminator and once with only xterm
+ * on its PATH. Windows are counted from the X server, and what each window shows is read back from the byte
+ * stream its terminal got (--log-dir: script(1) between the terminal and the client).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUN, ROOT, tempDir, waitFor } from '../helpers.ts';
+import { alive, commandOf, createTmux, freePort, killLeftovers, processTree } from './terminal-helpers.ts';
+import { pathWithout, startXvfb, type Xvfb } from './x11-helpers.ts';
+
+const NAMES = ['alice', 'bob', 'carol'];
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+async function members(url: string): Promise<string[]> {
+  return ((await (await fetch(`${url}/rooms/main/members`)).json()) as { members: string[] }).members;
+}
+
+/** Every process whose command line names `needle` (catches one that left the launcher's tree). */
+const processesNaming = (needle: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && alive(Number(p)) && commandOf(Number(p)).includes(needle)).map(Number);
+
+describe('bun run launch under X (Xvfb)', () => {
+  let x: Xvfb;
+  beforeAll(async () => {
+    x = await startXvfb();
+  });
+  afterAll(async () => {
+    await x.stop();
+  });
+
+  async function launchAndCtrlC(terminal: 'terminator' | 'xterm', path: string) {
+    const port = freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const home = tempDir('threadchat-x11-home-');
+    const logs = join(home.path, 'logs');
+    const runtime = join(home.path, 'run');
+    mkdirSync(runtime, { mode: 0o700 });
+    const tmux = createTmux();
+    // A clean desktop session: a fresh HOME and XDG directories (terminator's config starts empty), no D-Bus.
+    const env = {
+      PATH: path, HOME: home.path, DISPLAY: x.display, LANG: 'C.UTF-8', TMPDIR: tmux.tmp, XDG_RUNTIME_DIR: runtime,
+      XDG_CONFIG_HOME: join(home.path, 'config'), XDG_CACHE_HOME: join(home.path, 'cache'), XDG_DATA_HOME: join(home.path, 'share'),
+    };
+    const launch = [BUN, 'run', 'launch', '-c', '3', '--port', String(port), '--store', 'memory', '--log-dir', logs];
+    const line = `cd ${quote(ROOT)} && env -i ${Object.entries(env).map(([k, v]) => quote(`${k}=${v}`)).join(' ')} ${launch.map(quote).join(' ')}; echo "launcher exited $?"; exec sleep 600`;
+    tmux.must('new-session', '-d', '-s', 'launch', '-x', '200', '-y', '50', line);
+    const pane = 'launch:0.0';
+    const everything = new Set<number>();
+    try {
+      await tmux.waitForPane(pane, (t) => t.includes('ends the clients and the server'), 'the launcher to be up', 40_000);
+      expect(tmux.capture(pane)).toContain(`opening 3 clients in ${terminal}`);
+      const titles = NAMES.map((n) => `threadchat: ${n} in main`);
+      const windows = await waitFor(() => {
+        const open = x.chatWindows();
+        return open.length >= 3 ? open : null;
+      }, 'three windows on the X server', 20_000);
+      expect(windows.map((w) => w.title).sort()).toEqual(titles);
+      await waitFor(async () => (await members(url)).sort().join() === NAMES.join(), 'alice, bob and carol in presence', 20_000);
+      for (const p of processTree(tmux.panePid(pane))) everything.add(p);
+      const commands = [...everything].map(commandOf);
+      const clients = commands.map((c) => c.match(/bin\/chat --url \S+ --room main --name (\w+)$/)?.[1]).filter(Boolean);
+      expect([...new Set(clients)].sort()).toEqual(NAMES); // bash runs each client as two processes (its stream loop)
+      expect(commands.some((c) => c.includes('server.ts'))).toBe(true);
+
+      const posted = Bun.spawnSync(['curl', '-sS', '-d', 'hello, windows', `${url}/rooms/main/messages?name=zed`]);
+      expect(posted.exitCode).toBe(0);
+      for (const name of NAMES) {
+        const log = join(logs, `${name}.log`);
+        const shown = await waitFor(() => {
+          const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+          return text.includes('zed: hello, windows') && text;
+        }, `the message in ${name}'s window`);
+        expect(shown).toContain(`* ${name} in room main`); // this window is that client's
+      }
+
+      tmux.must('send-keys', '-t', pane, 'C-c');
+      await tmux.waitForPane(pane, (t) => t.includes('launcher exited'), 'the launcher to exit', 30_000);
+      expect(tmux.capture(pane)).toContain('launcher exited 0');
+      await waitFor(() => x.chatWindows().length === 0, 'every window to close');
+      const launcher = [...everything].filter((p) => p !== tmux.panePid(pane));
+      await waitFor(() => !launcher.some(alive), 'every process the launcher started to end');
+      expect(processesNaming(`127.0.0.1:${port}`)).toEqual([]); // no client, terminal or script anywhere
+      expect(processesNaming(`--port ${port}`)).toEqual([]); // no server
+      expect((await fetch(`${url}/healthz`).catch(() => null))?.ok ?? false).toBe(false);
+      expect(tmux.leftovers()).toEqual([]); // the state file and the clients' state directories removed
+    } finally {
+      killLeftovers([...everything].filter((p) => p !== process.pid));
+      await tmux.kill();
+      home.remove();
+    }
+  }
+
+  it('terminator: three windows on the X server, all in the room, all showing a message; Ctrl-C leaves nothing', async () => {
+    await launchAndCtrlC('terminator', process.env.PATH ?? '');
+  }, 90_000);
+
+  it('xterm only (no terminator, no x-terminal-emulator on PATH): the same', async () => {
+    const path = pathWithout(['terminator', 'x-terminal-emulator', 'gnome-terminal', 'konsole']);
+    try {
+      await launchAndCtrlC('xterm', path.path);
+    } finally {
+      path.remove();
+    }
+  }, 90_000);
+});
