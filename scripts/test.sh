@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Runs the whole test suite the way CI does: makes sure the tools the tests drive are present (tmux, curl,
-# Chromium, nginx, a Redis server on 127.0.0.1:6379), runs `bun test`, and ends with one line: "N passed, N failed".
+# Chromium, nginx, Xvfb with terminator and xterm, a Redis server on 127.0.0.1:6379), runs `bun test`, and ends
+# with one line: "N passed, N failed".
 set -uo pipefail
 if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
   cat <<'TXT'
 Usage: npm test [-- bun-test-args...]
 
-Installs what the tests need when it is missing (Debian packages chromium, tmux, curl, nginx, redis-server; needs root
-or passwordless sudo), starts redis-server on 127.0.0.1:6379 if nothing answers there, then runs `bun test`
-(servers on Bun), builds for Node (npm run build) and runs the HTTP/SSE end-to-end tests again with
-THREADCHAT_RUNTIME=node (servers started as `node dist/server.js`), then the core ones once more on Node with
-every server over HTTPS (a certificate made with openssl for the run).
+Installs what the tests need when it is missing (Debian packages chromium, tmux, curl, openssl, nginx, redis-server,
+and for the launcher under X xvfb, xfonts-base, terminator, xterm, x11-utils; needs root or passwordless sudo),
+starts redis-server on 127.0.0.1:6379 if nothing answers there, then runs `bun test` (servers on Bun), builds for
+Node (npm run build) and runs the HTTP/SSE end-to-end tests again with THREADCHAT_RUNTIME=node (servers started as
+`node dist/server.js`), then the core ones once more on Node with every server over HTTPS (a certificate made with
+openssl for the run).
 Extra arguments go to `bun test` (a path or -t PATTERN to run a part) and make it one run, on Bun, or on Node
 (built first) with THREADCHAT_RUNTIME=node.
 The last line is "N passed, N failed", summing both runs; a skipped or todo test, and a test file that
@@ -32,6 +34,14 @@ command -v openssl >/dev/null || missing+=(openssl) # test certificates for the 
 command -v redis-server >/dev/null || missing+=(redis-server)
 # tests/e2e/nginx.test.ts starts an nginx of its own (the binary, never the system service).
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+# tests/e2e/launcher-x11.test.ts: its own Xvfb (xterm's default font is in xfonts-base), both terminals, xwininfo,
+# and script(1) for the launcher's --log-dir.
+command -v Xvfb >/dev/null || missing+=(xvfb)
+[[ -d /usr/share/fonts/X11/misc ]] || missing+=(xfonts-base)
+command -v terminator >/dev/null || missing+=(terminator)
+command -v xterm >/dev/null || missing+=(xterm)
+command -v xwininfo >/dev/null || missing+=(x11-utils)
+command -v script >/dev/null || missing+=(bsdutils)
 if ((${#missing[@]})); then
   echo "Installing ${missing[*]} (Debian packages)..." >&2
   aptlog=$(mktemp)

@@ -30,7 +30,12 @@ describe('bun run launch under X (Xvfb)', () => {
     await x.stop();
   });
 
-  async function launchAndCtrlC(terminal: 'terminator' | 'xterm', path: string) {
+  /**
+   * Launches 3 clients and checks them from the X server, the server and their windows; then ends the launcher
+   * with a Ctrl-C in its pane (which reaches its whole process group, as from any terminal), or with
+   * `bun run launch --stop` from elsewhere (only the launcher is told: it must end the windows itself).
+   */
+  async function launchAndEnd(terminal: 'terminator' | 'xterm', path: string, end: 'ctrl-c' | 'stop') {
     const port = freePort();
     const url = `http://127.0.0.1:${port}`;
     const home = tempDir('threadchat-x11-home-');
@@ -55,7 +60,9 @@ describe('bun run launch under X (Xvfb)', () => {
       const windows = await waitFor(() => {
         const open = x.chatWindows();
         return open.length >= 3 ? open : null;
-      }, 'three windows on the X server', 20_000);
+      }, 'three windows on the X server', 20_000).catch((error: Error) => {
+        throw new Error(`${error.message}: the X server has ${JSON.stringify(x.chatWindows())}\n--- the launcher's pane ---\n${tmux.capture(pane)}`);
+      });
       expect(windows.map((w) => w.title).sort()).toEqual(titles);
       await waitFor(async () => (await members(url)).sort().join() === NAMES.join(), 'alice, bob and carol in presence', 20_000);
       for (const p of processTree(tmux.panePid(pane))) everything.add(p);
@@ -75,7 +82,8 @@ describe('bun run launch under X (Xvfb)', () => {
         expect(shown).toContain(`* ${name} in room main`); // this window is that client's
       }
 
-      tmux.must('send-keys', '-t', pane, 'C-c');
+      if (end === 'ctrl-c') tmux.must('send-keys', '-t', pane, 'C-c');
+      else expect(Bun.spawnSync([BUN, 'run', 'launch', '--stop', '--port', String(port)], { cwd: ROOT, env: { ...process.env, ...env } }).exitCode).toBe(0);
       await tmux.waitForPane(pane, (t) => t.includes('launcher exited'), 'the launcher to exit', 30_000);
       expect(tmux.capture(pane)).toContain('launcher exited 0');
       await waitFor(() => x.chatWindows().length === 0, 'every window to close');
@@ -93,15 +101,19 @@ describe('bun run launch under X (Xvfb)', () => {
   }
 
   it('terminator: three windows on the X server, all in the room, all showing a message; Ctrl-C leaves nothing', async () => {
-    await launchAndCtrlC('terminator', process.env.PATH ?? '');
+    await launchAndEnd('terminator', process.env.PATH ?? '', 'ctrl-c');
   }, 90_000);
 
   it('xterm only (no terminator, no x-terminal-emulator on PATH): the same', async () => {
     const path = pathWithout(['terminator', 'x-terminal-emulator', 'gnome-terminal', 'konsole']);
     try {
-      await launchAndCtrlC('xterm', path.path);
+      await launchAndEnd('xterm', path.path, 'ctrl-c');
     } finally {
       path.remove();
     }
+  }, 90_000);
+
+  it('terminator: bun run launch --stop from elsewhere closes the windows and ends everything too', async () => {
+    await launchAndEnd('terminator', process.env.PATH ?? '', 'stop');
   }, 90_000);
 });

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'bun:test';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUN, ROOT, openStream, startServer, tempDir, waitFor, type ServerProcess } from '../helpers.ts';
 import { alive, commandOf, count, createTmux, freePort, killLeftovers, processTree, type Tmux } from './terminal-helpers.ts';
@@ -274,7 +275,8 @@ describe('bun run launch', () => {
     const url = `http://127.0.0.1:${port}`;
     const tmux = createTmux();
     const session = `launch-${port}`;
-    const { proc, output } = launch(tmux, ['-c', '3', '--port', String(port), '--data', data.path, '--session', session]);
+    const logs = join(data.path, 'logs');
+    const { proc, output } = launch(tmux, ['-c', '3', '--port', String(port), '--data', data.path, '--session', session, '--log-dir', logs]);
     const everything = new Set<number>();
     try {
       await waitFor(() => output().includes(`tmux -S ${tmux.socket} attach -t ${session}`), 'the attach line', 30_000);
@@ -288,6 +290,8 @@ describe('bun run launch', () => {
       for (let i = 0; i < 3; i++) await tmux.waitForPane(`${session}:0.${i}`, (t) => t.includes('zed: hello, panes'), `the message in pane ${i}`);
       const names = [0, 1, 2].map((i) => tmux.capture(`${session}:0.${i}`).match(/\* (\w+) in room main/)?.[1]);
       expect(new Set(names).size).toBe(3);
+      // --log-dir: each pane's bytes also in its file (script(1) writes the pane and the file one after the other)
+      for (const name of names) await waitFor(() => existsSync(join(logs, `${name}.log`)) && readFileSync(join(logs, `${name}.log`), 'utf8').includes('zed: hello, panes'), `${name}.log`);
 
       const watcher = await openStream(`${url}/rooms/main/events`);
       proc.kill('SIGINT');
@@ -308,7 +312,7 @@ describe('bun run launch', () => {
   it('--help lists every option and exits 0', () => {
     const help = Bun.spawnSync([BUN, 'run', 'launch', '--help'], { cwd: ROOT });
     expect(help.exitCode).toBe(0);
-    for (const option of ['--count', '--room', '--names', '--port', '--data', '--store', '--no-server', '--tmux', '--session', '--stop', '--help']) {
+    for (const option of ['--count', '--room', '--names', '--port', '--data', '--store', '--log-dir', '--no-server', '--tmux', '--session', '--stop', '--help']) {
       expect(help.stdout.toString()).toContain(option);
     }
   });
