@@ -2,10 +2,11 @@
  * `bun run launch -c 3` with a display: a private Xvfb, the launcher run in a tmux pane (so Ctrl-C is a real one:
  * the terminal's SIGINT to the launcher's whole process group), once finding terminator and once with only xterm
  * on its PATH. Windows are counted from the X server, and what each window shows is read back from the byte
- * stream its terminal got (--log-dir: script(1) between the terminal and the client).
+ * stream its terminal got (--log-dir: script(1) between the terminal and the client) and, for terminator, from
+ * the text its VTE widget holds (a plugin of the test's own, fixtures/terminator_screen_text.py).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUN, ROOT, tempDir, waitFor } from '../helpers.ts';
 import { alive, commandOf, createTmux, freePort, killLeftovers, processTree } from './terminal-helpers.ts';
@@ -42,11 +43,20 @@ describe('bun run launch under X (Xvfb)', () => {
     const logs = join(home.path, 'logs');
     const runtime = join(home.path, 'run');
     mkdirSync(runtime, { mode: 0o700 });
+    const screens = join(home.path, 'screens');
+    mkdirSync(screens);
+    if (terminal === 'terminator') {
+      const config = join(home.path, 'config', 'terminator');
+      mkdirSync(join(config, 'plugins'), { recursive: true });
+      copyFileSync(join(import.meta.dir, 'fixtures', 'terminator_screen_text.py'), join(config, 'plugins', 'terminator_screen_text.py'));
+      writeFileSync(join(config, 'config'), '[global_config]\n  enabled_plugins = ScreenText\n');
+    }
     const tmux = createTmux();
     // A clean desktop session: a fresh HOME and XDG directories (terminator's config starts empty), no D-Bus.
     const env = {
       PATH: path, HOME: home.path, DISPLAY: x.display, LANG: 'C.UTF-8', TMPDIR: tmux.tmp, XDG_RUNTIME_DIR: runtime,
       XDG_CONFIG_HOME: join(home.path, 'config'), XDG_CACHE_HOME: join(home.path, 'cache'), XDG_DATA_HOME: join(home.path, 'share'),
+      THREADCHAT_SCREEN_DIR: screens, // terminator's windows write their text here (fixtures/terminator_screen_text.py)
     };
     const launch = [BUN, 'run', 'launch', '-c', '3', '--port', String(port), '--store', 'memory', '--log-dir', logs];
     const line = `cd ${quote(ROOT)} && env -i ${Object.entries(env).map(([k, v]) => quote(`${k}=${v}`)).join(' ')} ${launch.map(quote).join(' ')}; echo "launcher exited $?"; exec sleep 600`;
@@ -80,6 +90,11 @@ describe('bun run launch under X (Xvfb)', () => {
           return text.includes('zed: hello, windows') && text;
         }, `the message in ${name}'s window`);
         expect(shown).toContain(`* ${name} in room main`); // this window is that client's
+        if (terminal !== 'terminator') continue;
+        // terminator: the text VTE holds for the window titled for this client, what the window draws
+        const screen = join(screens, `threadchat: ${name} in main.txt`);
+        await waitFor(() => existsSync(screen) && /\[\d\d:\d\d:\d\d\] zed: hello, windows/.test(readFileSync(screen, 'utf8')), `the message on ${name}'s screen`);
+        expect(readFileSync(screen, 'utf8')).toContain(`* ${name} in room main`);
       }
 
       if (end === 'ctrl-c') tmux.must('send-keys', '-t', pane, 'C-c');
