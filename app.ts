@@ -9,6 +9,7 @@ import { members } from './routes/members.ts';
 import { typing } from './routes/typing.ts';
 import { messages } from './routes/messages.ts';
 import { page } from './routes/page.ts';
+import { status } from './routes/status.ts';
 import { debug } from './routes/debug.ts';
 import { assets } from './routes/static.ts';
 import { createLogin } from './routes/login.ts';
@@ -44,6 +45,7 @@ export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metri
   app.route('/', members);
   app.route('/', typing);
   app.route('/', page);
+  app.route('/', status);
   app.route('/', debug); // 404 unless config.faults
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {

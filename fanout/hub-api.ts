@@ -2,6 +2,12 @@ import type { Presence } from '../lib/chat-types.ts';
 import type { WaitKind } from '../runtime/wait-word.ts';
 import type { StreamOptions } from './shm/protocol.ts';
 
+/**
+ * The room of the status streams (GET /status/events): no client room can take it (rooms match
+ * ^[a-z0-9_-]{1,64}$, lib/input.ts). Its streams are not members of it, and read no history.
+ */
+export const STATUS_ROOM = '#status';
+
 /** What a route asks for when it opens a stream. */
 export interface OpenRequest extends Omit<StreamOptions, 'slot' | 'roomWord' | 'clientNo'> {
   /** Recent messages to replay when there is no lastEventId. */
@@ -45,6 +51,8 @@ export interface HubStats {
   rooms: number;
   /** Waves of wakes the main thread started. */
   waves: number;
+  /** Status snapshots taken (fanout/status-sampler.ts): it moves only while a status stream is open. */
+  statusSnapshots: number;
   wait: WaitKind;
 }
 

@@ -6,7 +6,7 @@ import { preferredWaitKind, type WaitKind } from '../runtime/wait-word.ts';
 import { createRoomWords } from './shm/room-words.ts';
 import { createNumbering } from './shm/numbering.ts';
 import { createLogWriter } from './shm/shared-log.ts';
-import { HubFullError, type Hub, type OpenRequest } from './hub-api.ts';
+import { HubFullError, STATUS_ROOM, type Hub, type OpenRequest } from './hub-api.ts';
 import { createPresence } from './presence.ts';
 import { createWorkerPool } from './pool.ts';
 import { createFlowControl } from './flow-control.ts';
@@ -16,6 +16,7 @@ import { createStreamSlots } from './stream-slots.ts';
 import { StreamSession, type SessionDeps } from './stream-session.ts';
 import { startReadyDrain } from './ready-drain.ts';
 import { NO_FANOUT_METRICS, type FanoutMetrics } from './metrics.ts';
+import { createStatusSampler } from './status-sampler.ts';
 
 export interface HubOptions {
   store: Store;
@@ -51,6 +52,7 @@ const TYPING_EVERY_MS = 250;
 export function createHub(options: HubOptions): Hub {
   const { store, logger } = options;
   const metrics = options.metrics ?? NO_FANOUT_METRICS;
+  const baselineRss = process.memoryUsage.rss(); // before any Worker: the status page's memory per thread is above it
   const log = createLogWriter(options.logSizes ?? DEFAULT_LOG_SIZES);
   const control = new SharedArrayBuffer(4 * controlInts(options.maxStreams));
   const rooms = createRoomWords(options.maxStreams, options.wait ?? preferredWaitKind());
@@ -85,6 +87,18 @@ export function createHub(options: HubOptions): Hub {
   const stopDrain = startReadyDrain(new Int32Array(control), slots.occupants);
   const sessionDeps: SessionDeps = { pool, pages, left: presence.leave, metrics, logger };
   let running = true;
+  const stats = () => {
+    const { threads, idle, starting, returning } = pool.stats();
+    const { open, connecting } = slots.stats();
+    // Bounded per stream by design: a ring and a response queue each.
+    let buffered = 0;
+    for (const session of slots.occupants) if (session) buffered += session.buffered();
+    return { streams: open, connecting, workers: threads - idle - starting, idle, starting, returning, threads, buffered, logSeq: log.seq, ...rooms.stats(), wait: rooms.kind };
+  };
+  const sampler = createStatusSampler({
+    store, rooms, metrics, occupants: slots.occupants, stats, baselineRss,
+    publish: (frames) => publisher.status(STATUS_ROOM, frames),
+  });
 
   return {
     async open(request: OpenRequest) {
@@ -100,7 +114,9 @@ export function createHub(options: HubOptions): Hub {
         slot.release();
         throw error;
       }
-      presence.join(request.room, slot.index, { name: request.name, client: request.client });
+      // A status stream is nobody's presence, here or on other instances: it starts the sampler instead.
+      if (request.room === STATUS_ROOM) sampler.watch();
+      else presence.join(request.room, slot.index, { name: request.name, client: request.client });
       logger.info(`Accepted connection from ${request.peer}`, { room: request.room, streams: slots.stats().open });
       return session.readable();
     },
@@ -114,17 +130,11 @@ export function createHub(options: HubOptions): Hub {
     drop(room) {
       for (const session of slots.occupants) if (session?.request.room === room) session.end('closed', 'dropped');
     },
-    stats() {
-      const { threads, idle, starting, returning } = pool.stats();
-      const { open, connecting } = slots.stats();
-      // Bounded per stream by design: a ring and a response queue each.
-      let buffered = 0;
-      for (const session of slots.occupants) if (session) buffered += session.buffered();
-      return { streams: open, connecting, workers: threads - idle - starting, idle, starting, returning, threads, buffered, logSeq: log.seq, ...rooms.stats(), wait: rooms.kind };
-    },
+    stats: () => ({ ...stats(), statusSnapshots: sampler.taken() }),
     async close() {
       running = false;
       unsubscribe();
+      sampler.close();
       for (const session of slots.occupants) session?.end('shutdown');
       pool.close();
       publisher.close();

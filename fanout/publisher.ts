@@ -1,7 +1,7 @@
 import { messageFrame, presenceFrame, typingFrame } from '../views/frames.ts';
 import type { ChatMessage, Presence, PresenceChange } from '../lib/chat-types.ts';
 import type { FanoutMetrics } from './metrics.ts';
-import { encodeEntry, FORMATS, KIND_MESSAGE, KIND_PRESENCE, KIND_TYPING, type EncodedEntry } from './shm/entry.ts';
+import { encodeEntry, FORMATS, KIND_MESSAGE, KIND_PRESENCE, KIND_STATUS, KIND_TYPING, type EncodedEntry } from './shm/entry.ts';
 import type { LogWriter } from './shm/shared-log.ts';
 import type { RoomWords } from './shm/room-words.ts';
 
@@ -38,10 +38,10 @@ export function createPublisher(options: PublisherOptions) {
   const typists = new Map<string, Map<string, string>>();
   const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
-  const append = (room: string, entry: EncodedEntry) => {
+  const append = (room: string, entry: EncodedEntry, timed = true) => {
     const word = rooms.wordOf(room);
     const seq = log.append(entry.bytes, word, entry.meta);
-    metrics.appended(seq);
+    if (timed) metrics.appended(seq);
     options.appended(word, seq);
     if (word >= 0) rooms.signal(word, seq);
   };
@@ -66,6 +66,10 @@ export function createPublisher(options: PublisherOptions) {
   return {
     message(m: ChatMessage) {
       append(m.room, encodeEntry({ kind: KIND_MESSAGE, id: m.id, clientNo: options.clientNo(m.client), frames: FORMATS.map((f) => messageFrame(m, f)) }));
+    },
+    /** A status snapshot, rendered in every format (FORMATS order), for `room`: not timed, it is no chat event. */
+    status(room: string, frames: string[]) {
+      append(room, encodeEntry({ kind: KIND_STATUS, id: '', clientNo: -1, frames }), false);
     },
     /** A room's presence changed: goes out with the room's other changes at the end of the current window. */
     presence(room: string, change: PresenceChange | null) {

@@ -18,12 +18,12 @@ const encoder = new TextEncoder();
 export function createReplayPages(store: Store, log: LogWriter, pageSize: number): ReplayPages {
   /**
    * A first connect (after = null) shows the recent history with the client's own messages; a resume leaves those
-   * out, as the client already has them.
+   * out, as the client already has them. A first connect with history 0 reads nothing (the status streams).
    */
   return async (request, after) => {
     const fromSeq = log.seq; // taken before the query: whatever the query misses, the log has
     let result = after === null
-      ? { messages: await store.recent(request.room, request.history), more: false, gap: false }
+      ? { messages: request.history > 0 ? await store.recent(request.room, request.history) : [], more: false, gap: false }
       : await store.since(request.room, after, pageSize);
     // Not an id of this store (it was reset since): say so, then show the recent history as to a newcomer.
     const restart = result.unknown === true;

@@ -13,7 +13,7 @@ export type StatusClass = (typeof STATUS_CLASSES)[number];
 
 export function createAppMetrics() {
   const registry = createRegistry();
-  let hub: HubStats = { streams: 0, connecting: 0, workers: 0, idle: 0, starting: 0, returning: 0, threads: 0, buffered: 0, logSeq: 0, rooms: 0, waves: 0, wait: 'atomics' };
+  let hub: HubStats = { streams: 0, connecting: 0, workers: 0, idle: 0, starting: 0, returning: 0, threads: 0, buffered: 0, logSeq: 0, rooms: 0, waves: 0, statusSnapshots: 0, wait: 'atomics' };
   const started = Date.now() / 1000;
 
   registry.gauge('threadchat_streams_open', 'SSE streams open on this instance', () => hub.streams);
@@ -21,6 +21,7 @@ export function createAppMetrics() {
   registry.gauge('threadchat_worker_threads_idle', 'stream Worker threads waiting in the pool for a stream', () => hub.idle);
   registry.gauge('threadchat_rooms_followed', 'rooms with at least one stream open on this instance (each has a wait word)', () => hub.rooms);
   registry.gauge('threadchat_room_waves_started', 'waves of wakes the main thread started (an event in a room with no wave running; the Workers relay the rest)', () => hub.waves);
+  registry.gauge('threadchat_status_snapshots', 'snapshots the /status page sampler took; it stands still while no status stream is open', () => hub.statusSnapshots);
   registry.gauge('threadchat_stream_buffered_bytes', 'bytes waiting for clients in stream rings and response queues', () => hub.buffered);
   const messagesAppended = registry.counter('threadchat_messages_appended_total', 'messages this instance stored (appends that succeeded)');
   const deliveries = registry.counter(

@@ -5,8 +5,8 @@ import { fail } from '../lib/errors.ts';
 import { valid } from '../lib/validate.ts';
 import { clientSchema, eventIdSchema, firstIssue, roomSchema, streamQuerySchema } from '../lib/input.ts';
 
-const RETRY_MS = 2000;
-const SSE_HEADERS = {
+export const RETRY_MS = 2000;
+export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
   'X-Accel-Buffering': 'no', // proxies such as nginx would otherwise buffer the stream

@@ -7,7 +7,7 @@ import { RoomPage } from '../views/room.tsx';
 import { edgeOf } from '../views/older.tsx';
 
 /** Strict CSP: scripts and styles only from this origin, nothing inline, no framing. */
-const csp = secureHeaders({
+export const csp = secureHeaders({
   contentSecurityPolicy: {
     defaultSrc: ["'self'"],
     scriptSrc: ["'self'"],

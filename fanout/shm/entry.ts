@@ -15,6 +15,8 @@ export const KIND_MESSAGE = 0;
 export const KIND_PRESENCE = 1;
 /** Someone is typing: ephemeral, never stored, and kept off the typist's own streams like a message. */
 export const KIND_TYPING = 2;
+/** A status snapshot (fanout/status-sampler.ts), for the status room's streams only. */
+export const KIND_STATUS = 3;
 
 // ---- Metadata of an entry, Int32 fields after the index slot's own [seq, offset, length, roomWord] ----
 export const META_KIND = 0;

@@ -59,6 +59,8 @@ export const ROOM_WAVE_SEQ = 2; // ROOM_SEQ when the running wave started: the n
 export const ROOM_TO_WAKE = 3; // Workers this wave has yet to wake
 export const ROOM_BATONS = 4; // wakes in flight: a woken Worker holds one until it passes it on or retires it
 export const ROOM_STREAMS = 5; // main writes: streams following the room (how many a wave wakes)
+/** Workers a wave woke in this word, ever (mod 2^32; never reset, so a word's next room counts on): for /status. */
+export const ROOM_WAKES = 6;
 export const ROOM_WORD_INTS = 16;
 
 // ---- Control block: Int32Array [doorbell, main waiting, pad..., ready bits (32 slots an int)] ----

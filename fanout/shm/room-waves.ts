@@ -11,7 +11,7 @@
  * Used by the main thread (start) and by the Workers (pass, retire), on the shared room words (protocol.ts).
  */
 import type { WaitWords } from '../../runtime/wait-word.ts';
-import { ROOM_BATONS, ROOM_SEQ, ROOM_STREAMS, ROOM_TO_WAKE, ROOM_WAVE, ROOM_WAVE_SEQ } from './protocol.ts';
+import { ROOM_BATONS, ROOM_SEQ, ROOM_STREAMS, ROOM_TO_WAKE, ROOM_WAKES, ROOM_WAVE, ROOM_WAVE_SEQ } from './protocol.ts';
 
 /** Workers of a room awake at once in a wave. Two cores here: a few keep them busy and leave the main thread room. */
 export const WAVE_WIDTH = Number(process.env.THREADCHAT_WAVE_WIDTH ?? 4);
@@ -26,6 +26,7 @@ export function createRoomWaves(words: Int32Array, waiter: WaitWords) {
     Atomics.store(words, word + ROOM_TO_WAKE, streams - batons);
     Atomics.store(words, word + ROOM_BATONS, batons);
     const woke = waiter.wake(word + ROOM_SEQ, batons);
+    Atomics.add(words, word + ROOM_WAKES, woke);
     for (let i = woke; i < batons; i++) retire(word); // fewer asleep than batons: the rest are awake already
     return true;
   };
@@ -46,7 +47,10 @@ export function createRoomWaves(words: Int32Array, waiter: WaitWords) {
     start,
     /** A woken Worker's pass is done (or it is about to wait on something else): it wakes the next one. */
     pass(word: number) {
-      if (Atomics.sub(words, word + ROOM_TO_WAKE, 1) > 0 && waiter.wake(word + ROOM_SEQ, 1) === 1) return;
+      if (Atomics.sub(words, word + ROOM_TO_WAKE, 1) > 0 && waiter.wake(word + ROOM_SEQ, 1) === 1) {
+        Atomics.add(words, word + ROOM_WAKES, 1);
+        return;
+      }
       retire(word); // everyone had a turn, or nobody is left asleep to take it
     },
     /**

@@ -1,5 +1,5 @@
 import { openWaitWords, type WaitKind } from '../../runtime/wait-word.ts';
-import { ROOM_BATONS, ROOM_SEQ, ROOM_STREAMS, ROOM_TO_WAKE, ROOM_WAVE, ROOM_WORD_INTS } from './protocol.ts';
+import { ROOM_BATONS, ROOM_SEQ, ROOM_STREAMS, ROOM_TO_WAKE, ROOM_WAKES, ROOM_WAVE, ROOM_WORD_INTS } from './protocol.ts';
 import { createRoomWaves } from './room-waves.ts';
 import { createNumbering } from './numbering.ts';
 
@@ -18,6 +18,7 @@ export function createRoomWords(capacity: number, kind: WaitKind) {
   const numbers = createNumbering();
   const waves = createRoomWaves(words, waiter);
   let waveStarts = 0;
+  let wordsUsed = 0; // words below this were ever acquired: their wake counts add up to every wake there was
 
   // A wave that made no progress for a while lost a baton (its Worker was terminated holding it): start anew.
   const progress = new Map<number, number>();
@@ -48,6 +49,7 @@ export function createRoomWords(capacity: number, kind: WaitKind) {
         throw new RangeError('no room word left');
       }
       Atomics.add(words, word + ROOM_STREAMS, 1);
+      wordsUsed = Math.max(wordsUsed, word / ROOM_WORD_INTS + 1);
       return word;
     },
     release(room: string) {
@@ -67,6 +69,12 @@ export function createRoomWords(capacity: number, kind: WaitKind) {
     },
     /** Rooms with a word right now, and the waves the main thread started (for /metrics and /healthz). */
     stats: () => ({ rooms: numbers.size, waves: waveStarts }),
+    /** Workers woken by waves so far, in every room word (mod 2^32: take differences mod 2^32). Read by /status. */
+    wakes() {
+      let sum = 0;
+      for (let no = 0; no < wordsUsed; no++) sum += Atomics.load(words, ROOM_WORD_INTS * no + ROOM_WAKES) >>> 0;
+      return sum % 2 ** 32;
+    },
     close: () => clearInterval(watchdog),
   };
 }

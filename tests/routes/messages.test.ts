@@ -19,7 +19,7 @@ function fakeHub() {
     renameMember: (room, client, name) => (renames.push([room, client, name]), false),
     typing: () => {},
     drop: () => {},
-    stats: () => ({ streams: 0, connecting: 0, workers: 0, idle: 0, starting: 0, returning: 0, threads: 0, buffered: 0, logSeq: 0, rooms: 0, waves: 0, wait: 'atomics' }),
+    stats: () => ({ streams: 0, connecting: 0, workers: 0, idle: 0, starting: 0, returning: 0, threads: 0, buffered: 0, logSeq: 0, rooms: 0, waves: 0, statusSnapshots: 0, wait: 'atomics' }),
     close: async () => {},
   };
   return { hub, renames, holdPosts: (hold: Hub['caughtUp']) => void (caughtUp = hold) };
