@@ -1,8 +1,8 @@
 /** @jsxImportSource hono/jsx */
 import { formatMs, type LatencyPoint } from './status-snapshot.ts';
 
-const W = 600;
-const H = 160;
+const W = 900;
+const H = 170;
 const PAD = { left: 44, right: 8, top: 10, bottom: 20 };
 
 /** A round top for the y axis (1, 2 or 5 times a power of ten) at or above `ms`. */
