@@ -5,7 +5,9 @@
  * nobody's presence, and that the page and its stream need the token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import Redis from 'ioredis';
 import { openStream, post, startServer, waitFor, type ServerProcess, type Stream } from '../helpers.ts';
+import { DB, deleteKeys, SHARED_REDIS, storeUrl, uniquePrefix } from '../store/redis-helpers.ts';
 import type { StatusSnapshot } from '../../views/status-snapshot.ts';
 
 const snapshots = (s: Stream): StatusSnapshot[] => s.events.filter((e) => !e.event).map((e) => JSON.parse(e.data));
@@ -169,6 +171,35 @@ describe('GET /status with --token', () => {
       expect(html.data).toContain('<svg class="latency-chart"');
     } finally {
       live.close();
+    }
+  });
+});
+
+describe('status streams with Redis presence', () => {
+  const prefix = uniquePrefix('status');
+  let server: ServerProcess;
+  let redis: Redis;
+  beforeAll(async () => {
+    server = await startServer(['--store', storeUrl(SHARED_REDIS, DB.e2e, prefix), '--warm', '1']);
+    redis = new Redis(`${SHARED_REDIS}/${DB.e2e}`);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await server.stop();
+    await deleteKeys(SHARED_REDIS, DB.e2e, prefix);
+  });
+
+  it('shares the rooms\' members with the other instances, never the status watchers', async () => {
+    const status = await openStream(`${server.url}/status/events`);
+    const room = await openStream(`${server.url}/rooms/gamma/events?name=gus`);
+    try {
+      await waitFor(async () => (await redis.keys(`${prefix}presence:*`)).length > 0, 'a presence share in Redis');
+      expect(await redis.keys(`${prefix}presence:*`)).toEqual([`${prefix}presence:gamma`]);
+      const seen = await waitFor(() => snapshots(status).find((s) => s.rooms.length > 0), 'a snapshot with room gamma', 3000);
+      expect(seen).toMatchObject({ rooms: [{ room: 'gamma', streams: 1 }], streams: { open: 1, status: 1 } });
+    } finally {
+      status.close();
+      room.close();
     }
   });
 });
