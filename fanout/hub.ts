@@ -87,20 +87,8 @@ export function createHub(options: HubOptions): Hub {
   const stopDrain = startReadyDrain(new Int32Array(control), slots.occupants);
   const sessionDeps: SessionDeps = { pool, pages, left: presence.leave, metrics, logger };
   let running = true;
-  const stats = () => {
-    const { threads, idle, starting, returning } = pool.stats();
-    const { open, connecting } = slots.stats();
-    // Bounded per stream by design: a ring and a response queue each.
-    let buffered = 0;
-    for (const session of slots.occupants) if (session) buffered += session.buffered();
-    return { streams: open, connecting, workers: threads - idle - starting, idle, starting, returning, threads, buffered, logSeq: log.seq, ...rooms.stats(), wait: rooms.kind };
-  };
-  const sampler = createStatusSampler({
-    store, rooms, metrics, occupants: slots.occupants, stats, baselineRss,
-    publish: (frames) => publisher.status(STATUS_ROOM, frames),
-  });
 
-  return {
+  const hub: Hub = {
     async open(request: OpenRequest) {
       if (!running) throw new HubFullError('the server is shutting down');
       // reserve() takes the room's word before the history query: every entry of the room from the page's log
@@ -130,7 +118,14 @@ export function createHub(options: HubOptions): Hub {
     drop(room) {
       for (const session of slots.occupants) if (session?.request.room === room) session.end('closed', 'dropped');
     },
-    stats: () => ({ ...stats(), statusSnapshots: sampler.taken() }),
+    stats() {
+      const { threads, idle, starting, returning } = pool.stats();
+      const { open, connecting } = slots.stats();
+      // Bounded per stream by design: a ring and a response queue each.
+      let buffered = 0;
+      for (const session of slots.occupants) if (session) buffered += session.buffered();
+      return { streams: open, connecting, workers: threads - idle - starting, idle, starting, returning, threads, buffered, logSeq: log.seq, ...rooms.stats(), statusSnapshots: sampler.taken(), wait: rooms.kind };
+    },
     async close() {
       running = false;
       unsubscribe();
@@ -143,4 +138,9 @@ export function createHub(options: HubOptions): Hub {
       stopDrain();
     },
   };
+  const sampler = createStatusSampler({
+    store, rooms, metrics, occupants: slots.occupants, stats: hub.stats, baselineRss,
+    publish: (frames) => publisher.status(STATUS_ROOM, frames),
+  });
+  return hub;
 }

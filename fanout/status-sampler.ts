@@ -15,7 +15,7 @@ export interface SamplerParts {
   metrics: FanoutMetrics;
   /** The open streams, by slot. */
   occupants: readonly (StreamSession | undefined)[];
-  stats(): Omit<HubStats, 'statusSnapshots'>;
+  stats(): HubStats;
   /** Puts a snapshot's frames (one per format, FORMATS order) into the shared log for the status room. */
   publish(frames: string[]): void;
   /** RSS before the first Worker started. */
