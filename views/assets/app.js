@@ -250,9 +250,9 @@
   document.addEventListener('DOMContentLoaded', () => ((parsed = true), ensureConnected()));
 
   /**
-   * Opens a new connection in a new element (after a name change, or a first connect that failed). The old one is
-   * cleaned up by htmx (a forced re-process without the connect attribute) and then detached: hx-sse's reconnect
-   * loop stops once its element leaves the page, where re-processing the same element would leave it running.
+   * Opens a new connection in a new element (a name the open stream could not take, a first connect that failed).
+   * The old one is cleaned up by htmx (a forced re-process without the connect attribute) and then detached: hx-sse's
+   * reconnect loop stops once its element leaves the page, where re-processing the same element would leave it running.
    */
   function reconnect() {
     const old = stream;
@@ -267,6 +267,13 @@
     setState('connecting');
     htmx.process(next);
   }
+
+  /**
+   * hx-sse reconnects a dropped stream with its first request's URL (ctx.request.action): kept here so a rename in
+   * place can point later reconnects at the new name.
+   */
+  let streamRequest = null;
+  const followName = () => streamRequest && (streamRequest.action = streamUrl());
 
   const fromStream = (event) => event.target === stream;
   const STATES = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };
@@ -288,6 +295,7 @@
   }
 
   const on = (name, handler) => document.addEventListener(name, (e) => fromStream(e) && handler(e));
+  on('htmx:before:request', (e) => (streamRequest = e.detail.ctx.request));
   on('htmx:sse:before:connection', (e) => e.detail.connection.attempt > 0 && setState('reconnecting'));
   on('htmx:sse:after:connection', (e) => {
     if (e.detail.connection.attempt > 0) quietUntil = Date.now() + 10_000;
@@ -384,8 +392,24 @@
     const changed = name !== myName;
     setName(name);
     askName(false, true);
-    if (changed) reconnect(); // the stream's ?name= is how others see you in the room
+    if (changed) renaming = renaming.then(rename); // one at a time, so the last name given is the one kept
   });
+  let renaming = Promise.resolve();
+  /**
+   * A new name is a rename in place: the open stream takes it (PUT …/members/:client) and the room sees "alice is
+   * now alicia", not a leave and a join. With no open stream yet (404: still connecting) or no answer, a new
+   * connection carries it in its ?name=.
+   */
+  async function rename() {
+    followName();
+    try {
+      const res = await fetch(`/rooms/${room}/members/${clientId}`, {
+        method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: myName }),
+      });
+      if (res.ok) return;
+    } catch { /* the server is unreachable: the reconnect below retries */ }
+    reconnect();
+  }
   nameForm.addEventListener('keydown', (e) => e.key === 'Escape' && myName && askName(false));
   meButton.addEventListener('click', () => askName(true, true));
   if (myName) setName(myName);
