@@ -9,7 +9,7 @@ import { RoomBar } from './room-bar.tsx';
 import type { AssetName } from './static-assets.ts';
 
 /** The room page's feature scripts, one file per feature (views/assets/), loaded after app.js. */
-const FEATURE_SCRIPTS: AssetName[] = ['typing.js', 'slow-post.js', 'scroll-back.js'];
+const FEATURE_SCRIPTS: AssetName[] = ['typing.js', 'slow-post.js', 'scroll-back.js', 'attention.js'];
 
 export interface RoomPageProps {
   room: string;
@@ -41,8 +41,10 @@ export const RoomPage = ({ room, messages, older = 'start', retention = 0, prese
         <noscript>
           <p class="banner">Live updates need JavaScript: reload the page to see new messages.</p>
         </noscript>
-        {/* The live stream: hx-sse appends each message to the list; app.js adds this tab's client id and name. */}
-        <div id="stream" hidden hx-sse:connect={streamUrl(room, messages.at(-1)?.id)} hx-target="#messages" hx-swap="beforeend"></div>
+        {/* The live stream: hx-sse appends each message to the list; app.js adds this tab's client id and name. It
+            stays open in a background tab (hx-sse would close it): you are still in the room, and attention.js
+            counts what arrives meanwhile. */}
+        <div id="stream" hidden hx-sse:connect={streamUrl(room, messages.at(-1)?.id)} hx-config="sse.pauseOnBackground:false" hx-target="#messages" hx-swap="beforeend"></div>
         <ol id="messages" class="messages" aria-label={`Messages in #${room}`} aria-live="polite">
           <li class="empty">No messages yet. Say hello!</li>
           {messages[0] && <HistoryTop room={room} oldest={messages[0].id} edge={older} retention={retention} />}

@@ -18,6 +18,7 @@ const ASSETS = {
   'slow-post.js': { path: new URL('../views/assets/slow-post.js', import.meta.url).pathname, type: JS },
   'typing.js': { path: new URL('../views/assets/typing.js', import.meta.url).pathname, type: JS },
   'scroll-back.js': { path: new URL('../views/assets/scroll-back.js', import.meta.url).pathname, type: JS },
+  'attention.js': { path: new URL('../views/assets/attention.js', import.meta.url).pathname, type: JS },
   'htmx.min.js': { path: join(htmxDist, 'htmx.min.js'), type: JS },
   'hx-sse.min.js': { path: join(htmxDist, 'ext', 'hx-sse.min.js'), type: JS },
 } as const;

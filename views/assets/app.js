@@ -258,7 +258,7 @@
     const old = stream;
     if (!htmxStarted) return old.setAttribute(STREAM, streamUrl());
     const next = document.createElement('div');
-    for (const attr of ['id', 'hidden', 'hx-target', 'hx-swap']) next.setAttribute(attr, old.getAttribute(attr) ?? '');
+    for (const attr of ['id', 'hidden', 'hx-config', 'hx-target', 'hx-swap']) next.setAttribute(attr, old.getAttribute(attr) ?? '');
     next.setAttribute(STREAM, streamUrl());
     stream = next; // events from the old element are ignored from here on
     old.removeAttribute(STREAM);
