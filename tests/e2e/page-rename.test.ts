@@ -23,12 +23,17 @@ describe('renaming yourself on the page', () => {
   /** The stream URLs each page asked for, in order. */
   const streams = new Map<Page, string[]>();
 
-  const open = async (label: string) => {
+  /** A page in its own context; `expected` is console output it should produce. */
+  const open = async (label: string, expected?: RegExp) => {
     const page = await (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
     page.setDefaultTimeout(10_000);
     streams.set(page, []);
     page.on('request', (r) => EVENTS.test(r.url()) && streams.get(page)!.push(r.url()));
     page.on('pageerror', (error) => problems.push(`${label} page error: ${error.message}`));
+    page.on('console', (m) => {
+      if (expected?.test(m.text())) return;
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${label} console ${m.type()}: ${m.text()}`);
+    });
     return page;
   };
   const state = (page: Page) => page.locator('#status').getAttribute('data-state');
@@ -109,7 +114,7 @@ describe('renaming yourself on the page', () => {
   });
 
   it('gives the name to a new connection when the stream is not open yet (the PUT answers 404)', async () => {
-    const carol = await open('carol');
+    const carol = await open('carol', /status of 404/); // the browser logs the rename's 404
     try {
       // Hold carol's first stream request: her page is still connecting when she gives her name.
       let release = () => {};
@@ -155,7 +160,7 @@ describe('renaming yourself on the page', () => {
     expect((await notices(bob)).slice(seen.length).filter((n) => /alice/.test(n))).toEqual([]);
   });
 
-  it('logged no page errors', () => {
+  it('logged no page errors, console errors or warnings', () => {
     expect(problems).toEqual([]);
   });
 });
