@@ -63,7 +63,9 @@ describe('renaming yourself on the page', () => {
   };
   const message = (page: Page, text: string) =>
     waitFor(
-      () => page.$$eval('#messages .msg', (items, t) => items.map((li) => ({ name: li.querySelector('.name')?.textContent, text: li.querySelector('.text')?.textContent })).find((m) => m.text === t), text),
+      () =>
+        page.$$eval('#messages .msg', (items, t) =>
+          items.map((li) => ({ name: li.querySelector('.name')?.textContent, text: li.querySelector('.text')?.textContent })).find((m) => m.text === t), text),
       `"${text}" on the page`,
     );
 

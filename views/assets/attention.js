@@ -32,7 +32,8 @@
    * "@alice" as a word of its own: not inside an address (bob@alice.com) and not the start of a longer name
    * (@alicex, @alice-bob, @alice.b); punctuation after it (@alice, @alice.) still counts.
    */
-  const mentionOf = (name) => new RegExp(`(?<![\\p{L}\\p{N}_])@${escape(name)}(?![\\p{L}\\p{N}_]|[.\\-'][\\p{L}\\p{N}_])`, 'giu');
+  const WORD = '[\\p{L}\\p{N}_]';
+  const mentionOf = (name) => new RegExp(`(?<!${WORD})@${escape(name)}(?!${WORD}|[.\\-']${WORD})`, 'giu');
 
   /** Wraps each mention in the text's own text nodes (links are left whole) in a <mark>; whether there was one. */
   function markMentions(text, pattern) {
@@ -86,7 +87,10 @@
   document.querySelector('.people')?.append(button);
 
   function raise(li, text) {
-    const note = new Notification(`${li.dataset.name} mentioned you in #${chat.room}`, { body: text.textContent, tag: `threadchat-${li.dataset.id}` });
+    const note = new Notification(`${li.dataset.name} mentioned you in #${chat.room}`, {
+      body: text.textContent,
+      tag: `threadchat-${li.dataset.id}`,
+    });
     // The page counts what the browser really showed (tests read it); a click brings the tab back.
     note.addEventListener('show', () => {
       li.dataset.notified = 'shown';
