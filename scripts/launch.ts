@@ -24,9 +24,13 @@ interface State {
 
 const statePath = (port: number) => join(tmpdir(), `threadchat-launch-${port}.json`);
 
-async function healthy(url: string): Promise<'threadchat' | 'other' | 'none'> {
+/**
+ * What answers at `url`. The probe does not check the certificate of a server this launcher starts with its own
+ * --tls-cert, nor under --insecure; the clients check it as they are told (terminals.ts).
+ */
+async function healthy(url: string, verify: boolean): Promise<'threadchat' | 'other' | 'none'> {
   try {
-    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1500) });
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1500), tls: { rejectUnauthorized: verify } });
     const body = (await res.json().catch(() => null)) as { ok?: boolean } | null;
     return res.ok && body?.ok === true ? 'threadchat' : 'other';
   } catch {
@@ -36,18 +40,21 @@ async function healthy(url: string): Promise<'threadchat' | 'other' | 'none'> {
 
 /** Starts a server unless one answers; records its PID in `state` at once, so a Ctrl-C while waiting ends it. */
 async function ensureServer(options: Options, state: State, save: () => void) {
-  const found = await healthy(state.url);
+  const verify = !options.insecure && !options.tls;
+  const found = await healthy(state.url, verify);
   if (found === 'threadchat') return say(`using the server already answering at ${state.url}/`);
-  if (found === 'other') throw new Error(`port ${options.port} answers but is not threadchat: pick another port with --port`);
+  if (found === 'other') throw new Error(`${state.url} answers but is not threadchat: pick another port with --port`);
+  if (options.joinOnly) throw new Error(`no threadchat answers at ${state.url}/healthz: check --url (and --insecure for a certificate this machine does not trust)`);
   if (options['no-server']) throw new Error(`no server answers at ${state.url}/healthz: start one (bun server.ts --port ${options.port}) or drop --no-server`);
   const args = ['--port', String(options.port), '--host', '127.0.0.1'];
+  if (options.tls) args.push('--tls-cert', options.tls.cert, '--tls-key', options.tls.key);
   if (options.data) args.push('--data', options.data);
   if (options.store) args.push('--store', options.store);
   say(`starting the server: bun server.ts ${args.join(' ')}`);
   const server = Bun.spawn([process.execPath, join(ROOT, 'server.ts'), ...args], { cwd: ROOT, stdout: 'inherit', stderr: 'inherit' });
   state.server = server.pid;
   save();
-  const answered = async () => server.exitCode !== null || (await healthy(state.url)) === 'threadchat';
+  const answered = async () => server.exitCode !== null || (await healthy(state.url, verify)) === 'threadchat';
   const up = await waitUntil(answered, 30_000, 'waiting for the server to answer');
   if (server.exitCode !== null) throw new Error(`the server exited with code ${server.exitCode} before answering (output above): is port ${options.port} taken? try another --port`);
   if (!up) throw new Error(`the server did not answer at ${state.url}/healthz within 30 s (output above)`);
@@ -92,7 +99,7 @@ async function main() {
     const what = alive(pid) ? `a launcher (pid ${pid}) already runs for port ${options.port}` : `a launcher for port ${options.port} (pid ${pid}) ended without cleaning up`;
     throw new Error(`${what}: run bun run launch --stop --port ${options.port} first`);
   }
-  const url = `http://127.0.0.1:${options.port}`;
+  const url = options.url;
   const state: State = { pid: process.pid, url, server: null, tmux: null, terminals: [] };
   let ending: Promise<void> | null = null;
   const end = (why: string) => {

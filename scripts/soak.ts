@@ -34,7 +34,8 @@ async function main() {
     const base = options.url ?? server!.url;
     const where = options.url ? `server ${base}` : `own server ${base} (${options.store}, pid-owned)`;
     process.stdout.write(`soak: ${options.clients} clients for ${options.seconds} s in room ${options.room} on ${where}\n`);
-    const { run, result } = await soak(options, base, (line) => process.stderr.write(line + '\n'));
+    const tls = server?.ca ? { ca: server.ca } : options.insecure ? ({ rejectUnauthorized: false } as const) : undefined;
+    const { run, result } = await soak(options, base, tls, (line) => process.stderr.write(line + '\n'));
     for (const line of [...run.problems, ...result.missing]) process.stderr.write(`soak: ${line}\n`);
     process.stdout.write(
       `result: sent=${run.sent} acked=${run.acked.length} refused=${run.refused} failed=${run.failed} delivered=${result.delivered} ` +

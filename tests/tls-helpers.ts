@@ -1,21 +1,11 @@
-/** A test certificate for 127.0.0.1 and localhost, made with openssl (self-signed: it is its own CA). */
+/** Certificates for the HTTPS tests: one made per test file, or the one the whole run uses in its HTTPS pass. */
 import { join } from 'node:path';
+import { makeLocalCertificate, type LocalCertificate } from '../scripts/local-cert.ts';
 
-export interface TestCertificate {
-  dir: string;
-  cert: string;
-  key: string;
-}
+export type TestCertificate = LocalCertificate;
 
-/** Writes cert.pem and key.pem into `dir` (an EC key, valid for a day) and returns their paths. */
-export function makeCertificate(dir: string): TestCertificate {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  const made = Bun.spawnSync(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=threadchat test', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stderr: 'pipe' });
-  if (made.exitCode !== 0) throw new Error(`openssl could not make a test certificate: ${made.stderr.toString()}`);
-  return { dir, cert, key };
-}
+/** Writes a self-signed cert.pem and key.pem for 127.0.0.1 into `dir` (scripts/local-cert.ts). */
+export const makeCertificate = (dir: string): TestCertificate => makeLocalCertificate(dir);
 
 /**
  * The certificate every test server uses when the whole run is over HTTPS (scripts/test.sh makes it, and points

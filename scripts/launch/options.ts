@@ -17,6 +17,10 @@ display, else one tmux session with N panes. Ctrl-C ends everything it started.
   --port P             server port (default 3000)
   --data DIR           the server's --data directory (default ./data)
   --store S            the server's --store (sqlite | memory | redis://...)
+  --tls-cert FILE      the server serves HTTPS (HTTP/2) with this certificate (and --tls-key FILE, its key);
+                       clients trust a self-signed one by itself
+  --url URL            join the server at URL (e.g. https://chat.example:8443) instead of starting one
+  --insecure           clients accept a certificate they cannot verify (bin/chat --insecure)
   --log-dir DIR        also write what each client's terminal shows to DIR/NAME.log (util-linux script)
   --no-server          never start a server: fail unless one answers on the port
   --tmux               use tmux even when a display is available
@@ -48,6 +52,10 @@ export function readOptions(argv: string[]) {
       data: { type: 'string' },
       store: { type: 'string' },
       'log-dir': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      url: { type: 'string' },
+      insecure: { type: 'boolean', default: false },
       'no-server': { type: 'boolean', default: false },
       tmux: { type: 'boolean', default: false },
       session: { type: 'string' },
@@ -56,8 +64,17 @@ export function readOptions(argv: string[]) {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const port = Number(values.port);
-  if (!/^\d+$/.test(values.port) || port < 1 || port > 65535) throw new UsageError(`--port must be 1-65535 (got "${values.port}")`);
+  let url: URL | null = null;
+  if (values.url !== undefined) {
+    url = URL.canParse(values.url) ? new URL(values.url) : null;
+    if (!url || !/^https?:$/.test(url.protocol)) throw new UsageError(`--url "${values.url}" is not an http(s) URL, e.g. https://127.0.0.1:3000`);
+    if (values['tls-cert'] || values['tls-key']) throw new UsageError('--url joins a running server: --tls-cert and --tls-key are for a server the launcher starts');
+  }
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
+  // The port the state file is kept under: the URL's own, or --port.
+  const portText = url ? url.port || (url.protocol === 'https:' ? '443' : '80') : values.port;
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new UsageError(`--port must be 1-65535 (got "${portText}")`);
   if (!/^[a-z0-9_-]{1,64}$/.test(values.room)) throw new UsageError(`--room "${values.room}" is not valid: use 1-64 of a-z, 0-9, _ and -`);
   const given = values.names === undefined ? [] : values.names.split(',').map((n) => n.trim());
   for (const n of given) if (!n || n.length > 32) throw new UsageError(`--names: each name needs 1-32 characters (got "${n}")`);
@@ -73,5 +90,7 @@ export function readOptions(argv: string[]) {
     if (!names.includes(name)) names.push(name);
   }
   const logDir = values['log-dir'] === undefined ? null : resolve(values['log-dir']);
-  return { ...values, port, count, names, logDir, session: values.session ?? `threadchat-${port}`, socket: values['tmux-socket'] ?? null };
+  const tls = values['tls-cert'] ? { cert: resolve(values['tls-cert']), key: resolve(values['tls-key']!) } : null;
+  const base = url ? url.origin : `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  return { ...values, port, count, names, logDir, tls, url: base, joinOnly: url !== null, session: values.session ?? `threadchat-${port}`, socket: values['tmux-socket'] ?? null };
 }

@@ -2,7 +2,8 @@
  * Where the launcher opens its clients (bin/chat): windows of a GUI terminal when there is a display, else one
  * tmux session with a pane per client.
  */
-import { mkdirSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Options } from './options.ts';
 import { say } from './processes.ts';
@@ -28,9 +29,22 @@ export function tmux(socket: string | null, ...args: string[]) {
  * client and copies every byte the terminal is given (what its window shows) to DIR/NAME.log.
  */
 function chatLine(options: Options, url: string, name: string): string {
-  const chat = [CHAT, '--url', url, '--room', options.room, '--name', name].map(quote).join(' ');
+  // A self-signed certificate the launcher's server serves is the one authority its clients need (curl's CA file).
+  const trust = options.tls && !options.insecure && selfSigned(options.tls.cert) ? ['env', `CURL_CA_BUNDLE=${options.tls.cert}`] : [];
+  const args = [...trust, CHAT, '--url', url, '--room', options.room, '--name', name, ...(options.insecure ? ['--insecure'] : [])];
+  const chat = args.map(quote).join(' ');
   if (!options.logDir) return `exec ${chat}`;
   return `exec ${['script', '--quiet', '--flush', '--return', '--command', chat, join(options.logDir, `${name}.log`)].map(quote).join(' ')}`;
+}
+
+/** Whether the certificate in `path` signed itself (a local one, made with openssl), so it can be its own CA. */
+function selfSigned(path: string): boolean {
+  try {
+    const cert = new X509Certificate(readFileSync(path));
+    return cert.issuer === cert.subject;
+  } catch {
+    return false; // the server refuses it at start, with a message naming the file
+  }
 }
 
 /** GUI terminals in order of preference: each one's arguments to run `command` with a window title. */

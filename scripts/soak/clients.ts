@@ -37,14 +37,14 @@ class Refused extends Error {
 }
 
 /** One stream connection: resolves when it ends (dropped by us or ended by the server); throws when refused. */
-async function stream(base: string, room: string, client: Client, resumeFrom: string, auth: Record<string, string>) {
+async function stream(base: string, room: string, client: Client, resumeFrom: string, auth: Record<string, string>, tls: FetchTls) {
   const abort = (client.abort = new AbortController());
   const first = client.connects++ === 0;
   // The first connect is a plain one (recent history); every later one resumes after what this client saw, or
   // after the room's last message at the start when it has seen nothing yet.
   const headers: Record<string, string> = { Accept: 'text/event-stream', 'X-Client-Id': client.id, ...auth };
   if (!first) headers['Last-Event-ID'] = client.lastId ?? resumeFrom;
-  const res = await fetch(`${base}/rooms/${room}/events?name=soak-${client.index}`, { headers, signal: abort.signal });
+  const res = await fetch(`${base}/rooms/${room}/events?name=soak-${client.index}`, { headers, signal: abort.signal, tls });
   if (res.status !== 200) throw new Refused(res.status, await res.text());
   const parser = createParser({
     onRetry: () => void (client.connected = true), // the first frame of every stream
@@ -65,10 +65,14 @@ async function stream(base: string, room: string, client: Client, resumeFrom: st
   }
 }
 
+/** What every fetch of a run says about TLS: trust the run's own certificate, or (--insecure) any. */
+export type FetchTls = { ca: string } | { rejectUnauthorized: false } | undefined;
+
 export interface Run {
   options: Options;
   base: string;
   auth: Record<string, string>;
+  tls: FetchTls;
   clients: Client[];
   /** The room's last id before the run (0 when empty): where a client that saw nothing yet resumes. */
   resumeFrom: string;
@@ -89,7 +93,7 @@ export async function keepStream(run: Run, client: Client) {
   let backoff = 100;
   while (run.streaming) {
     try {
-      await stream(run.base, run.options.room, client, run.resumeFrom, run.auth);
+      await stream(run.base, run.options.room, client, run.resumeFrom, run.auth, run.tls);
       backoff = 100;
     } catch (error) {
       if (!client.abort?.signal.aborted) {
@@ -124,6 +128,7 @@ export async function poster(run: Run, client: Client) {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Client-Id': client.id, ...run.auth },
       body: JSON.stringify({ name: `soak-${client.index}`, text: randomText(`c${client.index}#${++seq}`) }),
+      tls: run.tls,
     }).catch((error) => String(error));
     if (typeof res === 'string') {
       run.failed++;

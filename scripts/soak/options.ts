@@ -29,6 +29,8 @@ Progress goes to stderr once a second.
   --room R            room (default: a new soak-… room per run)
   --url URL           use the server at URL (127.0.0.1, localhost or [::1] only) instead of starting one
   --store S           the started server's --store (default sqlite)
+  --tls               the started server serves HTTPS (a local certificate made with openssl, trusted by this run)
+  --insecure          with an https --url: accept a certificate this machine does not trust
   --token T           send "Authorization: Bearer T" (for a server run with --token)
   -h, --help          show this help
 `;
@@ -48,6 +50,8 @@ export function readOptions(argv: string[]) {
       room: { type: 'string' },
       url: { type: 'string' },
       store: { type: 'string', default: 'sqlite' },
+      tls: { type: 'boolean', default: false },
+      insecure: { type: 'boolean', default: false },
       token: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -76,7 +80,7 @@ export function readOptions(argv: string[]) {
     rate: num('rate', 0.01, 50, false),
     drops: num('drops', 0, 600, false),
     settle: num('settle', 1, 120),
-    room, url, store: values.store, token: values.token,
+    room, url, store: values.store, token: values.token, tls: values.tls, insecure: values.insecure,
   };
 }
 export type Options = ReturnType<typeof readOptions>;

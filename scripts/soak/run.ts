@@ -1,5 +1,5 @@
 /** One soak run: open every stream, post for the set time, settle, and tally who got what. */
-import { dropper, keepStream, poster, type Client, type Run } from './clients.ts';
+import { dropper, keepStream, poster, type Client, type FetchTls, type Run } from './clients.ts';
 import type { Options } from './options.ts';
 
 /** Who should have got what: every acknowledged message at every client but its sender. */
@@ -33,9 +33,9 @@ async function until(check: () => boolean, ms: number) {
   return true;
 }
 
-export async function soak(options: Options, base: string, stderr: (line: string) => void) {
+export async function soak(options: Options, base: string, tls: FetchTls, stderr: (line: string) => void) {
   const auth: Record<string, string> = options.token ? { Authorization: `Bearer ${options.token}` } : {};
-  const tail = await fetch(`${base}/rooms/${options.room}/messages?limit=1`, { headers: auth });
+  const tail = await fetch(`${base}/rooms/${options.room}/messages?limit=1`, { headers: auth, tls });
   if (tail.status !== 200) throw new Error(`GET /rooms/${options.room}/messages answered ${tail.status}: ${await tail.text()}`);
   const last = ((await tail.json()) as { messages: { id: string }[] }).messages.at(-1);
   const tag = Math.random().toString(36).slice(2, 8);
@@ -43,7 +43,7 @@ export async function soak(options: Options, base: string, stderr: (line: string
     index, id: `soak-${tag}-${index}`, lastId: null, seen: new Set(), duplicates: 0, reordered: 0, byes: 0, connected: false, connects: 0, abort: null,
   }));
   const run: Run = {
-    options, base, auth, clients, resumeFrom: last?.id ?? '0', streaming: true, postUntil: 0,
+    options, base, auth, tls, clients, resumeFrom: last?.id ?? '0', streaming: true, postUntil: 0,
     sent: 0, acked: [], refused: 0, failed: 0, serverErrors: 0, reconnects: 0, problems: [],
   };
   const keepers = clients.map((c) => keepStream(run, c));

@@ -1,17 +1,20 @@
 /** The server a soak starts for itself: a temporary --data dir, a free port, flood limits lifted. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Options } from './options.ts';
+import { makeLocalCertificate } from '../local-cert.ts';
 
 const ROOT = join(import.meta.dir, '..', '..');
 
-/** The server this run started: killed by its PID, never by name. */
-export interface OwnServer { url: string; stop(): Promise<void> }
+/** The server this run started: killed by its PID, never by name; `ca`: its certificate (PEM) under --tls. */
+export interface OwnServer { url: string; ca: string | null; stop(): Promise<void> }
 
 export async function startServer(options: Options): Promise<OwnServer> {
   const data = mkdtempSync(join(tmpdir(), 'threadchat-soak-'));
-  const proc = Bun.spawn([process.execPath, join(ROOT, 'server.ts'), '--port', '0', '--host', '127.0.0.1', '--data', data, '--store', options.store, '--log', 'silent'], {
+  const tls = options.tls ? makeLocalCertificate(data) : null;
+  const tlsArgs = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : [];
+  const proc = Bun.spawn([process.execPath, join(ROOT, 'server.ts'), '--port', '0', '--host', '127.0.0.1', '--data', data, '--store', options.store, '--log', 'silent', ...tlsArgs], {
     cwd: ROOT,
     // A soak measures delivery, not the flood limits: lift them on the server it owns.
     env: { ...process.env, CHAT_POST_RATE: '0', CHAT_POST_RATE_IP: '0', CHAT_MAX_STREAMS_PER_IP: String(Math.max(100, options.clients * 4)), CHAT_TOKEN: options.token ?? '' },
@@ -36,8 +39,8 @@ export async function startServer(options: Options): Promise<OwnServer> {
   })());
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const match = out.match(/listening on (http:\/\/[^\s]+?:\d+)\//);
-    if (match) return { url: match[1]!, stop };
+    const match = out.match(/listening on (https?:\/\/[^\s]+?:\d+)\//);
+    if (match) return { url: match[1]!, ca: tls ? readFileSync(tls.cert, 'utf8') : null, stop };
     if (proc.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`the server did not start (${proc.exitCode === null ? 'no URL within 15 s' : `exit ${proc.exitCode}`}):\n${out}`);

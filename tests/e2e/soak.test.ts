@@ -31,6 +31,13 @@ describe('bun run soak', () => {
     expect(stderr).toMatch(/^soak \d+ s: sent \d+/m); // progress, once a second
   }, 45_000);
 
+  it('--tls: runs over HTTPS against its own server, trusting its local certificate', async () => {
+    const { code, stdout, stderr } = await soak(['--clients', '3', '--seconds', '3', '--rate', '3', '--drops', '20', '--store', 'memory', '--tls']);
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
+    expect(stdout).toMatch(/on own server https:\/\/127\.0\.0\.1:\d+/);
+    expect(stdout).toMatch(/^result: .* lost=0 duplicates=0 reordered=0 echoed=0 /m);
+  }, 45_000);
+
   it('explains itself and talks to this machine only', async () => {
     const help = await soak(['--help']);
     expect(help.code).toBe(0);

@@ -312,7 +312,7 @@ describe('bun run launch', () => {
   it('--help lists every option and exits 0', () => {
     const help = Bun.spawnSync([BUN, 'run', 'launch', '--help'], { cwd: ROOT });
     expect(help.exitCode).toBe(0);
-    for (const option of ['--count', '--room', '--names', '--port', '--data', '--store', '--log-dir', '--no-server', '--tmux', '--session', '--stop', '--help']) {
+    for (const option of ['--count', '--room', '--names', '--port', '--data', '--store', '--tls-cert', '--tls-key', '--url', '--insecure', '--log-dir', '--no-server', '--tmux', '--session', '--stop', '--help']) {
       expect(help.stdout.toString()).toContain(option);
     }
   });
