@@ -5,11 +5,16 @@
  */
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ args: process.argv.slice(2), options: { port: { type: 'string' }, help: { type: 'boolean' } } });
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: { port: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, help: { type: 'boolean' } },
+});
 if (values.help) {
-  console.log('Usage: bun bench/baseline-server.ts [--port N]\nA bare one-thread SSE broadcaster, the bench baseline.');
+  console.log('Usage: bun bench/baseline-server.ts [--port N] [--tls-cert FILE --tls-key FILE]\nA bare one-thread SSE broadcaster, the bench baseline (HTTPS with HTTP/2, as the server, with a certificate).');
   process.exit(0);
 }
+// The same transport as the server's --tls-cert: HTTP/2 to clients that offer it, HTTP/1.1 to the others.
+const tls = values['tls-cert'] && values['tls-key'] ? { tls: { cert: Bun.file(values['tls-cert']), key: Bun.file(values['tls-key']) }, http2: true } : {};
 
 const encoder = new TextEncoder();
 const subscribers = new Set<{ write(b: Uint8Array): void }>();
@@ -19,6 +24,7 @@ const server = Bun.serve({
   port: Number(values.port ?? 0),
   hostname: '127.0.0.1',
   idleTimeout: 0,
+  ...tls,
   async fetch(req) {
     const url = new URL(req.url);
     if (req.method === 'POST' && url.pathname.endsWith('/messages')) {
@@ -56,4 +62,4 @@ const server = Bun.serve({
     return new Response('not found', { status: 404 });
   },
 });
-console.log(`baseline listening on http://127.0.0.1:${server.port}/`);
+console.log(`baseline listening on ${'tls' in tls ? 'https' : 'http'}://127.0.0.1:${server.port}/`);

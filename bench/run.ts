@@ -6,7 +6,11 @@
  */
 import { benchOptions } from './cli.ts';
 import { createSubscriberPool } from './subscribers.ts';
-import { percentile, formatTable, type Row } from './report.ts';
+import { percentile, formatTable, formatTlsCost, type Row } from './report.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeLocalCertificate, type LocalCertificate } from '../scripts/local-cert.ts';
 import { formatTargets } from './targets.ts';
 import { rssKb, startTarget, stopServers } from './servers.ts';
 
@@ -25,6 +29,8 @@ Options:
   --rooms R          also run each N with idle streams held in R-1 other rooms, and compare with N alone
   --idle I           idle streams in those other rooms (default 990)
   --server-args=A    extra flags for threadchat's servers, space-separated (e.g. --server-args="--warm 1000")
+  --tls              also run every target over HTTPS (HTTP/2 to the subscribers, a local certificate made with
+                     openssl): ratios to the baseline over the same transport, and what TLS adds per delivery
   --json             print the results as JSON instead of tables
   --help             show this help
 `;
@@ -39,6 +45,7 @@ const values = benchOptions(HELP, {
   rooms: { type: 'string', default: '1' },
   idle: { type: 'string', default: '990' },
   'server-args': { type: 'string', default: '' },
+  tls: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
 });
 const subsList = values.subs.split(',').map(Number);
@@ -62,11 +69,21 @@ if (unknown.length) fail(`unknown target ${unknown.join(', ')}: use baseline, sq
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
-async function publish(port: number, seq: number) {
-  const res = await fetch(`http://127.0.0.1:${port}/rooms/bench/messages`, {
+/** How the bench reaches a server: plain HTTP, or HTTPS with the run's certificate (its PEM trusted as the CA). */
+interface Transport {
+  name: Row['transport'];
+  cert: LocalCertificate | null;
+  ca: string | null;
+}
+const origin = (t: Transport, port: number) => `${t.cert ? 'https' : 'http'}://127.0.0.1:${port}`;
+const tlsOf = (t: Transport) => (t.ca ? { ca: t.ca } : undefined);
+
+async function publish(t: Transport, port: number, seq: number) {
+  const res = await fetch(`${origin(t, port)}/rooms/bench/messages`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ name: 'bench', text: `b:${seq}:${performance.now().toFixed(3)}` }),
+    tls: tlsOf(t),
   });
   if (res.status !== 201) throw new Error(`POST answered ${res.status}: ${await res.text()}`);
   await res.arrayBuffer();
@@ -86,10 +103,11 @@ async function settle(pool: ReturnType<typeof createSubscriberPool>, expected: n
 }
 
 /** One target at one N: `idle` streams wait in other rooms (0: the room is alone on the server). */
-async function measure(target: string, subs: number, idle: number): Promise<Row> {
-  const label = `${target}: N=${subs}${idle ? ` + ${idle} idle in ${rooms - 1} rooms` : ''}`;
+async function measure(target: string, subs: number, idle: number, t: Transport): Promise<Row> {
+  const label = `${target}${t.cert ? ' over https' : ''}: N=${subs}${idle ? ` + ${idle} idle in ${rooms - 1} rooms` : ''}`;
   log(`${label}: starting`);
-  const server = await startTarget(target, subs + idle, target === 'baseline' ? [] : serverArgs);
+  const server = await startTarget(target, subs + idle, target === 'baseline' ? [] : serverArgs, t.cert);
+  const subscribers = (path: string) => createSubscriberPool('127.0.0.1', server.port, path, t.ca);
   const idlePools: ReturnType<typeof createSubscriberPool>[] = [];
   try {
     const warm = Number(serverArgs[serverArgs.indexOf('--warm') + 1] ?? 0);
@@ -97,19 +115,19 @@ async function measure(target: string, subs: number, idle: number): Promise<Row>
       // An operator's --warm: the Workers are started before the clients come (as after a restart's warm-up).
       const deadline = Date.now() + 120_000;
       for (let idle = 0; idle < warm && Date.now() < deadline; await Bun.sleep(200)) {
-        idle = ((await (await fetch(`http://127.0.0.1:${server.port}/healthz`)).json()) as { idle: number }).idle;
+        idle = ((await (await fetch(`${origin(t, server.port)}/healthz`, { tls: tlsOf(t) })).json()) as { idle: number }).idle;
       }
       log(`${label}: ${warm} Workers warm`);
     }
     for (let r = 1; r < rooms && idle > 0; r++) {
-      const pool = createSubscriberPool('127.0.0.1', server.port, `/rooms/idle-${r}/events?history=0&format=json`);
+      const pool = subscribers(`/rooms/idle-${r}/events?history=0&format=json`);
       const share = Math.floor(idle / (rooms - 1)) + (r <= idle % (rooms - 1) ? 1 : 0);
       const failed = await pool.connect(share, 50);
       if (failed) log(`${label}: ${failed} idle streams did not connect`);
       idlePools.push(pool);
     }
     const rssBefore = rssKb(server.pid);
-    const pool = createSubscriberPool('127.0.0.1', server.port, '/rooms/bench/events?history=0&format=json');
+    const pool = subscribers('/rooms/bench/events?history=0&format=json');
     const t0 = performance.now();
     const concurrency = values.storm ? subs : 50;
     const failed = await pool.connect(subs, concurrency, (done) => done % 500 === 0 && done < subs && log(`${label}: connected ${done}/${subs}`));
@@ -121,7 +139,7 @@ async function measure(target: string, subs: number, idle: number): Promise<Row>
 
     // Paced connects on top of the open ones: what a newcomer waits at 50 connects/s. Not in the delivery count.
     const paced: number[] = [];
-    const pacedPool = createSubscriberPool('127.0.0.1', server.port, '/rooms/paced/events?history=0&format=json');
+    const pacedPool = subscribers('/rooms/paced/events?history=0&format=json');
     for (let i = 0; i < 25; i++) {
       const started = performance.now();
       const ms = await pacedPool.connectTimed();
@@ -133,7 +151,7 @@ async function measure(target: string, subs: number, idle: number): Promise<Row>
     log(`${label}: ${messages} messages back to back`);
     pool.reset(messages);
     const start = performance.now();
-    for (let seq = 0; seq < messages; seq++) await publish(server.port, seq);
+    for (let seq = 0; seq < messages; seq++) await publish(t, server.port, seq);
     await settle(pool, messages * pool.subs.length);
     const burst = pool.result(messages);
     const seconds = (burst.lastAt - start) / 1000;
@@ -144,7 +162,7 @@ async function measure(target: string, subs: number, idle: number): Promise<Row>
     const rateStart = performance.now();
     for (let seq = 0; seq < rateMessages; seq++) {
       await Bun.sleep(Math.max(0, rateStart + (seq * 1000) / rate - performance.now()));
-      await publish(server.port, seq);
+      await publish(t, server.port, seq);
     }
     await settle(pool, rateMessages * pool.subs.length);
     const steady = pool.result(rateMessages);
@@ -156,6 +174,7 @@ async function measure(target: string, subs: number, idle: number): Promise<Row>
     const sortedPaced = paced.sort((a, b) => a - b);
     return {
       target,
+      transport: t.name,
       subs,
       idle,
       storm: values.storm,
@@ -182,20 +201,30 @@ async function measure(target: string, subs: number, idle: number): Promise<Row>
   }
 }
 
+const certDir = values.tls ? mkdtempSync(join(tmpdir(), 'threadchat-bench-tls-')) : null;
+const transports: Transport[] = [{ name: 'http', cert: null, ca: null }];
+if (certDir) {
+  const cert = makeLocalCertificate(certDir);
+  transports.push({ name: 'https', cert, ca: readFileSync(cert.cert, 'utf8') });
+}
 const rows: Row[] = [];
 for (const subs of subsList) {
-  for (const target of targets) {
-    const runs = rooms > 1 && target !== 'baseline' ? [0, idleStreams] : [0];
-    for (const idle of runs) {
-      try {
-        rows.push(await measure(target, subs, idle));
-      } catch (error) {
-        log(`${target}: N=${subs}: failed: ${error}`);
+  for (const t of transports) {
+    for (const target of targets) {
+      const runs = rooms > 1 && target !== 'baseline' ? [0, idleStreams] : [0];
+      for (const idle of runs) {
+        try {
+          rows.push(await measure(target, subs, idle, t));
+        } catch (error) {
+          log(`${target} (${t.name}): N=${subs}: failed: ${error}`);
+        }
       }
     }
   }
 }
+if (certDir) rmSync(certDir, { recursive: true, force: true });
+const tlsCost = values.tls ? `\n\nWhat TLS adds per delivery:\n\n${formatTlsCost(rows)}` : '';
 if (values.json) process.stdout.write(JSON.stringify({ messages, rate, rows }, null, 2) + '\n');
-else process.stdout.write(`${formatTable(rows)}\n\n${formatTargets(rows)}\n`);
+else process.stdout.write(`${formatTable(rows)}${tlsCost}\n\n${formatTargets(rows.filter((r) => r.transport === 'http'))}\n`);
 stopServers();
 process.exit(0);

@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LocalCertificate } from '../scripts/local-cert.ts';
 
 const ROOT = join(import.meta.dir, '..');
 const children = new Set<ReturnType<typeof Bun.spawn>>();
@@ -16,15 +17,19 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-/** `target`: baseline, sqlite, memory or redis; `streams`: how many the server must accept; `extra`: more flags. */
-export async function startTarget(target: string, streams: number, extra: string[] = []): Promise<Started> {
+/**
+ * `target`: baseline, sqlite, memory or redis; `streams`: how many the server must accept; `extra`: more flags;
+ * `tls`: a certificate to serve HTTPS (HTTP/2) with, the baseline too.
+ */
+export async function startTarget(target: string, streams: number, extra: string[] = [], tls: LocalCertificate | null = null): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'threadchat-bench-'));
+  const tlsArgs = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : [];
   const common = [
     '--port', '0', '--log', 'silent', '--max-streams', String(streams + 500), '--max-streams-per-ip', String(streams + 500),
-    '--post-rate', '0', '--post-rate-ip', '0', ...extra,
+    '--post-rate', '0', '--post-rate-ip', '0', ...tlsArgs, ...extra,
   ];
   const cmd =
-    target === 'baseline' ? [process.execPath, join(ROOT, 'bench/baseline-server.ts')]
+    target === 'baseline' ? [process.execPath, join(ROOT, 'bench/baseline-server.ts'), ...tlsArgs]
     : target === 'redis' ? [process.execPath, join(ROOT, 'server.ts'), ...common, '--store', 'redis://127.0.0.1:6379/9']
     : [process.execPath, join(ROOT, 'server.ts'), ...common, '--store', target, '--data', dir];
   const proc = Bun.spawn(cmd, { cwd: ROOT, stdout: 'pipe', stderr: 'inherit' });
@@ -33,14 +38,14 @@ export async function startTarget(target: string, streams: number, extra: string
   const decoder = new TextDecoder();
   const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
   const deadline = Date.now() + 20_000;
-  while (!/listening on http:\/\/[^:]+:(\d+)/.test(out)) {
+  while (!/listening on https?:\/\/[^:]+:(\d+)/.test(out)) {
     if (Date.now() > deadline) throw new Error(`${target} did not start: ${out}`);
     const { value, done } = await reader.read();
     if (done) throw new Error(`${target} exited: ${out}`);
     out += decoder.decode(value);
   }
   void (async () => { while (!(await reader.read()).done); })();
-  const port = Number(out.match(/listening on http:\/\/[^:]+:(\d+)/)![1]);
+  const port = Number(out.match(/listening on https?:\/\/[^:]+:(\d+)/)![1]);
   return {
     port,
     pid: proc.pid,

@@ -1,8 +1,9 @@
 /**
  * Cheap SSE subscribers for the bench: raw TCP sockets (Bun.connect), one GET each, no fetch and no parser
- * beyond finding the bench's message texts `b:<seq>:<send time>` in the bytes that arrive.
+ * beyond finding the bench's message texts `b:<seq>:<send time>` in the bytes that arrive. Over HTTPS (`ca`
+ * given), each subscriber is its own HTTP/2 connection (node:http2), as separate clients are.
  */
-import type { Socket } from 'bun';
+import { connect as connectHttp2 } from 'node:http2';
 
 export interface Delivery {
   count: number;
@@ -13,7 +14,8 @@ export interface Delivery {
 }
 
 interface Sub {
-  socket: Socket<Sub> | null;
+  /** Ends its connection. */
+  end: () => void;
   tail: string;
   seen: Uint8Array;
   ready: boolean;
@@ -27,8 +29,8 @@ interface Sub {
 
 const PATTERN = /"text":"b:(\d+):([\d.]+)"/g;
 
-/** Opens subscribers to `path` on host:port and records every bench message they receive. */
-export function createSubscriberPool(host: string, port: number, path: string) {
+/** Opens subscribers to `path` on host:port and records every bench message they receive; `ca`: over HTTPS. */
+export function createSubscriberPool(host: string, port: number, path: string, ca: string | null = null) {
   const subs: Sub[] = [];
   let capacity = 0;
   let latencies = new Float64Array(0);
@@ -42,7 +44,7 @@ export function createSubscriberPool(host: string, port: number, path: string) {
     const now = performance.now();
     if (!sub.ready && text.startsWith('HTTP/1.1 503')) {
       sub.refusedFor = Number(text.match(/\r\nretry-after: *(\d+)/i)?.[1] ?? 1);
-      sub.socket?.end();
+      sub.end();
       return;
     }
     if (!sub.ready && text.includes('retry:')) {
@@ -69,10 +71,34 @@ export function createSubscriberPool(host: string, port: number, path: string) {
     }
   };
 
+  const closed = (sub: Sub) => {
+    sub.closed = true;
+    sub.settle?.(false);
+  };
+  /** One HTTP/2 connection with one stream; a 503 is read from its headers, the rest as over TCP. */
+  const connectOverHttp2 = (sub: Sub, ca: string) => {
+    const session = connectHttp2(`https://${host}:${port}`, { ca });
+    sub.end = () => session.close();
+    session.on('error', () => closed(sub));
+    const stream = session.request({ ':path': path, accept: 'text/event-stream' });
+    stream.on('response', (headers) => {
+      if (headers[':status'] !== 503) return;
+      sub.refusedFor = Number(headers['retry-after'] ?? 1);
+      session.close();
+    });
+    stream.on('data', (data: Buffer) => onData(sub, data.toString('latin1')));
+    stream.on('close', () => closed(sub));
+    stream.on('error', () => closed(sub));
+  };
+
   const connectOne = async () => {
-    const sub: Sub = { socket: null, tail: '', seen: new Uint8Array(capacity), ready: false, connectStart: performance.now(), closed: false, refusedFor: 0, settle: null };
+    const sub: Sub = { end: () => {}, tail: '', seen: new Uint8Array(capacity), ready: false, connectStart: performance.now(), closed: false, refusedFor: 0, settle: null };
     subs.push(sub);
-    sub.socket = await Bun.connect<Sub>({
+    if (ca !== null) {
+      connectOverHttp2(sub, ca);
+      return sub;
+    }
+    const socket = await Bun.connect<Sub>({
       hostname: host,
       port,
       data: sub,
@@ -83,16 +109,11 @@ export function createSubscriberPool(host: string, port: number, path: string) {
         data(socket, data) {
           onData(socket.data, data.toString('latin1'));
         },
-        close(socket) {
-          socket.data.closed = true;
-          socket.data.settle?.(false);
-        },
-        error(socket) {
-          socket.data.closed = true;
-          socket.data.settle?.(false);
-        },
+        close: (socket) => closed(socket.data),
+        error: (socket) => closed(socket.data),
       },
     });
+    sub.end = () => socket.end();
     return sub;
   };
 
@@ -165,7 +186,7 @@ export function createSubscriberPool(host: string, port: number, path: string) {
     },
     openCount: () => subs.filter((s) => !s.closed && s.ready).length,
     close() {
-      for (const sub of subs) sub.socket?.end();
+      for (const sub of subs) sub.end();
     },
   };
 }

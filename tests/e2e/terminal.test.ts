@@ -92,6 +92,7 @@ describe('bin/chat', () => {
     const help = Bun.spawnSync([CHAT, '--help']);
     expect(help.exitCode).toBe(0);
     expect(help.stdout.toString()).toContain('/nick NAME');
+    expect(help.stdout.toString()).toContain('--insecure');
     const bad = Bun.spawnSync([CHAT, '--room', 'Not A Room', '--name', 'x', '--url', server.url], { stdin: 'ignore' });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr.toString()).toContain('1-64 of a-z');
