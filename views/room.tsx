@@ -9,7 +9,17 @@ import { RoomBar } from './room-bar.tsx';
 import type { AssetName } from './static-assets.ts';
 
 /** The room page's feature scripts, one file per feature (views/assets/), loaded after app.js. */
-const FEATURE_SCRIPTS: AssetName[] = ['typing.js', 'slow-post.js', 'scroll-back.js', 'attention.js'];
+const FEATURE_SCRIPTS: AssetName[] = [
+  // First: it formats every message before the others read it (attention.js marks mentions in its text).
+  'message-look.js',
+  'people.js',
+  'sending.js',
+  'room-switcher.js',
+  'typing.js',
+  'slow-post.js',
+  'scroll-back.js',
+  'attention.js',
+];
 
 export interface RoomPageProps {
   room: string;

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 const require = createRequire(import.meta.url);
 const htmxDist = join(require.resolve('htmx.org/package.json'), '..', 'dist');
 const JS = 'text/javascript; charset=utf-8';
+/** One of the page's own scripts in views/assets/. */
+const page = (file: string) => ({ path: new URL(`../views/assets/${file}`, import.meta.url).pathname, type: JS });
 
 /**
  * The files served under /static (routes/static.ts) and linked by the page: where each is read from, and its
@@ -14,11 +16,15 @@ const JS = 'text/javascript; charset=utf-8';
  */
 const ASSETS = {
   'app.css': { path: new URL('../views/assets/app.css', import.meta.url).pathname, type: 'text/css; charset=utf-8' },
-  'app.js': { path: new URL('../views/assets/app.js', import.meta.url).pathname, type: JS },
-  'slow-post.js': { path: new URL('../views/assets/slow-post.js', import.meta.url).pathname, type: JS },
-  'typing.js': { path: new URL('../views/assets/typing.js', import.meta.url).pathname, type: JS },
-  'scroll-back.js': { path: new URL('../views/assets/scroll-back.js', import.meta.url).pathname, type: JS },
-  'attention.js': { path: new URL('../views/assets/attention.js', import.meta.url).pathname, type: JS },
+  'app.js': page('app.js'),
+  'message-look.js': page('message-look.js'),
+  'people.js': page('people.js'),
+  'sending.js': page('sending.js'),
+  'room-switcher.js': page('room-switcher.js'),
+  'slow-post.js': page('slow-post.js'),
+  'typing.js': page('typing.js'),
+  'scroll-back.js': page('scroll-back.js'),
+  'attention.js': page('attention.js'),
   'htmx.min.js': { path: join(htmxDist, 'htmx.min.js'), type: JS },
   'hx-sse.min.js': { path: join(htmxDist, 'ext', 'hx-sse.min.js'), type: JS },
 } as const;

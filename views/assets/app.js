@@ -1,8 +1,10 @@
 /*
- * threadchat page behaviour, served as /static/app.js. The layout loads it deferred and before htmx: deferred
- * scripts run in document order once the page is parsed, so the stream URL below is complete (client id, name)
- * before htmx processes the page. One file because /static serves one script; sections follow the page's parts.
- * Everything a user typed reaches the DOM as text (textContent), never as markup.
+ * The room page's core, served as /static/app.js: who is writing, every message taken in once (no duplicate, in
+ * id order), scrolling, the live stream's life (its URL, reconnects, resets) and your name. These share one state,
+ * hence one file over 250 lines; each further feature is a script of its own that follows this one and uses
+ * window.threadchat (views/room.tsx lists them). The layout loads it deferred and before htmx: deferred scripts run
+ * in document order once the page is parsed, so the stream URL below is complete (client id, name) before htmx
+ * processes the page. Everything a user typed reaches the DOM as text (textContent), never as markup.
  */
 (() => {
   'use strict';
@@ -20,10 +22,7 @@
   const nameForm = $('name-form');
   const nameInput = $('name-input');
   const meButton = $('me');
-  const formError = $('form-error');
   const jump = $('jump');
-  const membersEl = $('members');
-  const countEl = $('count');
   const STREAM = 'hx-sse:connect';
 
   // ---- Storage may be off (private modes); the page then works, it just forgets.
@@ -65,52 +64,12 @@
    */
   const compareIds = new Intl.Collator('en', { numeric: true }).compare;
 
-  /** A name's colour bucket; must match hue() in views/message.tsx. */
-  function hue(name) {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
-    return h % 12;
-  }
-  const initial = (name) => (Array.from(name)[0] ?? '?').toUpperCase();
-
   // ---- Messages: every message, however it arrived (history, stream, own post), passes through decorate().
   const isMsg = (el) => el instanceof HTMLElement && el.classList.contains('msg');
   const handled = new WeakSet();
   const seen = new Set();
   let dupes = 0;
   list.dataset.dupes = '0';
-
-  const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-  const dayClock = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-  const fullDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
-  /** The server writes UTC; the reader wants their own clock (and a date when it is not today). */
-  function localTime(time) {
-    const date = new Date(time.dateTime);
-    if (Number.isNaN(date.getTime())) return;
-    time.textContent = (date.toDateString() === new Date().toDateString() ? clock : dayClock).format(date);
-    time.title = fullDate.format(date);
-  }
-  const stamp = (li) => Date.parse(li.querySelector('time')?.dateTime ?? '');
-
-  const LINK = /\bhttps?:\/\/[^\s<>"']*[^\s<>"'.,;:!?)\]}]/g;
-  /** Turns http(s) URLs in a message's text into links, building elements (no markup is parsed). */
-  function linkify(el) {
-    for (const node of [...el.childNodes]) {
-      if (node.nodeType !== Node.TEXT_NODE) continue;
-      const parts = [];
-      let last = 0;
-      for (const match of node.data.matchAll(LINK)) {
-        const a = document.createElement('a');
-        a.href = match[0];
-        a.textContent = match[0];
-        a.target = '_blank';
-        a.rel = 'noopener noreferrer nofollow';
-        parts.push(node.data.slice(last, match.index), a);
-        last = match.index + match[0].length;
-      }
-      if (parts.length) node.replaceWith(...parts, node.data.slice(last));
-    }
-  }
 
   /** A reply to your post can land after a newer message from the stream: keep the list in id order. */
   function placeInOrder(li) {
@@ -123,38 +82,31 @@
     if (before) before.before(li);
   }
 
-  /** The next message from the same person within five minutes drops the repeated name and avatar. */
-  function group(li) {
-    const prev = li.previousElementSibling;
-    const gap = prev && isMsg(prev) ? stamp(li) - stamp(prev) : Infinity;
-    const same = gap >= 0 && gap < 5 * 60_000 && prev.dataset.name === li.dataset.name &&
-      prev.classList.contains('mine') === li.classList.contains('mine');
-    li.classList.toggle('cont', same);
-  }
-
+  /** Every message passes here once; message-look.js (times, links, grouping) and the rest see it by its event. */
   function decorate(li, live) {
     handled.add(li);
     seen.add(li.dataset.id);
     if (mine.has(li.dataset.id)) li.classList.add('mine');
-    const time = li.querySelector('time');
-    if (time) localTime(time);
-    const text = li.querySelector('.text');
-    if (text) linkify(text);
     if (live) {
       placeInOrder(li);
       li.classList.add('new');
     }
-    group(li);
-    if (isMsg(li.nextElementSibling)) group(li.nextElementSibling);
-    // The page's other scripts (attention.js: unread count, mentions) see every message here, once.
     li.dispatchEvent(new CustomEvent('chat:message', { bubbles: true, detail: { live, mine: li.classList.contains('mine') } }));
   }
 
   /**
    * What the page's other scripts (one file per feature, loaded after this one) use of it. They listen for
-   * `chat:message` on the list, and for the stream's named events through onStream.
+   * `chat:message` on the list, `chat:name` on the document, and for the stream's named events through onStream.
    */
-  window.threadchat = { room, clientId, list, name: () => myName, notice: (text) => notice(text), onStream: (name, handler) => on(name, handler) };
+  window.threadchat = {
+    room, clientId, list, local,
+    name: () => myName,
+    notice: (text) => notice(text),
+    onStream: (name, handler) => on(name, handler),
+    rememberMine: (id) => rememberMine(id),
+    /** Just after this page's own reconnect, joins are people reconnecting too: not news. */
+    reconnectedLately: () => Date.now() < quietUntil,
+  };
 
   for (const li of list.querySelectorAll('.msg')) decorate(li, false);
 
@@ -326,47 +278,6 @@
     notice('The server was reset; showing its history from here.');
   });
 
-  // ---- Presence: who is here, and join/leave notices.
-  function person(name) {
-    const li = document.createElement('li');
-    li.className = `person hue-${hue(name)}`;
-    li.dataset.name = name;
-    li.classList.toggle('you', name === myName);
-    const avatar = document.createElement('span');
-    avatar.className = 'avatar';
-    avatar.setAttribute('aria-hidden', 'true');
-    avatar.textContent = initial(name);
-    const label = document.createElement('span');
-    label.className = 'person-name';
-    label.textContent = name;
-    li.append(avatar, label);
-    return li;
-  }
-
-  /** A leave followed soon by a join of the same name is a reconnect, not news: the pair is not shown. */
-  const leaves = new Map();
-  function announce(change) {
-    if (change.name === myName) return;
-    const left = change.kind === 'join' && leaves.get(change.name);
-    leaves.delete(change.name);
-    if (left && Date.now() - left.at < 30_000) return left.li.remove();
-    if (Date.now() < quietUntil) return;
-    if (change.kind === 'leave') {
-      if (leaves.size > 50) leaves.clear();
-      leaves.set(change.name, { li: notice(`${change.name} left`), at: Date.now() });
-    } else {
-      notice(change.kind === 'join' ? `${change.name} joined` : `${change.from} is now ${change.name}`);
-    }
-  }
-
-  on('presence', (e) => {
-    let presence;
-    try { presence = JSON.parse(e.detail.data); } catch { return; }
-    countEl.textContent = String(presence.count);
-    membersEl.replaceChildren(...presence.members.map(person));
-    for (const change of presence.changes ?? (presence.change ? [presence.change] : [])) announce(change);
-  });
-
   // ---- Your name: asked once, then remembered.
   function setName(name) {
     myName = name;
@@ -376,7 +287,7 @@
     b.textContent = name;
     meButton.replaceChildren('as ', b);
     meButton.hidden = false;
-    for (const p of membersEl.children) p.classList.toggle('you', p.dataset.name === name);
+    document.dispatchEvent(new CustomEvent('chat:name'));
   }
   /** Shows the name step or the message box; focus follows, except unasked on a touch screen (it opens the keyboard). */
   function askName(ask, focus = matchMedia('(pointer: fine)').matches) {
@@ -414,73 +325,4 @@
   meButton.addEventListener('click', () => askName(true, true));
   if (myName) setName(myName);
   askName(!myName);
-
-  // ---- Sending: Enter sends, Shift+Enter is a new line; the box clears at once and refills if the post fails.
-  textBox.addEventListener('keydown', (e) => {
-    if (e.key !== 'Enter' || e.shiftKey || e.isComposing || e.keyCode === 229) return;
-    e.preventDefault();
-    if (textBox.value.trim()) sendForm.requestSubmit();
-  });
-  if (!CSS.supports('field-sizing', 'content')) {
-    textBox.addEventListener('input', () => {
-      textBox.style.height = 'auto';
-      textBox.style.height = `${textBox.scrollHeight + 2}px`;
-    });
-  }
-
-  let sending = '';
-  const showError = (message) => {
-    formError.textContent = message;
-    formError.hidden = !message;
-  };
-  sendForm.addEventListener('htmx:config:request', (e) => {
-    e.detail.ctx.request.headers['X-Client-Id'] = clientId; // the body is already collected
-    sending = textBox.value;
-    textBox.value = '';
-    textBox.dispatchEvent(new Event('input'));
-    showError('');
-  });
-  const refill = () => {
-    if (!textBox.value) textBox.value = sending;
-  };
-  sendForm.addEventListener('htmx:after:request', (e) => {
-    const { ctx } = e.detail;
-    if (ctx.response.status === 201) {
-      const t = document.createElement('template');
-      t.innerHTML = ctx.text; // inert: a template's content is not rendered or run
-      const id = t.content.querySelector('[data-id]')?.dataset.id;
-      if (id) rememberMine(id);
-      return;
-    }
-    refill();
-    let reason = '';
-    try { reason = JSON.parse(ctx.text).error; } catch { /* not JSON */ }
-    const wait = ctx.response.headers.get('Retry-After');
-    showError(ctx.response.status === 429 ? `Slow down: try again in ${wait || 'a few'} s.` : `Not sent: ${reason || `error ${ctx.response.status}`}.`);
-  });
-  sendForm.addEventListener('htmx:before:swap', (e) => e.detail.ctx.response.status >= 300 && e.preventDefault());
-  sendForm.addEventListener('htmx:error', () => {
-    refill();
-    showError('Not sent: the server cannot be reached. Your message is still here.');
-  });
-
-  // ---- Room switcher: `My Room` goes to /rooms/my-room (the same rule as GET /rooms?room= on the server).
-  const roomInput = $('room-input');
-  const slug = (typed) => {
-    const s = typed.trim().toLowerCase().replace(/^#+/, '').replace(/\s+/g, '-').replace(/[^a-z0-9_-]/g, '').slice(0, 64);
-    return s || null;
-  };
-  document.querySelector('.switcher').addEventListener('submit', (e) => {
-    e.preventDefault();
-    const target = slug(roomInput.value);
-    if (target) location.assign(`/rooms/${target}`);
-    else {
-      roomInput.setCustomValidity('Use letters, digits, - and _');
-      roomInput.reportValidity();
-    }
-  });
-  roomInput.addEventListener('input', () => roomInput.setCustomValidity(''));
-  const recent = (local.get('threadchat.rooms') || '').split(',').filter((r) => /^[a-z0-9_-]{1,64}$/.test(r) && r !== room);
-  local.set('threadchat.rooms', [room, ...recent].slice(0, 8).join(','));
-  $('recent-rooms').replaceChildren(...recent.map((r) => Object.assign(document.createElement('option'), { value: r })));
 })();

@@ -1,0 +1,65 @@
+/*
+ * How a message reads, for the room page, served as /static/message-look.js after app.js: times in the reader's
+ * own clock, links made of URLs, and a message from the same person within five minutes grouped under the one
+ * before it. It sees every message through app.js's `chat:message` event, and those already on the page at load.
+ * Everything is built with DOM methods: no markup is parsed.
+ */
+(() => {
+  'use strict';
+  const chat = window.threadchat;
+  if (!chat) return;
+  const isMsg = (el) => el instanceof HTMLElement && el.classList.contains('msg');
+
+  const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+  const dayClock = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const fullDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+  /** The server writes UTC; the reader wants their own clock (and a date when it is not today). */
+  function localTime(time) {
+    const date = new Date(time.dateTime);
+    if (Number.isNaN(date.getTime())) return;
+    time.textContent = (date.toDateString() === new Date().toDateString() ? clock : dayClock).format(date);
+    time.title = fullDate.format(date);
+  }
+  const stamp = (li) => Date.parse(li.querySelector('time')?.dateTime ?? '');
+
+  const LINK = /\bhttps?:\/\/[^\s<>"']*[^\s<>"'.,;:!?)\]}]/g;
+  /** Turns http(s) URLs in a message's text into links. */
+  function linkify(el) {
+    for (const node of [...el.childNodes]) {
+      if (node.nodeType !== Node.TEXT_NODE) continue;
+      const parts = [];
+      let last = 0;
+      for (const match of node.data.matchAll(LINK)) {
+        const a = document.createElement('a');
+        a.href = match[0];
+        a.textContent = match[0];
+        a.target = '_blank';
+        a.rel = 'noopener noreferrer nofollow';
+        parts.push(node.data.slice(last, match.index), a);
+        last = match.index + match[0].length;
+      }
+      if (parts.length) node.replaceWith(...parts, node.data.slice(last));
+    }
+  }
+
+  /** The next message from the same person within five minutes drops the repeated name and avatar. */
+  function group(li) {
+    const prev = li.previousElementSibling;
+    const gap = prev && isMsg(prev) ? stamp(li) - stamp(prev) : Infinity;
+    const same = gap >= 0 && gap < 5 * 60_000 && prev.dataset.name === li.dataset.name &&
+      prev.classList.contains('mine') === li.classList.contains('mine');
+    li.classList.toggle('cont', same);
+  }
+
+  /** Runs once per message, where app.js put it (a live one already in id order). */
+  function look(li) {
+    const time = li.querySelector('time');
+    if (time) localTime(time);
+    const text = li.querySelector('.text');
+    if (text) linkify(text);
+    group(li);
+    if (isMsg(li.nextElementSibling)) group(li.nextElementSibling);
+  }
+  for (const li of chat.list.querySelectorAll('.msg')) look(li);
+  chat.list.addEventListener('chat:message', (e) => look(e.target));
+})();
