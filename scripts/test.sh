@@ -83,6 +83,9 @@ run_tests() {
   # bun test prints each file as "path.test.ts:" and each test as "(pass) ...", "(fail) ...", "(skip) ...", "(todo) ...".
   counts=$(awk '
     /^[^ (].*\.test\.(ts|tsx|js):$/ { if (file != "" && n == 0) empty = empty " " file; file = substr($0, 1, length($0) - 1); n = 0; next }
+    # bun test lists the failed (and skipped) tests again at the end, under "N tests failed:": not counted twice.
+    /^[0-9]+ tests? (failed|skipped|todo):?$/ { recap = 1 }
+    recap { next }
     /^\(pass\) / { pass++; n++ } /^\(fail\) / { fail++; n++ } /^\((skip|todo)\) / { skip++; n++ }
     END { if (file != "" && n == 0) empty = empty " " file; printf "%d %d %d%s\n", pass, fail, skip, empty }' "$log")
   rm -f "$log"
