@@ -28,6 +28,14 @@ describe('the benchmarks', () => {
       .toEqual({ target: row.target, subs: 5, failed: 0, lost: 0, duplicates: 0 });
   }, 120_000);
 
+  it('bench --tls runs each target over HTTP and over HTTPS (HTTP/2), and says what TLS adds per delivery', () => {
+    const { code, out, err } = run(['bench', '--subs', '5', '--messages', '5', '--rate', '10', '--rate-seconds', '1', '--targets', 'baseline,memory', '--tls']);
+    expect(code, err).toBe(0);
+    for (const target of ['baseline', 'memory']) for (const transport of ['http', 'https']) expect(out).toMatch(new RegExp(`^\\| ${target} \\| ${transport} \\| 5 \\| 0 \\| 0 \\|`, 'm'));
+    expect(out).toContain('What TLS adds per delivery');
+    expect(out).toMatch(/^\| memory \| 5 \| \d+ \| \d+ \|/m);
+  }, 120_000);
+
   it('bench:wake measures a wake-all and a wave', () => {
     const { code, out, err } = run(['bench:wake', '--threads', '4', '--rounds', '2', '--kinds', 'futex,wave', '--json']);
     expect(code, err).toBe(0);
