@@ -104,6 +104,38 @@ describe('scrolling back on the room page', () => {
     expect(problems).toEqual([]);
   });
 
+  it('puts the way back above the oldest message again once a long session dropped the oldest ones', async () => {
+    const page = await open(whole);
+    while ((await page.locator('#messages .history-start').count()) === 0) {
+      const held = (await ids(page)).length;
+      await scrollToTop(page);
+      await waitFor(async () => (await ids(page)).length > held || (await page.locator('#messages .history-start').count()) > 0, 'older messages to load');
+    }
+    await page.$eval('#messages', (list) => (list.scrollTop = list.scrollHeight)); // back at the bottom: following
+    const shown = (await ids(page)).length;
+    const live: string[] = [];
+    for (let i = 0; i < 1000; i++) live.push((await post(whole.url, room, { name: 'eve', text: `late ${i}` })).id);
+    await waitFor(async () => (await ids(page)).at(-1) === live.at(-1), 'the last live message', 30_000);
+    // The page keeps 1000: the oldest went, so "the start of the room" above them is no longer true.
+    expect(await ids(page)).toHaveLength(1000);
+    expect(await page.locator('#messages .history-start').count()).toBe(0);
+    expect(await page.locator('#messages > .older').count()).toBe(1);
+    const first = (await ids(page))[0]!;
+    await scrollToTop(page);
+    await waitFor(async () => (await ids(page))[0] !== first, 'the dropped messages to load again');
+    const all = await ids(page);
+    expect(new Set(all).size).toBe(all.length);
+    const history: string[] = [];
+    for (let more = true; more;) {
+      const got = await (await fetch(`${whole.url}/rooms/${room}/messages?after=${history.at(-1) ?? '0'}&limit=1000`)).json();
+      history.push(...got.messages.map((m: { id: string }) => m.id));
+      more = got.more;
+    }
+    expect(all).toEqual(history.slice(history.indexOf(all[0]))); // contiguous: no hole where the oldest were dropped
+    expect(shown + live.length).toBeGreaterThan(1000);
+    expect(problems).toEqual([]);
+  }, 120_000);
+
   it('ends with a notice when retention removed older messages', async () => {
     const page = await open(trimmed);
     const kept = (await (await fetch(`${trimmed.url}/rooms/${room}/messages?limit=1000`)).json()).messages.map((m: { id: string }) => m.id);

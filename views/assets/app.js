@@ -154,6 +154,8 @@
       seen.delete(items[i].dataset.id); // the stream only moves forward: a dropped id does not come back
       items[i].remove();
     }
+    // What is above the oldest message shown changed (scroll-back.js puts a way back to them there).
+    if (items.length > KEEP) list.dispatchEvent(new CustomEvent('chat:trimmed'));
   }
   function arrived(count, own) {
     if (pinned || own) {

@@ -48,6 +48,20 @@
   // reader sees no jump, and the new sentinel is checked where it ends up (above the screen), so it does not fire
   // at once.
   list.addEventListener('htmx:before:settle', () => anchor && requestAnimationFrame(restore));
+  // app.js dropped the oldest messages of a long session: a "start of the room" line above them is no longer
+  // true, and the way back to them is a sentinel again (it asks for what is before the oldest message still shown).
+  list.addEventListener('chat:trimmed', () => {
+    const edge = list.querySelector(':scope > .edge');
+    if (!edge || list.querySelector(':scope > .older')) return;
+    const sentinel = document.createElement('li');
+    sentinel.className = 'older';
+    sentinel.setAttribute('hx-get', `/rooms/${chat.room}/messages?before=0&limit=50&format=html`);
+    sentinel.setAttribute('hx-trigger', 'intersect');
+    sentinel.setAttribute('hx-swap', 'outerHTML');
+    sentinel.textContent = 'Loading older messages…';
+    edge.replaceWith(sentinel);
+    htmx.process(sentinel);
+  });
   list.addEventListener('htmx:error', (e) => {
     if (isSentinel(e.target)) e.target.textContent = 'Older messages could not be loaded. Scroll down and up again to retry.';
   });
