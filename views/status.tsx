@@ -46,9 +46,10 @@ export const StatusView = ({ s }: { s: StatusSnapshot }) => {
           <dd data-stat="connecting">{s.streams.connecting}</dd>
         </dl>
         <p class="stat-note">
-          Memory per Worker thread: <b id="stat-memory">{s.memory.perThread === null ? '–' : formatBytes(s.memory.perThread)}</b>,
-          that is RSS now ({formatBytes(s.memory.rss)}) less RSS before the first Worker started ({formatBytes(s.memory.baseline)}),
-          over the threads alive (what the main thread grew since counts in).
+          Memory per stream: <b id="stat-memory">{s.memory.perThread === null ? '–' : formatBytes(s.memory.perThread)}</b>, that
+          is, per Worker thread (a stream is one): RSS now ({formatBytes(s.memory.rss)}) less RSS before the first Worker
+          started ({formatBytes(s.memory.baseline)}), over the threads alive, idle ones included (what the main thread grew
+          since counts in).
         </p>
       </section>
       <section class="stat-card">
