@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { createApp } from '../../app.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/logger.ts';
@@ -13,12 +13,9 @@ import { createMemoryStore } from '../../store/memory.ts';
 import { createHub } from '../../fanout/hub.ts';
 import { openStream, post, ROOT, startServer, tempDir, waitFor, type ServerProcess } from '../helpers.ts';
 import { freePort } from './terminal-helpers.ts';
+import { enterRoom, launchBrowser, openPage } from './browser-helpers.ts';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const LAUNCH = {
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-};
 const XSS = '<img src=x onerror=alert(1)>';
 
 interface Shown {
@@ -61,30 +58,10 @@ describe('the room page in a browser', () => {
   let bob: Page;
 
   /** A new page in its own context (its own storage); `expected` is console output this page should produce. */
-  const open = async (label: string, options: BrowserContextOptions, expected?: RegExp) => {
-    const context = await browser.newContext(options);
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('console', (m) => {
-      if (expected?.test(m.text())) return;
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${label} console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`${label} page error: ${error.message}`));
-    page.on('dialog', (dialog) => {
-      problems.push(`${label} dialog: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
-    return page;
-  };
+  const open = (label: string, options: BrowserContextOptions, expected?: RegExp) => openPage(browser, label, problems, options, expected);
 
   /** Opens the room, answers the one-time name question, and waits until the room lists this person. */
-  const enter = async (page: Page, name: string) => {
-    await page.goto(`${server.url}/rooms/${room}`);
-    await page.locator('#name-input').fill(name);
-    await page.locator('#name-input').press('Enter');
-    await page.locator('#members .person.you', { hasText: name }).waitFor();
-    await waitFor(async () => (await state(page)) === 'live', `${name}'s stream to be live`);
-  };
+  const enter = (page: Page, name: string) => enterRoom(page, `${server.url}/rooms/${room}`, name);
 
   const send = async (page: Page, text: string) => {
     await page.locator('#text').fill(text);
@@ -94,7 +71,7 @@ describe('the room page in a browser', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     server = await startServer(['--data', data.path], { CHAT_FAULTS: '1' });
-    browser = await chromium.launch(LAUNCH);
+    browser = await launchBrowser();
     alice = await open('alice', { viewport: { width: 1100, height: 720 }, locale: 'en-US', timezoneId: 'America/New_York' });
     bob = await open('bob', {
       viewport: { width: 390, height: 760 },
@@ -361,7 +338,7 @@ describe('the page across a restart that lost the history', () => {
   it('says so, drops the messages the server no longer has, and shows what it has', async () => {
     const port = freePort(); // the same port after the restart: the page knows only that URL
     let server = await startServer(['--port', String(port), '--store', 'memory']);
-    const browser = await chromium.launch(LAUNCH);
+    const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
       page.setDefaultTimeout(10_000);
@@ -405,7 +382,7 @@ describe('the sign-in in a browser', () => {
   it('signs in on the page, the room works, and Sign out returns to the sign-in page', async () => {
     const token = 'a browser token';
     const server = await startServer(['--store', 'memory'], { CHAT_TOKEN: token });
-    const browser = await chromium.launch(LAUNCH);
+    const browser = await launchBrowser();
     try {
       const page = await (await browser.newContext()).newPage();
       page.setDefaultTimeout(10_000);

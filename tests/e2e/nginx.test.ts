@@ -6,11 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { BUN, health, openStream, post, ROOT, startServer, waitFor, type ServerProcess, type SseEvent, type Stream } from '../helpers.ts';
 import { DB, deleteKeys, SHARED_REDIS, storeUrl, uniquePrefix } from '../store/redis-helpers.ts';
 import { deployNginxBlock, postFrom, siteConfig, startNginx, type Nginx } from './nginx-helpers.ts';
 import { freePort } from './terminal-helpers.ts';
+import { launchBrowser } from './browser-helpers.ts';
 
 const isMessage = (id: string) => (e: SseEvent) => !e.event && e.id === id;
 const firstFrame = (s: Stream, what: string) => s.next((e) => e.event === 'presence', what);
@@ -91,7 +92,7 @@ describe('one server behind nginx', () => {
 
   it('serves the page in Chromium through nginx: post, and see your message and another one live', async () => {
     const room = 'browser-nginx';
-    const browser: Browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser: Browser = await launchBrowser();
     const problems: string[] = [];
     try {
       const page = await (await browser.newContext()).newPage();

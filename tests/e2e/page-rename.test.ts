@@ -4,13 +4,10 @@
  * reconnects carry the new name, and a page whose stream is not open yet gets its name through a new connection.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { startServer, waitFor, type ServerProcess } from '../helpers.ts';
+import { launchBrowser } from './browser-helpers.ts';
 
-const LAUNCH = {
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-};
 const EVENTS = /\/rooms\/[^/]+\/events\?/;
 
 describe('renaming yourself on the page', () => {
@@ -71,7 +68,7 @@ describe('renaming yourself on the page', () => {
 
   beforeAll(async () => {
     server = await startServer(['--store', 'memory', '--log', 'json'], { CHAT_FAULTS: '1' });
-    browser = await chromium.launch(LAUNCH);
+    browser = await launchBrowser();
     alice = await open('alice');
     bob = await open('bob');
     await enter(alice, 'alice');

@@ -5,13 +5,10 @@
  * notice that retention removed the rest.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { post, startServer, tempDir, waitFor, type ServerProcess } from '../helpers.ts';
+import { launchBrowser } from './browser-helpers.ts';
 
-const LAUNCH = {
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-};
 const UNLIMITED = ['--post-rate', '0', '--post-rate-ip', '0'];
 const room = 'long';
 
@@ -63,7 +60,7 @@ describe('scrolling back on the room page', () => {
       startServer(['--data', data.path, '--history', '50', ...UNLIMITED]),
       startServer(['--store', 'memory', '--history', '20', '--retention', '60', ...UNLIMITED]),
     ]);
-    browser = await chromium.launch(LAUNCH);
+    browser = await launchBrowser();
     posted = await fill(whole, 150);
     await fill(trimmed, 150);
   });
@@ -131,7 +128,7 @@ describe('scrolling back on the room page', () => {
       history.push(...got.messages.map((m: { id: string }) => m.id));
       more = got.more;
     }
-    expect(all).toEqual(history.slice(history.indexOf(all[0]))); // contiguous: no hole where the oldest were dropped
+    expect(all).toEqual(history.slice(history.indexOf(all[0]!))); // contiguous: no hole where the oldest were dropped
     expect(shown + live.length).toBeGreaterThan(1000);
     expect(problems).toEqual([]);
   }, 120_000);

@@ -8,13 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { openStream, post, ROOT, startServer, waitFor, type ServerProcess, type Stream } from '../helpers.ts';
+import { launchBrowser } from './browser-helpers.ts';
 
-const LAUNCH = {
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-};
 const TOKEN = 'status page token';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
@@ -32,7 +29,7 @@ describe('the status page in a browser', () => {
     server = await startServer(['--store', 'memory', '--warm', '4'], { CHAT_TOKEN: TOKEN });
     const people = [['alpha', 'ann'], ['alpha', 'al'], ['alpha', 'abe'], ['beta', 'bea'], ['beta', 'bo']] as const;
     for (const [room, name] of people) streams.push(await openStream(`${server.url}/rooms/${room}/events?name=${name}`, AUTH));
-    browser = await chromium.launch(LAUNCH);
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     clearInterval(posting);
