@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'bun:test';
 import { join } from 'node:path';
-import { BUN, ROOT } from '../helpers.ts';
+import { BUN, ROOT, startServer, tempDir } from '../helpers.ts';
+import { makeCertificate } from '../tls-helpers.ts';
 
 const SOAK = join(ROOT, 'scripts', 'soak.ts');
 let running: ReturnType<typeof Bun.spawn> | null = null;
@@ -36,6 +37,23 @@ describe('bun run soak', () => {
     expect(code, `${stdout}\n${stderr}`).toBe(0);
     expect(stdout).toMatch(/on own server https:\/\/127\.0\.0\.1:\d+/);
     expect(stdout).toMatch(/^result: .* lost=0 duplicates=0 reordered=0 echoed=0 /m);
+  }, 45_000);
+
+  it('--url https://… --insecure: runs against a running HTTPS server whose certificate it does not trust', async () => {
+    const dir = tempDir();
+    const tls = makeCertificate(dir.path);
+    const server = await startServer(['--store', 'memory', '--tls-cert', tls.cert, '--tls-key', tls.key, '--post-rate', '0', '--post-rate-ip', '0']);
+    try {
+      const args = ['--clients', '2', '--seconds', '2', '--rate', '3', '--drops', '0', '--url', server.url];
+      const untrusted = await soak(args);
+      expect(untrusted.code).toBe(3); // the run could not be done: the certificate is not trusted
+      const { code, stdout, stderr } = await soak([...args, '--insecure']);
+      expect(code, `${stdout}\n${stderr}`).toBe(0);
+      expect(stdout).toMatch(/^result: .* lost=0 duplicates=0 reordered=0 echoed=0 /m);
+    } finally {
+      await server.stop();
+      dir.remove();
+    }
   }, 45_000);
 
   it('explains itself and talks to this machine only', async () => {
