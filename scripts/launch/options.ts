@@ -18,7 +18,7 @@ display, else one tmux session with N panes. Ctrl-C ends everything it started.
   --data DIR           the server's --data directory (default ./data)
   --store S            the server's --store (sqlite | memory | redis://...)
   --tls-cert FILE      the server serves HTTPS (HTTP/2) with this certificate (and --tls-key FILE, its key);
-                       clients trust a self-signed one by itself
+                       its clients trust a self-signed one without --insecure
   --url URL            join the server at URL (e.g. https://chat.example:8443) instead of starting one
   --insecure           clients accept a certificate they cannot verify (bin/chat --insecure)
   --log-dir DIR        also write what each client's terminal shows to DIR/NAME.log (util-linux script)
