@@ -11,11 +11,11 @@ Installs what the tests need when it is missing (Debian packages chromium, tmux,
 and for the launcher under X xvfb, xfonts-base, terminator, xterm, x11-utils; needs root or passwordless sudo),
 starts redis-server on 127.0.0.1:6379 if nothing answers there, then runs `bun test` (servers on Bun), builds for
 Node (npm run build) and runs the HTTP/SSE end-to-end tests again with THREADCHAT_RUNTIME=node (servers started as
-`node dist/server.js`), then the core ones once more on Node with every server over HTTPS (a certificate made with
-openssl for the run).
+`node dist/server.js`); the core ones also run on Bun and on Node with every server over HTTPS (a certificate made
+with openssl for the run).
 Extra arguments go to `bun test` (a path or -t PATTERN to run a part) and make it one run, on Bun, or on Node
 (built first) with THREADCHAT_RUNTIME=node.
-The last line is "N passed, N failed", summing both runs; a skipped or todo test, and a test file that
+The last line is "N passed, N failed", summing every run; a skipped or todo test, and a test file that
 reported no test (it crashed, or holds none), count as failed, and the exit code is then non-zero.
 TXT
   exit 0
@@ -64,9 +64,9 @@ NODE_E2E=(tests/e2e/chat.test.ts tests/e2e/fanout.test.ts tests/e2e/curl.test.ts
   tests/e2e/limits.test.ts tests/e2e/resilience.test.ts tests/e2e/redis.test.ts tests/e2e/soak.test.ts tests/e2e/reset.test.ts
   tests/e2e/heartbeat.test.ts tests/e2e/readme.test.ts tests/config.test.ts tests/e2e/trust-proxy.test.ts tests/e2e/sign-in.test.ts tests/e2e/typing.test.ts
   tests/e2e/status.test.ts)
-# The core HTTP/SSE files once more on Node with every server over HTTPS (HTTP/2 and HTTP/1.1 on one port): the
-# run's own certificate, trusted by fetch (NODE_EXTRA_CA_CERTS) and curl (CURL_CA_BUNDLE) in this pass only.
-NODE_TLS_E2E=(tests/e2e/chat.test.ts tests/e2e/fanout.test.ts tests/e2e/curl.test.ts tests/e2e/redis.test.ts
+# The core HTTP/SSE files once more on Bun and on Node with every server over HTTPS (HTTP/2 and HTTP/1.1 on one
+# port): the run's own certificate, trusted by fetch (NODE_EXTRA_CA_CERTS) and curl (CURL_CA_BUNDLE) in these passes.
+TLS_E2E=(tests/e2e/chat.test.ts tests/e2e/fanout.test.ts tests/e2e/curl.test.ts tests/e2e/redis.test.ts
   tests/e2e/reset.test.ts tests/e2e/typing.test.ts)
 
 total_passed=0
@@ -127,11 +127,13 @@ run_over_https() {
 
 if (($# == 0)); then
   run_tests THREADCHAT_RUNTIME=bun "$BUN" test --timeout 120000
+  echo "--- the core HTTP/SSE end-to-end tests against the server on Bun over HTTPS ---"
+  run_over_https THREADCHAT_RUNTIME=bun "$BUN" test --timeout 120000 "${TLS_E2E[@]}"
   echo "--- the same HTTP/SSE end-to-end tests against the server on Node ($(node --version)) ---"
   if build_for_node; then
     run_tests THREADCHAT_RUNTIME=node "$BUN" test --timeout 120000 "${NODE_E2E[@]}"
     echo "--- the core HTTP/SSE end-to-end tests against the server on Node over HTTPS ---"
-    run_over_https THREADCHAT_RUNTIME=node "$BUN" test --timeout 120000 "${NODE_TLS_E2E[@]}"
+    run_over_https THREADCHAT_RUNTIME=node "$BUN" test --timeout 120000 "${TLS_E2E[@]}"
   fi
 else
   if [[ "${THREADCHAT_RUNTIME:-}" == node ]]; then build_for_node; fi
