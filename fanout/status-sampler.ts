@@ -131,7 +131,6 @@ export function createStatusSampler(parts: SamplerParts) {
     },
     /** Snapshots taken since the server started: it stands still while nobody watches. */
     taken: () => taken,
-    running: () => unsubscribe !== null,
     close: stop,
   };
 }

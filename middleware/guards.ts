@@ -6,7 +6,7 @@ import { fail } from '../lib/errors.ts';
 import { createRateLimiter } from '../lib/rate-limit.ts';
 
 /** Typing notices a client id may send: a page sends one every 2.5 s while its user types. */
-export const TYPING_LIMITS = { perSecond: 1, burst: 3, perSecondIp: 20, burstIp: 60 } as const;
+const TYPING_LIMITS = { perSecond: 1, burst: 3, perSecondIp: 20, burstIp: 60 } as const;
 
 /**
  * What stands between the public and the chat: a shared-secret check (when --token is set) and POST rate
