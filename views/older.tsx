@@ -12,6 +12,9 @@ export type HistoryEdge = 'more' | 'start' | 'trimmed' | 'reset';
 /** Messages per page when the page scrolls back. */
 export const OLDER_PAGE = 50;
 
+/** The page of messages before `oldest`, as the sentinel asks for it. */
+const olderUrl = (room: string, oldest: string) => `/rooms/${room}/messages?before=${oldest}&limit=${OLDER_PAGE}&format=html`;
+
 /** The edge a page of older messages (a store's BeforePage) ends at. */
 export const edgeOf = (page: { more: boolean; trimmed: boolean; unknown?: boolean }): HistoryEdge =>
   page.more ? 'more' : page.unknown ? 'reset' : page.trimmed ? 'trimmed' : 'start';
@@ -43,14 +46,17 @@ export const HistoryTop = ({ room, oldest, edge, retention }: HistoryTopProps) =
   edge === 'more' ? (
     <li
       class="older"
-      hx-get={`/rooms/${room}/messages?before=${oldest}&limit=${OLDER_PAGE}&format=html`}
+      hx-get={olderUrl(room, oldest)}
       hx-trigger="intersect"
       hx-swap="outerHTML"
     >
       Loading older messages…
     </li>
   ) : (
-    <li class={`edge history-${edge}`}>{edgeText(room, edge, retention)}</li>
+    // data-older: the sentinel's URL, should the page drop its oldest messages later (scroll-back.js).
+    <li class={`edge history-${edge}`} data-older={olderUrl(room, oldest)}>
+      {edgeText(room, edge, retention)}
+    </li>
   );
 
 /** A page of older messages as HTML: what is before them (sentinel or notice), then the messages, oldest first. */

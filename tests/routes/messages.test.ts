@@ -165,7 +165,7 @@ describe('GET /rooms/:room/messages?before=', () => {
     expect(html).toStartWith(`<li class="older" hx-get="/rooms/back/messages?before=${ids[4]}&amp;limit=50&amp;format=html" hx-trigger="intersect"`);
     expect([...html.matchAll(/data-id="(\d+)"/g)].map((m) => m[1])).toEqual([ids[4], ids[5]]);
     const start = await (await app.request(`/rooms/back/messages?before=${ids[2]}&format=html`)).text();
-    expect(start).toStartWith('<li class="edge history-start">This is the start of #back.</li>');
+    expect(start).toStartWith(`<li class="edge history-start" data-older="/rooms/back/messages?before=${ids[0]}&amp;limit=50&amp;format=html">This is the start of #back.</li>`);
     expect(start).not.toContain('class="older"');
     const escaped = await (await app.request(`/rooms/back/messages?before=${ids[7]}&limit=1&format=html`)).text();
     expect(escaped).toContain('&lt;b&gt;bold&lt;/b&gt;');
@@ -189,7 +189,7 @@ describe('GET /rooms/:room/messages?before=', () => {
     expect(texts(body)).toEqual(['s7', 's8', 's9', 's10']);
     expect(body).toMatchObject({ more: false, trimmed: true });
     const html = await (await trimmedApp.request(`/rooms/short/messages?before=${last}`, { headers: { 'HX-Request': 'true' } })).text();
-    expect(html).toStartWith('<li class="edge history-trimmed">Older messages are no longer kept: this server keeps about the last 5 of a room.</li>');
+    expect(html).toMatch(/^<li class="edge history-trimmed" data-older="[^"]+">Older messages are no longer kept: this server keeps about the last 5 of a room\.<\/li>/);
     const text = await (await trimmedApp.request(`/rooms/short/messages?before=${last}&format=text`)).text();
     expect(text).toEndWith('* nothing older is kept: the server removed older messages (it keeps about the last 5 of a room)\n');
   });

@@ -36,34 +36,18 @@
   const mentionOf = (name) => new RegExp(`(?<!${WORD})@${escape(name)}(?!${WORD}|[.\\-']${WORD})`, 'giu');
 
   /** Wraps each mention in the text's own text nodes (links are left whole) in a <mark>; whether there was one. */
-  function markMentions(text, pattern) {
-    let found = false;
-    for (const node of [...text.childNodes]) {
-      if (node.nodeType !== Node.TEXT_NODE) continue;
-      const parts = [];
-      let last = 0;
-      for (const match of node.data.matchAll(pattern)) {
-        const mark = document.createElement('mark');
-        mark.className = 'mention';
-        mark.textContent = match[0];
-        parts.push(node.data.slice(last, match.index), mark);
-        last = match.index + match[0].length;
-      }
-      if (parts.length) node.replaceWith(...parts, node.data.slice(last));
-      found ||= parts.length > 0;
-    }
-    return found;
-  }
+  const markMentions = (text, pattern) => chat.wrapMatches(text, pattern, (mention) => {
+    const mark = document.createElement('mark');
+    mark.className = 'mention';
+    mark.textContent = mention;
+    return mark;
+  });
 
   // ---- Desktop notifications for mentions (opt-in)
   const notifications = 'Notification' in window;
   const OPT_IN = 'threadchat.notify';
-  const remembered = () => {
-    try { return localStorage.getItem(OPT_IN) === 'on'; } catch { return false; }
-  };
-  const remember = (on) => {
-    try { localStorage.setItem(OPT_IN, on ? 'on' : 'off'); } catch { /* not kept */ }
-  };
+  const remembered = () => chat.local.get(OPT_IN) === 'on';
+  const remember = (on) => chat.local.set(OPT_IN, on ? 'on' : 'off');
   let notify = notifications && Notification.permission === 'granted' && remembered();
   let shown = 0;
 

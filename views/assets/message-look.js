@@ -10,6 +10,28 @@
   if (!chat) return;
   const isMsg = (el) => el instanceof HTMLElement && el.classList.contains('msg');
 
+  /**
+   * Replaces each match of `pattern` (a /g regex) in the direct text nodes of `el` with the element `build(text)`
+   * makes (elements already there, links say, are left whole); returns whether anything matched. What people typed
+   * stays text: the pieces around a match are text nodes, and `build` sets textContent. Links here, and attention.js's
+   * mentions (this script comes first: views/room.tsx).
+   */
+  chat.wrapMatches = function wrapMatches(el, pattern, build) {
+    let found = false;
+    for (const node of [...el.childNodes]) {
+      if (node.nodeType !== Node.TEXT_NODE) continue;
+      const parts = [];
+      let last = 0;
+      for (const match of node.data.matchAll(pattern)) {
+        parts.push(node.data.slice(last, match.index), build(match[0]));
+        last = match.index + match[0].length;
+      }
+      if (parts.length) node.replaceWith(...parts, node.data.slice(last));
+      found ||= parts.length > 0;
+    }
+    return found;
+  };
+
   const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
   const dayClock = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
   const fullDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
@@ -24,23 +46,14 @@
 
   const LINK = /\bhttps?:\/\/[^\s<>"']*[^\s<>"'.,;:!?)\]}]/g;
   /** Turns http(s) URLs in a message's text into links. */
-  function linkify(el) {
-    for (const node of [...el.childNodes]) {
-      if (node.nodeType !== Node.TEXT_NODE) continue;
-      const parts = [];
-      let last = 0;
-      for (const match of node.data.matchAll(LINK)) {
-        const a = document.createElement('a');
-        a.href = match[0];
-        a.textContent = match[0];
-        a.target = '_blank';
-        a.rel = 'noopener noreferrer nofollow';
-        parts.push(node.data.slice(last, match.index), a);
-        last = match.index + match[0].length;
-      }
-      if (parts.length) node.replaceWith(...parts, node.data.slice(last));
-    }
-  }
+  const linkify = (el) => chat.wrapMatches(el, LINK, (url) => {
+    const a = document.createElement('a');
+    a.href = url;
+    a.textContent = url;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer nofollow';
+    return a;
+  });
 
   /** The next message from the same person within five minutes drops the repeated name and avatar. */
   function group(li) {

@@ -55,7 +55,7 @@
     if (!edge || list.querySelector(':scope > .older')) return;
     const sentinel = document.createElement('li');
     sentinel.className = 'older';
-    sentinel.setAttribute('hx-get', `/rooms/${chat.room}/messages?before=0&limit=50&format=html`);
+    sentinel.setAttribute('hx-get', edge.dataset.older); // its before= becomes the oldest message still shown
     sentinel.setAttribute('hx-trigger', 'intersect');
     sentinel.setAttribute('hx-swap', 'outerHTML');
     sentinel.textContent = 'Loading older messages…';
