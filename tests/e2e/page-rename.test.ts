@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { type Browser, type Page } from 'playwright-core';
 import { startServer, waitFor, type ServerProcess } from '../helpers.ts';
-import { launchBrowser } from './browser-helpers.ts';
+import { launchBrowser, openPage } from './browser-helpers.ts';
 
 const EVENTS = /\/rooms\/[^/]+\/events\?/;
 
@@ -22,15 +22,9 @@ describe('renaming yourself on the page', () => {
 
   /** A page in its own context; `expected` is console output it should produce. */
   const open = async (label: string, expected?: RegExp) => {
-    const page = await (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
-    page.setDefaultTimeout(10_000);
+    const page = await openPage(browser, label, problems, { viewport: { width: 1000, height: 700 } }, expected);
     streams.set(page, []);
     page.on('request', (r) => EVENTS.test(r.url()) && streams.get(page)!.push(r.url()));
-    page.on('pageerror', (error) => problems.push(`${label} page error: ${error.message}`));
-    page.on('console', (m) => {
-      if (expected?.test(m.text())) return;
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${label} console ${m.type()}: ${m.text()}`);
-    });
     return page;
   };
   const state = (page: Page) => page.locator('#status').getAttribute('data-state');

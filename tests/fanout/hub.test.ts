@@ -1,20 +1,18 @@
 /** The hub with its real Workers, over a memory store: what a stream's client reads, byte for byte. */
 import { afterAll, describe, expect, it } from 'bun:test';
 import { createHub } from '../../fanout/hub.ts';
-import { HubFullError, type OpenRequest } from '../../fanout/hub-api.ts';
+import { HubFullError } from '../../fanout/hub-api.ts';
 import { createMemoryStore } from '../../store/memory.ts';
 import { createLogger } from '../../lib/logger.ts';
 import type { ChatMessage } from '../../lib/chat-types.ts';
 import { byeFrame, messageFrame, resetFrame } from '../../views/frames.ts';
 import { waitFor } from '../helpers.ts';
+import { openRequest } from './open-request.ts';
 
 const logger = createLogger('silent');
 const RETRY = 'retry: 1000\n\n';
 
-const request = (over: Partial<OpenRequest>): OpenRequest => ({
-  room: 'main', client: null, name: null, format: 'json', lastEventId: null, history: 50, retryMs: 1000, heartbeatMs: 600_000,
-  slowMs: 10_000, fault: null, peer: 'test:1', address: '10.0.0.1', ...over,
-});
+const request = openRequest;
 
 /** Reads a stream as its client would; `frames()` is what it got, presence events left out (they come on their own clock). */
 function read(stream: ReadableStream<Uint8Array>) {

@@ -4,17 +4,15 @@
  */
 import { afterAll, describe, expect, it } from 'bun:test';
 import { createHub } from '../../fanout/hub.ts';
-import { STATUS_ROOM, type OpenRequest } from '../../fanout/hub-api.ts';
+import { STATUS_ROOM } from '../../fanout/hub-api.ts';
 import { createMemoryStore } from '../../store/memory.ts';
 import type { Store } from '../../store/types.ts';
 import { createLogger } from '../../lib/logger.ts';
 import type { StatusSnapshot } from '../../views/status-snapshot.ts';
 import { waitFor } from '../helpers.ts';
+import { openRequest } from './open-request.ts';
 
-const request = (over: Partial<OpenRequest>): OpenRequest => ({
-  room: 'main', client: null, name: null, format: 'json', lastEventId: null, history: 50, retryMs: 1000, heartbeatMs: 600_000,
-  slowMs: 10_000, fault: null, peer: 'test:1', address: '10.0.0.1', ...over,
-});
+const request = openRequest;
 
 /** The unnamed events of a stream, parsed, as its client reads them. */
 function snapshotsOf(stream: ReadableStream<Uint8Array>) {
