@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv, Deps } from './middleware/app-env.ts';
-import { StoreUnavailableError } from './store/types.ts';
+import { IdempotencyConflictError, StoreUnavailableError } from './store/types.ts';
 import { HubFullError } from './fanout/hub-api.ts';
 import { events } from './routes/events.ts';
 import { health } from './routes/health.ts';
@@ -50,9 +50,19 @@ export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metri
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
+    if (error instanceof IdempotencyConflictError) {
+      return c.json({ error: 'this Idempotency-Key was sent before with another message: use a new key for a new message' }, 422);
+    }
+    if (error instanceof StoreUnavailableError && error.outcome === 'unknown') {
+      // The write reached the store and its answer did not come back: it may be stored. Say so, and how to retry.
+      c.header('Retry-After', '5');
+      return c.json({ error: `${error.message}; the message may have been stored: retry with the same Idempotency-Key (without one a retry may store it twice)`, stored: 'unknown' }, 503);
+    }
     if (error instanceof HubFullError || error instanceof StoreUnavailableError) {
       c.header('Retry-After', String(error instanceof HubFullError ? error.retryAfter : 5));
-      return c.json({ error: `${error.message}; try again shortly` }, 503);
+      // A write that failed this way stored nothing: a retry is safe with a key or without.
+      const stored = error instanceof StoreUnavailableError && c.req.method === 'POST' ? { stored: false } : {};
+      return c.json({ error: `${error.message}; try again shortly`, ...stored }, 503);
     }
     deps.logger.error('request failed', { method: c.req.method, path: c.req.path, peer: c.get('client')?.peer, error: String(error?.stack ?? error) });
     return c.json({ error: 'internal error' }, 500);

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { firstIssue, LIMITS, newMessageSchema, type MessageInput } from '../lib/input.ts';
+import { readIdempotencyKey } from './idempotency-key.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -79,12 +80,18 @@ export async function readBodyFields(req: Request, bare: 'text' | 'name', timeou
   fail(415, `content type ${type} is not accepted; send JSON, a form, or text/plain`);
 }
 
-/** Parses and validates a new message; the query's `name` and `client` fill what the body leaves out. */
-export const messageBody = createMiddleware<AppEnv & { Variables: { message: MessageInput } }>(async (c, next) => {
+/**
+ * Parses and validates a new message; the query's `name` and `client` fill what the body leaves out. Its
+ * idempotency key comes from the `Idempotency-Key` header, else from an `idempotency_key` field (the page's form
+ * without JavaScript carries one per page it was rendered in).
+ */
+export const messageBody = createMiddleware<AppEnv & { Variables: { message: MessageInput; idempotencyKey: string | null } }>(async (c, next) => {
   const fields = await readBodyFields(c.req.raw, 'text', c.get('deps').config['body-timeout']);
   const client = fields.client ?? c.req.header('x-client-id') ?? c.req.query('client');
   const parsed = newMessageSchema.safeParse({ ...fields, name: fields.name ?? c.req.query('name'), client });
   if (!parsed.success) fail(422, firstIssue(parsed.error));
+  const field = fields.idempotency_key;
+  c.set('idempotencyKey', readIdempotencyKey(c.req.header('idempotency-key') ?? (typeof field === 'string' ? field : undefined)));
   c.set('message', parsed.data);
   await next();
 });

@@ -6,6 +6,7 @@ import { fail } from '../lib/errors.ts';
 import { valid } from '../lib/validate.ts';
 import { historyQuerySchema, LIMITS, roomSchema } from '../lib/input.ts';
 import { messageBody } from '../middleware/message-body.ts';
+import { idempotencyKey } from '../middleware/idempotency-key.ts';
 import { renderMessage } from '../views/message.tsx';
 import { edgeOf, olderPageText, renderOlderPage } from '../views/older.tsx';
 
@@ -18,7 +19,12 @@ export const messages = new Hono<AppEnv>()
     const { store, hub, config, logger } = c.get('deps');
     const { room } = c.req.valid('param');
     const input = c.get('message');
-    const saved = await store.append({ room, ...input });
+    const key = c.get('idempotencyKey');
+    // With a key: once per key and sender (the client id; none is a sender of its own), a retry answered alike.
+    const { message: saved, replayed } = key
+      ? await store.appendOnce({ room, ...input }, idempotencyKey(key, input.client ?? '', { room, ...input }))
+      : { message: await store.append({ room, ...input }), replayed: false };
+    if (replayed) c.header('Idempotent-Replayed', 'true');
     hub.renameMember(room, input.client, input.name);
     await hub.caughtUp(room); // answered once the room's streams keep up: a flood cannot queue ahead of them
     // What people write stays out of the logs unless the operator asks for it (--log-messages).

@@ -1,5 +1,5 @@
 import type { Counter } from '../lib/metrics.ts';
-import type { Store } from './types.ts';
+import { IdempotencyConflictError, type Store } from './types.ts';
 
 export const STORE_OPS = ['append', 'since', 'before', 'recent'] as const;
 
@@ -13,11 +13,12 @@ export function instrumentStore(store: Store, sinks: { appended: Counter; errors
       try {
         return await call(...args);
       } catch (error) {
-        sinks.errors[op].inc();
+        if (!(error instanceof IdempotencyConflictError)) sinks.errors[op].inc(); // the client's mistake, not the store's
         throw error;
       }
     };
   const append = counted('append', store.append);
+  const appendOnce = counted('append', store.appendOnce);
   return {
     ...store,
     kind: store.kind,
@@ -25,6 +26,11 @@ export function instrumentStore(store: Store, sinks: { appended: Counter; errors
       const saved = await append(message);
       sinks.appended.inc();
       return saved;
+    },
+    appendOnce: async (message, key) => {
+      const result = await appendOnce(message, key);
+      if (!result.replayed) sinks.appended.inc();
+      return result;
     },
     since: counted('since', store.since),
     before: counted('before', store.before),

@@ -1,11 +1,16 @@
 import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
-import { compareIds, type BeforePage, type SincePage, type Store } from './types.ts';
+import { compareIds, IDEMPOTENCY_TTL_MS, IdempotencyConflictError, type BeforePage, type SincePage, type Store } from './types.ts';
 import { createEmitter } from './emitter.ts';
 
 export interface MemoryStoreOptions {
   /** Messages kept per room; older ones are dropped. Default 10,000. */
   retention?: number;
+  /** How long an idempotency key is remembered, in ms. Default IDEMPOTENCY_TTL_MS (24 h). */
+  idempotencyTtlMs?: number;
 }
+
+/** Idempotency keys held at the most; past it the oldest are forgotten first (a bound on what clients can grow). */
+const MAX_KEYS = 100_000;
 
 /** The reference backend: everything in process memory, bounded per room. */
 export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
@@ -16,6 +21,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   // an id from before a restart is known as not this store's (SincePage.unknown).
   const firstId = Date.now() * 1000 + 1;
   let nextId = firstId;
+  let lastTs = 0;
+  const ttl = options.idempotencyTtlMs ?? IDEMPOTENCY_TTL_MS;
+  // scope + key -> what was stored with it; a Map iterates in insertion order, so the oldest key comes first.
+  const keys = new Map<string, { fingerprint: string; message: ChatMessage; expires: number }>();
 
   const roomOf = (room: string) => {
     let r = rooms.get(room);
@@ -23,18 +32,39 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     return r;
   };
 
+  /** Stores and publishes a message. `ts` never runs backwards in id order, whatever the clock does. */
+  const append = (input: NewMessage) => {
+    lastTs = Math.max(lastTs, Date.now());
+    const message: ChatMessage = { ...input, id: String(nextId++), ts: lastTs };
+    const r = roomOf(input.room);
+    r.messages.push(message);
+    if (r.messages.length > retention) {
+      const dropped = r.messages.splice(0, r.messages.length - retention);
+      r.trimmedThrough = dropped[dropped.length - 1]!.id;
+    }
+    emitter.emit(message);
+    return message;
+  };
+
   return {
     kind: 'memory',
-    async append(input: NewMessage) {
-      const message: ChatMessage = { ...input, id: String(nextId++), ts: Date.now() };
-      const r = roomOf(input.room);
-      r.messages.push(message);
-      if (r.messages.length > retention) {
-        const dropped = r.messages.splice(0, r.messages.length - retention);
-        r.trimmedThrough = dropped[dropped.length - 1]!.id;
+    append: async (input) => append(input),
+    async appendOnce(input, key) {
+      const name = `${key.scope}\n${key.key}`;
+      const now = Date.now();
+      const held = keys.get(name);
+      if (held && held.expires > now) {
+        if (held.fingerprint !== key.fingerprint) throw new IdempotencyConflictError('the key was used with another message');
+        return { message: held.message, replayed: true };
       }
-      emitter.emit(message);
-      return message;
+      keys.delete(name);
+      const message = append(input);
+      keys.set(name, { fingerprint: key.fingerprint, message, expires: now + ttl });
+      for (const [oldest, entry] of keys) {
+        if (keys.size <= MAX_KEYS && entry.expires > now) break;
+        keys.delete(oldest);
+      }
+      return { message, replayed: false };
     },
     async since(room, afterId, limit): Promise<SincePage> {
       if (afterId === '0') afterId = String(firstId - 1); // "from the start"

@@ -125,7 +125,13 @@ export async function unavailableOnFailure<T>(what: string, call: () => Promise<
   } catch (error) {
     const message = String((error as Error)?.message ?? error);
     const isReply = (error as Error)?.name === 'ReplyError';
-    if (!isReply || TRANSIENT.test(message)) throw new StoreUnavailableError(`store unavailable (${what}: ${message})`);
+    // Redis refused it (a transient reply), or ioredis never sent it (no offline queue): nothing was done. A
+    // timeout or a connection lost with the command in flight: Redis may have run it, and only a retry with the
+    // same idempotency key is safe.
+    const unsent = isReply || /isn't writeable/.test(message);
+    if (!isReply || TRANSIENT.test(message)) {
+      throw new StoreUnavailableError(`store unavailable (${what}: ${message})`, unsent ? 'not-stored' : 'unknown');
+    }
     throw error;
   }
 }

@@ -15,6 +15,8 @@ export interface FeedKeys {
   rooms: string;
   /** The stream of one room (history, `since`, `recent`). */
   room(room: string): string;
+  /** The first id issued since the data was created or wiped (redis.ts); gone right after a wipe. */
+  first: string;
 }
 
 /** A feed position: the last id read and its feed sequence number (null when unknown: an empty feed). */
@@ -25,6 +27,13 @@ export interface FeedPosition {
 
 type Entry = [id: string, fields: string[]];
 
+/**
+ * A message's time: its stream id's milliseconds, which Redis took from its own clock when it ordered the message
+ * (never less than the previous id's). Entries from before this rule also carry the appending instance's `ts`,
+ * which ran backwards against id order between instances; it is not read.
+ */
+export const timeOf = (id: string) => Number(id.split('-', 1)[0]);
+
 /** A stream entry as a message; `n` is the feed sequence number (room streams have none). */
 export function parseEntry([id, fields]: Entry): { n: number | null; message: ChatMessage } {
   const f: Record<string, string> = {};
@@ -32,7 +41,7 @@ export function parseEntry([id, fields]: Entry): { n: number | null; message: Ch
   const n = Number(f.n);
   return {
     n: f.n !== undefined && Number.isSafeInteger(n) ? n : null,
-    message: { id, room: f.room ?? '', name: f.name ?? '', text: f.text ?? '', ts: Number(f.ts), client: f.client || null },
+    message: { id, room: f.room ?? '', name: f.name ?? '', text: f.text ?? '', ts: timeOf(id), client: f.client || null },
   };
 }
 
@@ -69,7 +78,7 @@ export function startFeedTail(options: TailOptions) {
    * The feed keeps a bounded number of entries; a tail that was away longer (a partition) finds a jump in the
    * sequence numbers. What fell in the jump is still in the room streams: read it from every room, in id order.
    */
-  const catchUp = async (after: string, before: string): Promise<ChatMessage[]> => {
+  const catchUp = async (after: string, before: string, wiped: boolean): Promise<ChatMessage[]> => {
     const found: ChatMessage[] = [];
     let cursor = '0';
     do {
@@ -80,7 +89,7 @@ export function startFeedTail(options: TailOptions) {
         for (const entry of entries) found.push({ ...parseEntry(entry).message, room });
       }
     } while (cursor !== '0');
-    options.logger?.warn('Redis feed was trimmed past this instance: caught up from the room streams', { after, before, messages: found.length });
+    if (!wiped) options.logger?.warn('Redis feed was trimmed past this instance: caught up from the room streams', { after, before, messages: found.length });
     return found.sort((a, b) => compareIds(a.id, b.id));
   };
 
@@ -95,7 +104,15 @@ export function startFeedTail(options: TailOptions) {
     let end = position;
     for (const raw of entries) {
       const { n, message } = parseEntry(raw);
-      if (end.n !== null && n !== null && n !== end.n + 1) messages.push(...(await catchUp(end.id, message.id)));
+      if (end.n !== null && n !== null && n !== end.n + 1) {
+        // A counter that went back, or a first id past our position: the data was wiped under us (FLUSHALL, keys
+        // deleted). What was posted since is in the room streams, all of it newer than our position.
+        const wiped = n <= end.n || compareIds(String((await redis.call('GET', keys.first)) ?? '0-0'), end.id) > 0;
+        if (wiped) {
+          options.logger?.warn('Redis data was wiped under this instance (FLUSHALL or its keys deleted): the messages before it are gone, and a client resuming from before it gets a reset', { lastSeen: end.id, next: message.id });
+        }
+        messages.push(...(await catchUp(end.id, message.id, wiped)));
+      }
       messages.push(message);
       end = { id: message.id, n };
     }

@@ -10,6 +10,8 @@
  *   was ever trimmed (the trimmed flag of `before`).
  * - `seq`: a counter stamped on each feed entry, so a tail that finds a jump knows the feed was trimmed past it.
  * - `rooms`: the set of room names, to catch up room by room after such a jump.
+ * - `first-id`: the first id issued since the data was created or wiped: older ids are not this data's.
+ * - `idem:<scope length>:<scope>:<key>`: an idempotency key, `FINGERPRINT ID`, expiring after 24 hours.
  * - `presence:<room>`: shared presence (redis-presence.ts).
  *
  * One Lua script appends to the feed and the room stream atomically, so every instance sees the same messages
@@ -22,9 +24,12 @@ import type { Logger } from '../lib/logger.ts';
 import { createEmitter } from './emitter.ts';
 import { connectRedis, defineScript, globEscape, parseRedisUrl, unavailableOnFailure, watchOutages } from './redis-connection.ts';
 import { createRedisPresence } from './redis-presence.ts';
-import { feedPosition, parseEntry, startFeedTail, type FeedKeys } from './redis-tail.ts';
+import { feedPosition, parseEntry, startFeedTail, timeOf, type FeedKeys } from './redis-tail.ts';
 import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
-import { compareIds, type BeforePage, type SharedPresence, type SincePage, type Store } from './types.ts';
+import {
+  compareIds, IDEMPOTENCY_TTL_MS, IdempotencyConflictError,
+  type AppendOnce, type BeforePage, type IdempotencyKey, type SharedPresence, type SincePage, type Store,
+} from './types.ts';
 
 export interface RedisStoreOptions {
   /** `redis://host:port/db` (or `rediss://`), optionally `?prefix=P&presenceTtl=MS` (see parseRedisUrl). */
@@ -37,20 +42,34 @@ export interface RedisStoreOptions {
   logger?: Logger;
   /** Milliseconds `append` waits for this instance's tail to deliver its message before resolving anyway. Default 2000. */
   deliveryWaitMs?: number;
+  /** How long an idempotency key is kept (a key with a TTL, so every instance sees it). Default IDEMPOTENCY_TTL_MS. */
+  idempotencyTtlMs?: number;
 }
 
-/** KEYS: feed, room stream, rooms set, counter. ARGV: room, feed maxlen, room maxlen, name, text, ts, client. */
+/**
+ * KEYS: feed, room stream, rooms set, counter, idempotency key, first id. ARGV: room, feed maxlen, room maxlen, name,
+ * text, client, fingerprint ('' for no idempotency key), key lifetime in ms.
+ * Returns {'stored', id}, or {'held', 'FINGERPRINT ID'} when the idempotency key was stored before (nothing written).
+ * Entries carry no `ts`: a message's time is its id's milliseconds, Redis's clock when it ordered the message, so
+ * `ts` never runs backwards in id order, whichever instance appended (instance clocks disagree by milliseconds).
+ */
 const APPEND_LUA = `
+if ARGV[7] ~= '' then
+  local held = redis.call('GET', KEYS[5])
+  if held then return {'held', held} end
+end
 local n = redis.call('INCR', KEYS[4])
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'n', n, 'room', ARGV[1], 'name', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6], 'client', ARGV[7])
-local stored = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], id, 'room', ARGV[1], 'name', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6], 'client', ARGV[7])
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'n', n, 'room', ARGV[1], 'name', ARGV[4], 'text', ARGV[5], 'client', ARGV[6])
+local stored = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], id, 'room', ARGV[1], 'name', ARGV[4], 'text', ARGV[5], 'client', ARGV[6])
 if type(stored) == 'table' and stored.err then
   redis.call('XDEL', KEYS[1], id)
   redis.call('DECR', KEYS[4])
   return stored
 end
 redis.call('SADD', KEYS[3], ARGV[1])
-return id`;
+redis.call('SET', KEYS[6], id, 'NX')
+if ARGV[7] ~= '' then redis.call('SET', KEYS[5], ARGV[7] .. ' ' .. id, 'PX', ARGV[8]) end
+return {'stored', id}`;
 
 const MAX_U64 = (1n << 64n) - 1n;
 
@@ -98,14 +117,24 @@ function trimmedPast(info: unknown, start: string): boolean {
 const toMessages = (entries: unknown) => (entries as [string, string[]][]).map((entry) => parseEntry(entry).message);
 
 /**
- * When this Redis's threadchat data began, in ms (set once, by the first instance to start on it): every id it
- * issues is newer, so an id older than that is from before a flush (SincePage.unknown). Data from before this
- * rule counts from 0.
+ * The first id of this Redis's threadchat data (`first-id`), set by the append script with the first message after
+ * the keys were created or wiped (FLUSHALL): every id it issues is that one or newer, so an older id is from
+ * before a flush (SincePage.unknown), and so is any id while the key is missing (nothing issued since the wipe).
+ * Read with every history read, never cached: a flush under running instances must be seen at once. Data from
+ * before this rule is taken as one generation from the start (its `first-ms`, else 0).
  */
-async function generationStart(redis: Redis, key: string, feed: string): Promise<number> {
-  const held = Number(await redis.call('XLEN', feed)) > 0;
-  await redis.call('SET', key, held ? '0' : String(Date.now()), 'NX');
-  return Number(await redis.call('GET', key));
+async function adoptOlderData(redis: Redis, prefix: string, feed: string) {
+  if (Number(await redis.call('XLEN', feed)) === 0) return;
+  const firstMs = await redis.call('GET', `${prefix}first-ms`);
+  await redis.call('SET', `${prefix}first-id`, `${firstMs ?? 0}-0`, 'NX');
+}
+
+/** The id a reply of the append script names, and whether it was stored now or held under the idempotency key. */
+function parseAppendReply(reply: unknown): { stored: string } | { fingerprint: string; id: string } {
+  const [what, value] = reply as [string, string];
+  if (what === 'stored') return { stored: value };
+  const space = value.indexOf(' ');
+  return { fingerprint: value.slice(0, space), id: value.slice(space + 1) };
 }
 
 export async function createRedisStore(options: RedisStoreOptions): Promise<Store & SharedPresence> {
@@ -115,6 +144,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   const keys: FeedKeys & { seq: string } = {
     feed: `${prefix}feed`,
     seq: `${prefix}seq`,
+    first: `${prefix}first-id`,
     rooms: `${prefix}rooms`,
     room: (room) => `${prefix}room:${room}`,
   };
@@ -129,14 +159,13 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   }
   const [commands, tailConnection, subscriber] = connections as [Redis, Redis, Redis];
   const outages = watchOutages(options.logger, { commands, tail: tailConnection, presence: subscriber });
-  const appendScript = defineScript(commands, 'threadchatAppend', APPEND_LUA, 4);
+  const appendScript = defineScript(commands, 'threadchatAppend', APPEND_LUA, 6);
 
   const emitter = createEmitter<ChatMessage>();
   let from;
-  let firstMs: number;
   try {
     from = await feedPosition(tailConnection, keys);
-    firstMs = await generationStart(commands, `${prefix}first-ms`, keys.feed);
+    await adoptOlderData(commands, prefix, keys.feed);
   } catch (error) {
     connections.forEach((c) => c.disconnect());
     throw error;
@@ -170,7 +199,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   const rangeWithInfo = async (op: string, room: string, range: [string, ...string[]]) => {
     const key = keys.room(room);
     const replies = await unavailableOnFailure(op, async () => {
-      const result = await commands.multi().call(...range).call('XINFO', 'STREAM', key).call('XINFO', 'STREAM', keys.feed).exec();
+      const result = await commands.multi().call(...range).call('XINFO', 'STREAM', key).call('XINFO', 'STREAM', keys.feed).call('GET', keys.first).exec();
       if (!result) throw new Error('transaction aborted');
       return result;
     });
@@ -179,27 +208,41 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     const [, info] = replies[1]!; // an error here means no such stream: nothing was ever trimmed
     const [, feedInfo] = replies[2]!;
     const lastIssued = feedInfo ? String(infoField(feedInfo, 'last-generated-id') ?? '0-0') : '0-0';
-    return { range: entries, info, lastIssued };
+    const firstId = replies[3]![1] as string | null;
+    /** Whether this Redis issued `id` (since its data was last wiped): between the first id and the last. */
+    const issued = (id: string) => firstId !== null && compareIds(id, firstId) >= 0 && compareIds(id, lastIssued) <= 0;
+    return { range: entries, info, issued };
+  };
+
+  /** Appends through the script; `key`, when given, makes it once per idempotency key. */
+  const appendOnce = async (input: NewMessage, key: IdempotencyKey | null): Promise<AppendOnce> => {
+    const idemKey = key ? `${prefix}idem:${key.scope.length}:${key.scope}:${key.key}` : `${prefix}idem:`;
+    const reply = parseAppendReply(
+      await unavailableOnFailure('append', () =>
+        appendScript(keys.feed, keys.room(input.room), keys.rooms, keys.seq, idemKey, keys.first,
+          input.room, String(options.feedRetention ?? 10_000), String(retention), input.name, input.text, input.client ?? '',
+          key?.fingerprint ?? '', String(options.idempotencyTtlMs ?? IDEMPOTENCY_TTL_MS)),
+      ),
+    );
+    if (!('stored' in reply)) {
+      if (reply.fingerprint !== key?.fingerprint) throw new IdempotencyConflictError('the key was used with another message');
+      return { message: { ...input, id: reply.id, ts: timeOf(reply.id) }, replayed: true };
+    }
+    // Stored: the 201 is true from here on. Waiting for the tail keeps "in the fan-out once append resolves".
+    await tail.reached(reply.stored, options.deliveryWaitMs ?? 2000);
+    return { message: { ...input, id: reply.stored, ts: timeOf(reply.stored) }, replayed: false };
   };
 
   return {
     kind: 'redis',
-    async append(input: NewMessage) {
-      const ts = Date.now();
-      const feedLength = String(options.feedRetention ?? 10_000);
-      const id = (await unavailableOnFailure('append', () =>
-        appendScript(keys.feed, keys.room(input.room), keys.rooms, keys.seq, input.room, feedLength, String(retention), input.name, input.text, String(ts), input.client ?? ''),
-      )) as string;
-      // Stored: the 201 is true from here on. Waiting for the tail keeps "in the fan-out once append resolves".
-      await tail.reached(id, options.deliveryWaitMs ?? 2000);
-      return { id, room: input.room, name: input.name, text: input.text, ts, client: input.client };
-    },
+    append: async (input) => (await appendOnce(input, null)).message,
+    appendOnce,
     async since(room, afterId, limit): Promise<SincePage> {
       const start = idAfter(afterId);
       const unknown = { messages: [], more: false, gap: false, unknown: true };
-      if (start === null || (afterId !== '0' && Number(afterId.split('-')[0]) < firstMs)) return unknown;
-      const { range, info, lastIssued } = await rangeWithInfo('since', room, ['XRANGE', keys.room(room), start, '+', 'COUNT', String(limit + 1)]);
-      if (afterId !== '0' && compareIds(afterId, lastIssued) > 0) return unknown;
+      if (start === null) return unknown;
+      const { range, info, issued } = await rangeWithInfo('since', room, ['XRANGE', keys.room(room), start, '+', 'COUNT', String(limit + 1)]);
+      if (afterId !== '0' && !issued(afterId)) return unknown;
       const messages = toMessages(range);
       return { messages: messages.slice(0, limit), more: messages.length > limit, gap: trimmedPast(info, start) };
     },
@@ -207,10 +250,10 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
       const end = fullId(beforeId);
       if (end === '0-0') return { messages: [], more: false, trimmed: false }; // nothing is older than the start
       const unknown = { messages: [], more: false, trimmed: false, unknown: true };
-      if (end === null || Number(beforeId.split('-')[0]) < firstMs) return unknown;
+      if (end === null) return unknown;
       // `(` makes the end exclusive: the page stops just before `beforeId`.
-      const { range, info, lastIssued } = await rangeWithInfo('before', room, ['XREVRANGE', keys.room(room), `(${end}`, '-', 'COUNT', String(limit + 1)]);
-      if (compareIds(end, lastIssued) > 0) return unknown;
+      const { range, info, issued } = await rangeWithInfo('before', room, ['XREVRANGE', keys.room(room), `(${end}`, '-', 'COUNT', String(limit + 1)]);
+      if (!issued(end)) return unknown;
       const messages = toMessages(range).reverse();
       const more = messages.length > limit;
       return { messages: messages.slice(more ? 1 : 0), more, trimmed: !more && everTrimmed(info) };

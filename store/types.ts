@@ -34,6 +34,12 @@ export interface Store {
   readonly kind: string;
   /** Stores a message and returns it with its id. Resolves only once the message is durable (per backend). */
   append(message: NewMessage): Promise<ChatMessage>;
+  /**
+   * As append, once per idempotency key: a key stored within IDEMPOTENCY_TTL_MS returns the message first stored
+   * with it (`replayed`) and stores nothing; the same key with another fingerprint throws IdempotencyConflictError.
+   * The check and the append are one atomic step, so two retries racing each other store the message once.
+   */
+  appendOnce(message: NewMessage, key: IdempotencyKey): Promise<AppendOnce>;
   /** Messages after `afterId` in `room`, oldest first, at most `limit` (none, and `unknown`, for an id it never issued). */
   since(room: string, afterId: string, limit: number): Promise<SincePage>;
   /**
@@ -61,9 +67,43 @@ export function compareIds(a: string, b: string): number {
   return 0;
 }
 
-/** A store error the HTTP layer turns into 503 (backend unavailable) rather than 500. */
+/**
+ * A store error the HTTP layer turns into 503 (backend unavailable) rather than 500. `outcome` says whether a
+ * write it interrupted may have been stored: `unknown` when the request reached the backend and the answer did
+ * not come back (a timeout), so only a retry with the same idempotency key is safe; `not-stored` otherwise.
+ */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
+  constructor(
+    message: string,
+    readonly outcome: 'not-stored' | 'unknown' = 'not-stored',
+  ) {
+    super(message);
+  }
+}
+
+/** How long an idempotency key is remembered: 24 hours, as the IETF Idempotency-Key draft suggests. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * An Idempotency-Key as a store keeps it: `scope` is who sent it (keys of different senders never meet), `key`
+ * the client's value, `fingerprint` a digest of what it was sent with (room, name, text).
+ */
+export interface IdempotencyKey {
+  scope: string;
+  key: string;
+  fingerprint: string;
+}
+
+export interface AppendOnce {
+  message: ChatMessage;
+  /** The key was seen before: `message` is the one first stored with it, and nothing was stored now. */
+  replayed: boolean;
+}
+
+/** The same idempotency key came with another message: the HTTP layer answers 422. */
+export class IdempotencyConflictError extends Error {
+  override name = 'IdempotencyConflictError';
 }
 
 /** What one instance contributes to a room's presence: its open streams, and how many of them each name holds. */

@@ -87,7 +87,7 @@ describe('store: redis across instances', () => {
     const { url, prefix } = sharedUrl('catchup');
     const writer = await open({ url });
     const redis = new Redis(`${SHARED_REDIS}/${DB.store}`, { protocol: 2 }); // the tail parses RESP2 replies
-    const keys = { feed: `${prefix}feed`, rooms: `${prefix}rooms`, room: (room: string) => `${prefix}room:${room}` };
+    const keys = { feed: `${prefix}feed`, rooms: `${prefix}rooms`, room: (room: string) => `${prefix}room:${room}`, first: `${prefix}first-id` };
     try {
       await writer.append(msg('r0', 'before'));
       const from = await feedPosition(redis, keys);
