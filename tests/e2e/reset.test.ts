@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test';
-import { openStream, post, startServer, tempDir } from '../helpers.ts';
-import { DB, deleteKeys, SHARED_REDIS, storeUrl, uniquePrefix } from '../store/redis-helpers.ts';
+import Redis from 'ioredis';
+import { openStream, post, startServer, tempDir, waitFor, type ServerProcess } from '../helpers.ts';
+import { DB, deleteKeys, SHARED_REDIS, startPrivateRedis, storeUrl, uniquePrefix } from '../store/redis-helpers.ts';
 
 /**
  * A client that resumes with a Last-Event-ID from before its server's store was reset (a memory store restarted,
@@ -75,6 +76,49 @@ describe('a resume from before the store was reset', () => {
       stream.close();
     } finally {
       await server.stop();
+    }
+  });
+
+  it('gets reset after Redis is flushed under running instances, before and after a new post, and after their restart', async () => {
+    const redis = await startPrivateRedis(); // FLUSHALL wipes a whole server: never the shared one
+    const args = ['--store', storeUrl(redis.url, 0, 'flush:'), '--post-rate', '0', '--post-rate-ip', '0', '--log', 'json'];
+    let servers: ServerProcess[] = await Promise.all([startServer(args), startServer(args)]);
+    const admin = new Redis(redis.url);
+    /** A stream on `base` resumed from `id` opens with a reset that names it, and `GET ?after=` says unknown. */
+    const expectReset = async (base: string, id: string) => {
+      const resumed = await openStream(`${base}/rooms/r/events`, { 'Last-Event-ID': id });
+      const first = await resumed.next(() => true, 'the first event');
+      resumed.close();
+      expect(first.event).toBe('reset');
+      expect(JSON.parse(first.data)).toEqual({ reason: 'unknown', after: id });
+      const page = (await (await fetch(`${base}/rooms/r/messages?after=${id}`)).json()) as { unknown: boolean };
+      expect(page.unknown).toBe(true);
+      return resumed;
+    };
+    try {
+      const [a, b] = servers as [ServerProcess, ServerProcess];
+      const old: string[] = [];
+      for (const text of ['m1', 'm2', 'm3']) old.push((await post(a.url, 'r', { name: 'a', text })).id);
+      await admin.flushall();
+      await expectReset(b.url, old[0]!); // nothing posted since the flush: no id is this data's
+      const n1 = await post(a.url, 'r', { name: 'a', text: 'n1' });
+      for (const server of servers) {
+        const resumed = await expectReset(server.url, old[0]!);
+        expect(resumed.messages().every((m) => m.id !== old[1] && m.id !== old[2])).toBe(true);
+      }
+      const fresh = await openStream(`${b.url}/rooms/r/events`, { 'Last-Event-ID': old[0]! });
+      await fresh.next((e) => e.id === n1.id, 'n1 after the reset');
+      fresh.close();
+      // The instances' tails saw the counter start again: their log says the data was wiped, not trimmed.
+      await waitFor(() => servers.every((s) => s.output().includes('wiped under this instance')), 'the wipe in both logs');
+      for (const server of servers) expect(server.output()).not.toContain('trimmed past this instance');
+      for (const server of servers) expect(await server.stop()).toBe(0);
+      servers = await Promise.all([startServer(args), startServer(args)]);
+      for (const server of servers) await expectReset(server.url, old[2]!);
+    } finally {
+      admin.disconnect();
+      await Promise.all(servers.map((s) => s.stop()));
+      await redis.remove();
     }
   });
 });
