@@ -31,6 +31,8 @@ export interface RoomPageProps {
   presence: Pick<Presence, 'members' | 'count'>;
   /** Whether the bar shows a sign-out button (the server runs with --token). */
   signOut?: boolean;
+  /** A fresh Idempotency-Key for the form without JavaScript: a resent form (a refresh after a lost answer) is stored once. */
+  sendKey?: string;
 }
 
 /**
@@ -42,7 +44,7 @@ export const streamUrl = (room: string, lastId: string | undefined) =>
   `/rooms/${room}/events?format=html&lastEventId=${lastId ?? '0'}`;
 
 /** A room: its recent history in the HTML (works without JavaScript), then live updates over SSE. */
-export const RoomPage = ({ room, messages, older = 'start', retention = 0, presence, signOut = false }: RoomPageProps) => (
+export const RoomPage = ({ room, messages, older = 'start', retention = 0, presence, signOut = false, sendKey = '' }: RoomPageProps) => (
   <Layout title={`#${room} · threadchat`} scripts={FEATURE_SCRIPTS}>
     <div class="app" data-room={room}>
       <RoomBar room={room} signOut={signOut} />
@@ -66,7 +68,7 @@ export const RoomPage = ({ room, messages, older = 'start', retention = 0, prese
           New messages ↓
         </button>
       </main>
-      <Composer room={room} />
+      <Composer room={room} sendKey={sendKey} />
     </div>
   </Layout>
 );

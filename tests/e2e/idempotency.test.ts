@@ -44,6 +44,28 @@ describe('Idempotency-Key on POST /rooms/:room/messages', () => {
     }
   });
 
+  it('gives the page form without JavaScript a key per page, so a resent form is stored once', async () => {
+    const server = await startServer(['--store', 'memory', ...NO_LIMITS]);
+    try {
+      const keyOf = async () => /name="idempotency_key" value="([^"]+)"/.exec(await (await fetch(`${server.url}/rooms/form`)).text())?.[1];
+      const key = await keyOf();
+      expect(key).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await keyOf()).not.toBe(key);
+      const submit = () =>
+        fetch(`${server.url}/rooms/form/messages`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html' },
+          body: new URLSearchParams({ name: 'ann', text: 'from a form', idempotency_key: key! }),
+        });
+      expect((await submit()).status).toBe(303);
+      expect((await submit()).status).toBe(303); // the browser resent the form (a refresh after a lost answer)
+      expect((await history(server.url, 'form')).map((m) => m.text)).toEqual(['from a form']);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('holds across a restart on SQLite', async () => {
     const data = tempDir();
     let server: ServerProcess = await startServer(['--data', data.path, ...NO_LIMITS]);
