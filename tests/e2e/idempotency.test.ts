@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'bun:test';
-import { startServer, tempDir, type ServerProcess } from '../helpers.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, startServer, tempDir, type ServerProcess } from '../helpers.ts';
 import { DB, deleteKeys, SHARED_REDIS, startPrivateRedis, storeUrl, uniquePrefix } from '../store/redis-helpers.ts';
 
 /**
@@ -61,6 +63,22 @@ describe('Idempotency-Key on POST /rooms/:room/messages', () => {
       expect((await submit()).status).toBe(303);
       expect((await submit()).status).toBe(303); // the browser resent the form (a refresh after a lost answer)
       expect((await history(server.url, 'form')).map((m) => m.text)).toEqual(['from a form']);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('works as the README shows it, pasted into bash with curl', async () => {
+    const server = await startServer(['--store', 'memory', ...NO_LIMITS]);
+    try {
+      const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+      const block = /### Retrying a post[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)![1]!.replaceAll('http://127.0.0.1:3000', server.url);
+      const run = Bun.spawnSync(['bash', '-euc', block.replaceAll(/^curl /gm, 'curl -sS ').replaceAll(/\s+#.*$/gm, '; echo')]);
+      expect(run.exitCode).toBe(0);
+      const answers = run.stdout.toString().trim().split('\n').map((line) => JSON.parse(line) as { id: string; text: string });
+      expect(answers.length).toBe(2);
+      expect(answers[1]).toEqual(answers[0]!);
+      expect((await history(server.url, 'main')).map((m) => m.text)).toEqual(['hello']);
     } finally {
       await server.stop();
     }
