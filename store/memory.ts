@@ -1,6 +1,8 @@
 import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
 import { compareIds, IDEMPOTENCY_TTL_MS, IdempotencyConflictError, type BeforePage, type SincePage, type Store } from './types.ts';
 import { createEmitter } from './emitter.ts';
+import { createMemoryIdentity } from './memory-identity.ts';
+import type { IdentityStore } from './identity-types.ts';
 
 export interface MemoryStoreOptions {
   /** Messages kept per room; older ones are dropped. Default 10,000. */
@@ -13,7 +15,7 @@ export interface MemoryStoreOptions {
 const MAX_KEYS = 100_000;
 
 /** The reference backend: everything in process memory, bounded per room. */
-export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
+export function createMemoryStore(options: MemoryStoreOptions = {}): Store & IdentityStore {
   const retention = options.retention ?? 10_000;
   const rooms = new Map<string, { messages: ChatMessage[]; trimmedThrough: string | null }>();
   const emitter = createEmitter<ChatMessage>();
@@ -47,6 +49,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   };
 
   return {
+    ...createMemoryIdentity(),
     kind: 'memory',
     append: async (input) => append(input),
     async appendOnce(input, key) {
@@ -99,5 +102,5 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     async close() {
       rooms.clear();
     },
-  } satisfies Store;
+  } satisfies Store & IdentityStore;
 }

@@ -1,0 +1,125 @@
+/**
+ * Accounts, access tokens and sessions: every store with the identity ability is held to one contract; the memory
+ * one is the reference. `again()` opens the same data a second time (another instance, or `bun run user` in
+ * another process), which must see every change and hear of the ones that end streams.
+ */
+import { afterAll, describe, expect, it } from 'bun:test';
+import { createMemoryIdentity } from '../../store/memory-identity.ts';
+import type { Account, IdentityChange, IdentityStore, Session } from '../../store/identity-types.ts';
+import { waitFor } from '../helpers.ts';
+
+const cleanups: (() => unknown)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
+});
+
+export interface IdentityBackend {
+  store: IdentityStore;
+  /** The same data opened once more, as another instance or process would; absent where nothing is shared. */
+  again?: () => Promise<IdentityStore>;
+  close(): Promise<void>;
+}
+
+export const identityBackends: Record<string, () => Promise<IdentityBackend>> = {
+  memory: async () => ({ store: createMemoryIdentity(), close: async () => {} }),
+};
+
+const account = (name: string, extra: Partial<Account> = {}): Account => ({
+  name,
+  passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g',
+  admin: false,
+  access: {},
+  created: 1_700_000_000_000,
+  ...extra,
+});
+const session = (subject: string, extra: Partial<Session> = {}): Session => {
+  const now = Date.now();
+  return { subject, name: subject.replace(/^user:/, ''), admin: false, rules: null, created: now, seen: now, expires: now + 3_600_000, ...extra };
+};
+const HOUR = 3_600_000;
+
+for (const [kind, open] of Object.entries(identityBackends)) {
+  describe(`identity store: ${kind}`, () => {
+    it('keeps accounts: put, get, list in name order, replace, access rules, delete', async () => {
+      const { store, close } = await open();
+      cleanups.push(close);
+      await store.putAccount(account('bob'));
+      await store.putAccount(account('alice', { admin: true }));
+      expect((await store.listAccounts()).map((a) => a.name)).toEqual(['alice', 'bob']);
+      expect(await store.getAccount('alice')).toEqual(account('alice', { admin: true }));
+      expect(await store.getAccount('nobody')).toBeNull();
+      expect(await store.setAccess('bob', 'team-*', 'read-only')).toBe(true);
+      expect(await store.setAccess('bob', 'secret', 'deny')).toBe(true);
+      expect(await store.setAccess('nobody', '*', 'deny')).toBe(false);
+      expect((await store.getAccount('bob'))!.access).toEqual({ 'team-*': 'read-only', secret: 'deny' });
+      expect(await store.setAccess('bob', 'secret', null)).toBe(true);
+      expect((await store.getAccount('bob'))!.access).toEqual({ 'team-*': 'read-only' });
+      await store.putAccount({ ...account('bob'), passwordHash: 'another', access: { '*': 'read-write' } });
+      expect((await store.getAccount('bob'))!.passwordHash).toBe('another');
+      expect(await store.deleteAccount('bob')).toBe(true);
+      expect(await store.deleteAccount('bob')).toBe(false);
+      expect((await store.listAccounts()).map((a) => a.name)).toEqual(['alice']);
+    });
+
+    it('finds access tokens by digest until they expire or are revoked', async () => {
+      const { store, close } = await open();
+      cleanups.push(close);
+      await store.putAccount(account('ann'));
+      await store.addAccessToken('d1', { name: 'ann', created: Date.now(), expires: null });
+      await store.addAccessToken('d2', { name: 'ann', created: Date.now(), expires: Date.now() + HOUR });
+      await store.addAccessToken('d3', { name: 'ann', created: Date.now(), expires: Date.now() - 1 });
+      expect(await store.findAccessToken('d1')).toMatchObject({ name: 'ann', expires: null });
+      expect(await store.findAccessToken('d2')).toMatchObject({ name: 'ann' });
+      expect(await store.findAccessToken('d3')).toBeNull(); // expired
+      expect(await store.findAccessToken('unknown')).toBeNull();
+      expect(await store.revokeAccessTokens('ann', 'd1')).toBe(1);
+      expect(await store.findAccessToken('d1')).toBeNull();
+      expect(await store.findAccessToken('d2')).not.toBeNull();
+      expect(await store.revokeAccessTokens('ann')).toBeGreaterThanOrEqual(1);
+      expect(await store.findAccessToken('d2')).toBeNull();
+    });
+
+    it('ends sessions when idle too long, past their absolute end, on logout and with their account', async () => {
+      const { store, close } = await open();
+      cleanups.push(close);
+      const now = Date.now();
+      await store.putSession('s-live', session('user:ann'));
+      await store.putSession('s-idle', session('user:ann', { seen: now - 2 * HOUR }));
+      await store.putSession('s-old', session('user:ann', { expires: now - 1 }));
+      await store.putSession('s-bob', session('user:bob'));
+      expect(await store.getSession('s-live', HOUR)).toMatchObject({ subject: 'user:ann', name: 'ann' });
+      expect(await store.getSession('s-idle', HOUR)).toBeNull();
+      expect(await store.getSession('s-old', HOUR)).toBeNull();
+      await store.putSession('s-touched', session('user:ann', { seen: now - 50 * 60_000 }));
+      await store.touchSession('s-touched', now);
+      expect(await store.getSession('s-touched', HOUR)).toMatchObject({ seen: now });
+      await store.deleteSession('s-live');
+      expect(await store.getSession('s-live', HOUR)).toBeNull();
+      expect(await store.deleteSessionsOf('user:ann')).toBeGreaterThanOrEqual(1);
+      expect(await store.getSession('s-touched', HOUR)).toBeNull();
+      expect(await store.getSession('s-bob', HOUR)).not.toBeNull();
+      await store.putAccount(account('bob'));
+      await store.addAccessToken('t-bob', { name: 'bob', created: now, expires: null });
+      await store.deleteAccount('bob');
+      expect(await store.findAccessToken('t-bob')).toBeNull(); // its tokens and sessions end with the account
+      expect(await store.getSession('s-bob', HOUR)).toBeNull();
+    });
+
+    it('tells of changes that end streams: a session revoked, an account deleted or its access changed', async () => {
+      const { store, again, close } = await open();
+      cleanups.push(close);
+      const other = again ? await again() : store; // where shared, another instance must hear of it too
+      const heard: IdentityChange[] = [];
+      const off = other.onIdentityChange((change) => heard.push(change));
+      await store.putAccount(account('cat'));
+      await store.putSession('s-cat', session('user:cat'));
+      await store.deleteSession('s-cat');
+      await waitFor(() => heard.some((c) => c.session === 's-cat' && c.subject === 'user:cat'), 'the revoked session', 3000);
+      await store.setAccess('cat', 'x', 'deny');
+      await store.deleteAccount('cat');
+      await waitFor(() => heard.filter((c) => c.subject === 'user:cat' && !c.session).length >= 2, 'the access change and the deletion', 3000);
+      off();
+      expect(await other.getAccount('cat')).toBeNull();
+    });
+  });
+}
