@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isLogLevel, type LogMode } from './logger.ts';
 import { trustListProblem } from './ip-address.ts';
+import { ACCESS_LEVELS, type AccessLevel } from './identity.ts';
 
 type Kind = 'int' | 'string' | 'bool';
 interface OptionSpec {
@@ -30,6 +31,22 @@ const isStoreSetting = (v: string): v is StoreSetting => /^(sqlite|memory|rediss
 const LOG_SETTINGS = ['', 'pretty', 'json', 'silent'] as const satisfies readonly ('' | LogMode)[];
 const isLogSetting = (v: string): v is (typeof LOG_SETTINGS)[number] => (LOG_SETTINGS as readonly string[]).includes(v);
 const isSync = (v: string): v is 'full' | 'normal' => v === 'full' || v === 'normal';
+/** `''`: open, or token when a token is given (resolved by loadConfig, so a loaded config never holds ''). */
+const AUTH_SETTINGS = ['', 'open', 'token', 'accounts', 'jwt'] as const;
+export type AuthMode = Exclude<(typeof AUTH_SETTINGS)[number], ''>;
+const isAuthSetting = (v: string): v is (typeof AUTH_SETTINGS)[number] => (AUTH_SETTINGS as readonly string[]).includes(v);
+const isAccessLevel = (v: string): v is AccessLevel => (ACCESS_LEVELS as readonly string[]).includes(v);
+
+const DURATION_UNITS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** `30m`, `12h`, `7d` in milliseconds, or null when it is not such a duration. */
+export function durationMs(text: string): number | null {
+  const match = /^(\d{1,6})(s|m|h|d)$/.exec(text.trim());
+  return match ? Number(match[1]) * DURATION_UNITS[match[2] as keyof typeof DURATION_UNITS] : null;
+}
+const durationProblem = (v: string) => (durationMs(v) ? null : 'must be a duration such as 30m, 12h or 7d');
+
+/** A shared token shorter than this is refused at start: it could be guessed. */
+export const MIN_TOKEN_LENGTH = 16;
 
 const positive = (max: number) => (v: number) => (v >= 1 && v <= max ? null : `must be a whole number from 1 to ${max}`);
 
@@ -55,7 +72,11 @@ export const OPTIONS = {
   'post-burst-ip': { env: 'CHAT_POST_BURST_IP', kind: 'int', default: 200, help: 'messages one IP address may post at once', check: positive(1_000_000) },
   'body-timeout': { env: 'CHAT_BODY_TIMEOUT_MS', kind: 'int', default: 10_000, help: 'milliseconds a client may take to send a message body (then 408)', check: positive(600_000) },
   'trust-proxy': { env: 'CHAT_TRUST_PROXY', kind: 'string', default: '', help: 'addresses and CIDRs of reverse proxies whose X-Forwarded-For / Forwarded (and -Proto) are believed, e.g. 127.0.0.1,10.0.0.0/8,::1 (empty: none)', checkText: trustListProblem },
-  token: { env: 'CHAT_TOKEN', kind: 'string', default: '', help: 'shared secret: when set, posting, streaming and reading need it (Bearer header or the page sign-in)' },
+  auth: { env: 'CHAT_AUTH', kind: 'string', default: '', help: 'who may do what: open (anyone reads and posts) | token (one shared secret) | accounts (names and passwords: bun run user) | jwt (tokens another application issues); default open, or token with --token', accepts: { is: isAuthSetting, problem: 'must be open, token, accounts or jwt' } },
+  'default-access': { env: 'CHAT_DEFAULT_ACCESS', kind: 'string', default: 'deny', help: 'accounts and jwt modes: what people not signed in may do in every room: read-write | read-only | deny', accepts: { is: isAccessLevel, problem: 'must be read-write, read-only or deny' } },
+  'session-idle': { env: 'CHAT_SESSION_IDLE', kind: 'string', default: '7d', help: 'a browser session unused this long ends (30m, 12h, 7d)', checkText: durationProblem },
+  'session-max': { env: 'CHAT_SESSION_MAX', kind: 'string', default: '30d', help: 'a browser session ends this long after its sign-in, used or not', checkText: durationProblem },
+  token: { env: 'CHAT_TOKEN', kind: 'string', default: '', help: 'shared secret (at least 16 characters): when set, posting, streaming and reading need it (Bearer header or the page sign-in)' },
   'token-file': { env: 'CHAT_TOKEN_FILE', kind: 'string', default: '', help: 'read the token from this file at start (trailing newline dropped), so it is not in ps or the shell history' },
   log: { env: 'CHAT_LOG', kind: 'string', default: '', help: 'pretty | json | silent (default: pretty on a terminal, json otherwise)', accepts: { is: isLogSetting, problem: 'must be pretty, json or silent' } },
   'log-level': { env: 'CHAT_LOG_LEVEL', kind: 'string', default: 'info', help: 'debug | info | warn | error: the least severe events logged (debug adds one line per request)', accepts: { is: isLogLevel, problem: 'must be debug, info, warn or error' } },
@@ -123,7 +144,19 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     config[name] = value;
   }
   if (config['token-file']) config.token = readTokenFile(String(config['token-file']), String(config.token));
-  return Object.freeze(config) as Config & { help: boolean };
+  config.auth = authMode(String(config.auth), String(config.token));
+  return Object.freeze(config) as Config & { help: boolean; auth: AuthMode };
+}
+
+/** The mode: --auth, else token when a token is given, else open; a token must be long, and only for token mode. */
+function authMode(auth: string, token: string): AuthMode {
+  const mode = (auth || (token ? 'token' : 'open')) as AuthMode;
+  if (mode === 'token' && !token) throw new ConfigError('--auth token needs the token: --token SECRET or --token-file PATH');
+  if (mode !== 'token' && token) throw new ConfigError(`--token (or --token-file) is for --auth token, not --auth ${mode}; give one or the other`);
+  if (token && [...token].length < MIN_TOKEN_LENGTH) {
+    throw new ConfigError(`--token must be at least ${MIN_TOKEN_LENGTH} characters (a short one can be guessed); make one with: openssl rand -base64 24`);
+  }
+  return mode;
 }
 
 /** The token --token-file names: the file's text without its trailing newline. Refuses an unreadable or empty file, or a --token as well. */

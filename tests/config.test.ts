@@ -42,7 +42,8 @@ describe('loadConfig', () => {
   it('reads every option from its environment variable', () => {
     const samples: Record<string, string> = { int: '1', string: '', bool: 'yes' };
     for (const [name, spec] of Object.entries(OPTIONS)) {
-      const value = name === 'store' ? 'memory' : name === 'sync' ? 'normal' : name === 'log' ? 'json' : name === 'log-level' ? 'warn' : name === 'trust-proxy' ? '127.0.0.1,::1' : samples[spec.kind] || 'x';
+      const special: Record<string, string> = { auth: 'accounts', 'default-access': 'read-only', 'session-idle': '12h', 'session-max': '2d', token: 'a token of 16 or more' };
+      const value = special[name] ?? (name === 'store' ? 'memory' : name === 'sync' ? 'normal' : name === 'log' ? 'json' : name === 'log-level' ? 'warn' : name === 'trust-proxy' ? '127.0.0.1,::1' : samples[spec.kind] || 'x');
       if (name === 'token-file') continue; // reads a file: its own test below
       const config = loadConfig([], { [spec.env]: value }) as unknown as Record<string, unknown>;
       expect(String(config[name])).toBe(spec.kind === 'bool' ? 'true' : value);
@@ -99,9 +100,9 @@ describe('--token-file', () => {
   };
 
   it('reads the token from the file, without its trailing newline, by flag or variable', () => {
-    expect(loadConfig(['--token-file', file('a', 's3cret token\n')], {}).token).toBe('s3cret token');
-    expect(loadConfig([], { CHAT_TOKEN_FILE: file('b', 'crlf\r\n') }).token).toBe('crlf');
-    expect(loadConfig([], { CHAT_TOKEN_FILE: file('c', 'no newline') }).token).toBe('no newline');
+    expect(loadConfig(['--token-file', file('a', 's3cret token, long\n')], {}).token).toBe('s3cret token, long');
+    expect(loadConfig([], { CHAT_TOKEN_FILE: file('b', 'a token with crlf\r\n') }).token).toBe('a token with crlf');
+    expect(loadConfig([], { CHAT_TOKEN_FILE: file('c', 'a token, no newline') }).token).toBe('a token, no newline');
   });
 
   it('refuses an unreadable or empty file, or --token as well, naming the file and what to do', () => {
@@ -123,6 +124,27 @@ describe('--token-file', () => {
     const both = await run(['--port', '0', '--token-file', file('d', 'x\n'), '--token', 'y']);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('give the token one way only');
+  });
+});
+
+describe('--auth', () => {
+  it('is open by default, token with a token, and refuses a short token, a token outside token mode, or token mode without one', () => {
+    expect(loadConfig([], {}).auth).toBe('open');
+    expect(loadConfig(['--token', 'sixteen chars ok'], {}).auth).toBe('token');
+    expect(loadConfig(['--auth', 'accounts'], {}).auth).toBe('accounts');
+    expect(() => loadConfig(['--token', 'a'], {})).toThrow('--token must be at least 16 characters');
+    expect(() => loadConfig(['--token', 'fifteen chars!!'], {})).toThrow('--token must be at least 16 characters');
+    expect(() => loadConfig(['--auth', 'token'], {})).toThrow('--auth token needs the token');
+    expect(() => loadConfig(['--auth', 'accounts', '--token', 'sixteen chars ok'], {})).toThrow('--token (or --token-file) is for --auth token');
+    expect(() => loadConfig(['--auth', 'magic'], {})).toThrow('must be open, token, accounts or jwt');
+    expect(() => loadConfig(['--session-idle', 'forever'], {})).toThrow('must be a duration');
+  });
+
+  it('stops the server with exit 2 on a token shorter than 16 characters', async () => {
+    const { code, stdout, stderr } = await run(['--port', '0', '--store', 'memory', '--token', 'a']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--token must be at least 16 characters');
+    expect(stdout).not.toContain('listening');
   });
 });
 

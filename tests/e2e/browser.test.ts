@@ -380,7 +380,7 @@ describe('POST /debug/rooms/:room/drop', () => {
 
 describe('the sign-in in a browser', () => {
   it('signs in on the page, the room works, and Sign out returns to the sign-in page', async () => {
-    const token = 'a browser token';
+    const token = 'a browser token, long enough';
     const server = await startServer(['--store', 'memory'], { CHAT_TOKEN: token });
     const browser = await launchBrowser();
     try {

@@ -10,7 +10,7 @@ import { SERVER_COMMAND, ROOT, startServer, tempDir, waitFor, type ServerProcess
 import { makeCertificate, type TestCertificate } from '../tls-helpers.ts';
 import { launchBrowser } from './browser-helpers.ts';
 
-const TOKEN = 'tls test token';
+const TOKEN = 'tls test token, long enough';
 
 describe('HTTPS with HTTP/2', () => {
   const dir = tempDir();

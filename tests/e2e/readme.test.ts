@@ -88,10 +88,10 @@ describe('options the README lists, end to end', () => {
   });
 
   it('--token guards /metrics too, while /static and /healthz stay open', async () => {
-    const server = await startServer(['--store', 'memory', '--token', 'sesame']);
+    const server = await startServer(['--store', 'memory', '--token', 'open sesame, please']);
     try {
       expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
-      const metrics = await fetch(`${server.url}/metrics`, { headers: { Authorization: 'Bearer sesame' } });
+      const metrics = await fetch(`${server.url}/metrics`, { headers: { Authorization: 'Bearer open sesame, please' } });
       expect(metrics.status).toBe(200);
       expect(await metrics.text()).toContain('threadchat_streams_open');
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);

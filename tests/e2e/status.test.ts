@@ -145,7 +145,7 @@ describe('GET /status/events', () => {
 });
 
 describe('GET /status with --token', () => {
-  const token = 'status token';
+  const token = 'status token, long enough';
   let server: ServerProcess;
   beforeAll(async () => void (server = await startServer(['--store', 'memory', '--warm', '1'], { CHAT_TOKEN: token })));
   afterAll(() => server.stop());

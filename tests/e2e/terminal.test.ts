@@ -101,12 +101,12 @@ describe('bin/chat', () => {
 
 describe('bin/chat with a token, from its environment', () => {
   it('takes $CHAT_URL and CHAT_TOKEN, lists its commands on /help, and ends on Ctrl-D with exit 0', async () => {
-    const server = await startServer(['--store', 'memory', '--token', 'sesame']);
+    const server = await startServer(['--store', 'memory', '--token', 'open sesame, please']);
     const tmux = createTmux();
     try {
-      tmux.must('new-session', '-d', '-s', 'env', '-x', '150', '-y', '40', `export CHAT_URL=${quote(server.url)} CHAT_TOKEN=sesame; ${chatReporting('--room', 'env', '--name', 'gus')}`);
+      tmux.must('new-session', '-d', '-s', 'env', '-x', '150', '-y', '40', `export CHAT_URL=${quote(server.url)} CHAT_TOKEN='open sesame, please'; ${chatReporting('--room', 'env', '--name', 'gus')}`);
       await waitFor(async () => {
-        const res = await fetch(`${server.url}/rooms/env/members`, { headers: { Authorization: 'Bearer sesame' } });
+        const res = await fetch(`${server.url}/rooms/env/members`, { headers: { Authorization: 'Bearer open sesame, please' } });
         return ((await res.json()) as { members: string[] }).members.includes('gus');
       }, 'gus in presence, through the token');
       await tmux.waitForPane('env', (t) => t.includes(`gus in room env at ${server.url}`), 'the greeting naming $CHAT_URL');
@@ -114,7 +114,7 @@ describe('bin/chat with a token, from its environment', () => {
       await tmux.waitForPane('env', (t) => t.includes('/quit') && t.includes('/nick'), 'the command list');
       tmux.type('env', 'with the token');
       await waitFor(async () => {
-        const res = await fetch(`${server.url}/rooms/env/messages`, { headers: { Authorization: 'Bearer sesame' } });
+        const res = await fetch(`${server.url}/rooms/env/messages`, { headers: { Authorization: 'Bearer open sesame, please' } });
         return ((await res.json()) as { messages: { text: string }[] }).messages.some((m) => m.text === 'with the token');
       }, 'the line stored, posted with the token');
       tmux.must('send-keys', '-t', 'env', 'C-d');

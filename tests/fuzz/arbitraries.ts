@@ -139,7 +139,7 @@ export const headers = fc.record(
     'x-client-id': headerValue,
     'last-event-id': headerValue,
     'hx-request': fc.constantFrom('true', ''),
-    authorization: fc.oneof(fc.constant('Bearer secret'), headerValue.map((v) => `Bearer ${v}`), headerValue),
+    authorization: fc.oneof(fc.constant('Bearer a secret for the fuzz'), headerValue.map((v) => `Bearer ${v}`), headerValue),
     cookie: fc.oneof(fc.constant(`chat_session=${sessionValue('secret')}`), fc.constant('chat_session=secret'), headerValue.map((v) => `chat_session=${v}`)),
     'x-forwarded-for': hops,
     forwarded: forwardedValue,

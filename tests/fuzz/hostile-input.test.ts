@@ -60,7 +60,7 @@ describe('hostile input, in process', () => {
   }, TIMEOUT);
 
   it('with --token set, answers 500 random requests the same way and stores nothing without the token', async () => {
-    const target = createFuzzApp(createMemoryStore(), { CHAT_TOKEN: 'secret' });
+    const target = createFuzzApp(createMemoryStore(), { CHAT_TOKEN: 'a secret for the fuzz' });
     opened.push(target);
     const carriesToken = (h: RequestSpec['headers']) =>
       /^bearer /i.test(h.authorization?.trim() ?? '') && h.authorization!.trim().slice(7).trim() === 'secret' || h.cookie === `chat_session=${sessionValue('secret')}`;

@@ -29,10 +29,10 @@ function guardedApp(argv: string[]) {
 }
 
 describe('the token guard', () => {
-  const { app } = guardedApp(['--token', 's3cret']);
+  const { app } = guardedApp(['--token', 's3cret token, long enough']);
 
   it('refuses a request without the token, or with a wrong one, with 401, a reason and a Bearer challenge', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: 's3cret' }, { Cookie: 'chat_session=wrong' }, { Cookie: 'chat_session=s3cret' }, { Cookie: `chat_session=${sessionValue('other')}` }] as Record<string, string>[]) {
+    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: 's3cret token, long enough' }, { Cookie: 'chat_session=wrong' }, { Cookie: 'chat_session=s3cret' }, { Cookie: `chat_session=${sessionValue('other')}` }] as Record<string, string>[]) {
       const res = await app.request('/rooms/main/messages', { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer realm="threadchat"');
@@ -41,7 +41,7 @@ describe('the token guard', () => {
   });
 
   it('lets the token through as a Bearer header (any case), or the sign-in cookie derived from it', async () => {
-    for (const headers of [{ Authorization: 'Bearer s3cret' }, { Authorization: 'bearer  s3cret ' }, { Cookie: `chat_session=${sessionValue('s3cret')}` }] as Record<string, string>[]) {
+    for (const headers of [{ Authorization: 'Bearer s3cret token, long enough' }, { Authorization: 'bearer  s3cret token, long enough ' }, { Cookie: `chat_session=${sessionValue('s3cret token, long enough')}` }] as Record<string, string>[]) {
       expect((await app.request('/rooms/main/messages', { headers })).status).toBe(200);
       expect((await app.request('/rooms/main/messages', { method: 'POST', headers })).status).toBe(201);
     }
