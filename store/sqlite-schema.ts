@@ -1,4 +1,5 @@
 import { openSqlite, type SqlDatabase } from './sqlite-driver.ts';
+import type { IdempotencyKey } from './types.ts';
 
 export type SyncMode = 'full' | 'normal';
 
@@ -18,6 +19,12 @@ export function openDatabase(file: string, sync: SyncMode): SqlDatabase {
   db.exec('CREATE INDEX IF NOT EXISTS messages_room_id ON messages (room, id)');
   db.exec('CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, trimmed_through INTEGER NOT NULL)');
   db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)');
+  // Idempotency keys (Store.appendOnce): the message first stored with each, kept whole so a retry is answered
+  // even after retention dropped the row; the writer deletes expired keys as it goes.
+  db.exec(`CREATE TABLE IF NOT EXISTS idempotency (
+    scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, message TEXT NOT NULL, expires INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)) WITHOUT ROWID`);
+  db.exec('CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency (expires)');
   // A new database's ids start at its creation time in ms × 1000, so ids from a database it replaced (a wiped data
   // directory) are all older than its first: known as not its own (SincePage.unknown). A database from before
   // this rule keeps its ids and starts at 0.
@@ -40,10 +47,13 @@ export interface Row {
 /** Between the store and its writer thread. */
 export type WriterRequest =
   /** First message: which file to open and how. */
-  | { type: 'open'; file: string; sync: SyncMode; retention: number }
-  | { type: 'append'; seq: number; room: string; name: string; text: string; ts: number; client: string | null }
+  | { type: 'open'; file: string; sync: SyncMode; retention: number; idempotencyTtlMs: number; diskFullFlag?: string | undefined }
+  /** `key`: store it once per idempotency key (Store.appendOnce). */
+  | { type: 'append'; seq: number; room: string; name: string; text: string; ts: number; client: string | null; key?: IdempotencyKey }
   | { type: 'close' };
 export type WriterReply =
-  | { type: 'appended'; rows: { seq: number; row: Row }[] }
-  | { type: 'failed'; seqs: number[]; error: string }
+  /** `replayed`: the key was held, `row` is the message first stored with it and nothing was stored now. */
+  | { type: 'appended'; rows: { seq: number; row: Row; replayed?: true }[]; conflicts: number[] }
+  /** `code`: SQLite's result code (`SQLITE_FULL`, `SQLITE_IOERR_WRITE`; '' for none), which tells a full disk from a bug. */
+  | { type: 'failed'; seqs: number[]; error: string; code: string }
   | { type: 'closed' };
