@@ -82,6 +82,15 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * The store cannot start on what it was given (a data folder that cannot be written, or that another server
+ * holds). The message is one line naming the folder and the reason: the server prints it and exits 2, as for a
+ * bad option, since no retry will help until someone changes the setup.
+ */
+export class StoreStartError extends Error {
+  override name = 'StoreStartError';
+}
+
 /** How long an idempotency key is remembered: 24 hours, as the IETF Idempotency-Key draft suggests. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
