@@ -8,7 +8,7 @@ import { createNumbering } from './shm/numbering.ts';
 import { createLogWriter } from './shm/shared-log.ts';
 import { HubFullError, STATUS_ROOM, type Hub, type OpenRequest } from './hub-api.ts';
 import { createPresence } from './presence.ts';
-import { createWorkerPool } from './pool.ts';
+import { createWorkerPool, type PoolOptions } from './pool.ts';
 import { createFlowControl } from './flow-control.ts';
 import { createPublisher } from './publisher.ts';
 import { createReplayPages } from './replay-pages.ts';
@@ -27,8 +27,8 @@ export interface HubOptions {
   maxStreamsPerIp?: number;
   /** Messages per history page sent to a Worker during a replay. */
   replayPage: number;
-  /** Idle Workers kept ready (default 16 at the least, 64 at the most). */
-  pool?: { minIdle: number; maxIdle: number };
+  /** Idle Workers kept ready (default 16 at the least, 64 at the most), and the thread budget the pool keeps within. */
+  pool?: Pick<PoolOptions, 'minIdle' | 'maxIdle' | 'maxWorkers' | 'canSpawn'>;
   logSizes?: LogSizes;
   /** Deliveries, fan-out latency and ended streams, for /metrics. */
   metrics?: FanoutMetrics;

@@ -27,6 +27,13 @@ export interface PoolOptions {
   minIdle: number;
   /** Idle Workers kept at the most; a Worker released past it exits. */
   maxIdle: number;
+  /**
+   * Workers alive at once at the most (serving, idle, starting, coming back): the process's thread and memory
+   * budget (runtime/thread-budget.ts). Past it a stream finds no Worker and is refused (acquire throws: a 503).
+   */
+  maxWorkers?: number;
+  /** Asked before each spawn: false when the process has no thread to spare now (runtime/thread-budget.ts spawnGuard). */
+  canSpawn?: () => boolean;
   /** A background spawn failed (out of threads or memory); called once per outage, and again once it ends. */
   onSpawnTrouble?: (error: Error | null) => void;
 }
@@ -62,7 +69,12 @@ export function createWorkerPool(options: PoolOptions) {
   let refilling = false;
   let failing = false; // the last background spawn failed: retried every SPAWN_RETRY_MS
 
+  const maxWorkers = options.maxWorkers ?? Infinity;
+  /** Whether one more thread may be asked for. Never ask past it: Bun aborts the process when a thread cannot start. */
+  const room = () => alive < maxWorkers && (options.canSpawn?.() ?? true);
+
   const spawn = (): Pooled => {
+    if (!room()) throw new Error(`no thread to spare: ${alive} stream Workers alive, ${maxWorkers} at the most`);
     const thread = spawnThread<MainToWorker, WorkerToMain>('workers/stream-worker', {
       smol: true,
       onExit: () => {
@@ -125,7 +137,8 @@ export function createWorkerPool(options: PoolOptions) {
       if (closed) return;
       let spawned = 0;
       try {
-        for (; spawned < 4 && idle.length + starting.size + returning < target(); spawned++) spawn();
+        // At maxWorkers this is no outage: the pool holds what it may. A guard that says no (canSpawn) is one.
+        for (; spawned < 4 && idle.length + starting.size + returning < target() && alive < maxWorkers; spawned++) spawn();
       } catch (error) {
         if (!failing) options.onSpawnTrouble?.(error instanceof Error ? error : new Error(String(error)));
         failing = true;
@@ -140,7 +153,7 @@ export function createWorkerPool(options: PoolOptions) {
         failing = false; // a thread started: the outage is over
         options.onSpawnTrouble?.(null);
       }
-      if (idle.length + starting.size + returning < target()) refill();
+      if (spawned > 0 && idle.length + starting.size + returning < target()) refill();
     }, 0);
   };
   refill();

@@ -48,9 +48,12 @@ export interface ServerProcess {
 const SUITE_TLS = suiteCertificate();
 const TLS_ARGS = SUITE_TLS ? ['--tls-cert', SUITE_TLS.cert, '--tls-key', SUITE_TLS.key] : [];
 
-/** Starts `server.ts` on a free port and resolves once it prints its URL (https:// in the HTTPS pass). */
-export async function startServer(args: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
-  const proc = Bun.spawn([...SERVER_COMMAND, '--port', '0', '--log', 'silent', ...TLS_ARGS, ...args], {
+/**
+ * Starts `server.ts` on a free port and resolves once it prints its URL (https:// in the HTTPS pass). `wrap` puts
+ * the server's command line inside another (another user, a ulimit).
+ */
+export async function startServer(args: string[] = [], env: Record<string, string> = {}, wrap = (command: string[]) => command): Promise<ServerProcess> {
+  const proc = Bun.spawn(wrap([...SERVER_COMMAND, '--port', '0', '--log', 'silent', ...TLS_ARGS, ...args]), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdout: 'pipe',

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'bun:test';
-import { createWorkerPool, type Borrower, type LentWorker, type StreamMessage } from '../../fanout/pool.ts';
+import { createWorkerPool, type Borrower, type LentWorker, type PoolOptions, type StreamMessage } from '../../fanout/pool.ts';
 import { createLogWriter } from '../../fanout/shm/shared-log.ts';
 import { createRoomWords } from '../../fanout/shm/room-words.ts';
 import { createOutRingBuffer, createRingReader } from '../../fanout/shm/out-ring.ts';
@@ -10,7 +10,7 @@ const closers: (() => void)[] = [];
 afterEach(() => closers.splice(0).forEach((close) => close()));
 
 /** A pool of real stream Workers over real shared memory, and a way to start a stream on one of them. */
-function setup(sizes: { minIdle: number; maxIdle: number }) {
+function setup(sizes: Omit<PoolOptions, 'init'>) {
   const log = createLogWriter({ indexSlots: 64, dataBytes: 1 << 16 });
   const rooms = createRoomWords(4, 'atomics');
   const control = new SharedArrayBuffer(4 * controlInts(4));
@@ -124,5 +124,39 @@ describe('worker pool', () => {
     expect(pool.stats()).toMatchObject({ idle: 1, returning: 0 });
     pool.close();
     await waitFor(() => pool.stats().threads === 0, 'every Worker to exit');
+  });
+
+  it('never has more Workers alive than maxWorkers: past it a stream finds none (acquire throws), and that is no outage', async () => {
+    const trouble: (Error | null)[] = [];
+    const { pool, open } = setup({ minIdle: 4, maxIdle: 8, maxWorkers: 2, onSpawnTrouble: (e) => trouble.push(e) });
+    await waitFor(settled(pool, 2), 'the two Workers the budget allows ready');
+    expect(pool.stats().threads).toBe(2);
+    const a = pool.acquire(borrower());
+    const b = pool.acquire(borrower());
+    expect(() => pool.acquire(borrower())).toThrow(/no thread to spare/);
+    const written = open(a, '');
+    await waitFor(() => written().startsWith('retry:'), 'a stream on a Worker within the budget');
+    await waitFor(settled(pool, 0), 'the pool at rest');
+    expect(pool.stats().threads).toBe(2); // the refills behind the acquires spawned nothing
+    pool.recycle(a);
+    await waitFor(settled(pool, 1), 'the Worker back');
+    expect(pool.acquire(borrower())).toBe(a); // taken back, it serves the next stream
+    pool.discard(b);
+    await waitFor(() => pool.stats().threads === 1, 'the discarded Worker to exit');
+    expect(pool.acquire(borrower())).not.toBe(b); // its thread is free again: a new Worker starts for the next stream
+    expect(pool.stats().threads).toBe(2);
+    expect(trouble).toEqual([]);
+  });
+
+  it('asks canSpawn before each spawn: while it says no, nothing spawns and a stream finds no Worker', async () => {
+    let spare = false;
+    const trouble: (Error | null)[] = [];
+    const { pool } = setup({ minIdle: 1, maxIdle: 4, canSpawn: () => spare, onSpawnTrouble: (e) => trouble.push(e) });
+    await waitFor(() => trouble.length === 1, 'the refill to report it cannot spawn');
+    expect(pool.stats().threads).toBe(0);
+    expect(() => pool.acquire(borrower())).toThrow(/no thread to spare/);
+    spare = true; // threads to spare again: the retry a second later spawns
+    await waitFor(settled(pool, 1), 'a Worker ready once threads are spare', 5000);
+    expect(trouble).toEqual([trouble[0]!, null]);
   });
 });
