@@ -83,6 +83,14 @@ export interface IdentityStore {
   onIdentityChange(listener: (change: IdentityChange) => void): () => void;
 }
 
+/**
+ * An identity store opened on its own, without the rest of the store (`bun run user` beside running servers:
+ * store/index.ts `openIdentityStore`): `close()` lets go of what it opened.
+ */
+export interface StandaloneIdentity extends IdentityStore {
+  close(): Promise<void>;
+}
+
 /** The store's identity ability when it has one. */
 export function identityStoreOf(store: object): IdentityStore | undefined {
   const candidate = store as Partial<IdentityStore>;

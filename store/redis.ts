@@ -13,6 +13,8 @@
  * - `first-id`: the first id issued since the data was created or wiped: older ids are not this data's.
  * - `idem:<scope length>:<scope>:<key>`: an idempotency key, `FINGERPRINT ID`, expiring after 24 hours.
  * - `presence:<room>`: shared presence (redis-presence.ts).
+ * - `account:<name>`, `accounts`, `token:<digest>`, `tokens-of:<name>`, `session:<digest>`, `sessions-of:<subject>`:
+ *   accounts, access tokens and sessions (redis-identity.ts), their changes told on `identity@<db>`.
  *
  * One Lua script appends to the feed and the room stream atomically, so every instance sees the same messages
  * in the same order with the same ids. `append` does not notify listeners itself: the tail does, for local and
@@ -23,9 +25,11 @@ import type Redis from 'ioredis';
 import type { Logger } from '../lib/logger.ts';
 import { createEmitter } from './emitter.ts';
 import { connectRedis, defineScript, globEscape, parseRedisUrl, unavailableOnFailure, watchOutages } from './redis-connection.ts';
+import { createRedisIdentityOn } from './redis-identity.ts';
 import { createRedisPresence } from './redis-presence.ts';
 import { feedPosition, parseEntry, startFeedTail, timeOf, type FeedKeys } from './redis-tail.ts';
 import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
+import type { IdentityStore } from './identity-types.ts';
 import {
   compareIds, IDEMPOTENCY_TTL_MS, IdempotencyConflictError,
   type AppendOnce, type BeforePage, type IdempotencyKey, type SharedPresence, type SincePage, type Store,
@@ -137,7 +141,7 @@ function parseAppendReply(reply: unknown): { stored: string } | { fingerprint: s
   return { fingerprint: value.slice(0, space), id: value.slice(space + 1) };
 }
 
-export async function createRedisStore(options: RedisStoreOptions): Promise<Store & SharedPresence> {
+export async function createRedisStore(options: RedisStoreOptions): Promise<Store & SharedPresence & IdentityStore> {
   const target = parseRedisUrl(options.url);
   const retention = options.retention ?? 10_000;
   const { prefix } = target;
@@ -193,6 +197,19 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     connections.forEach((c) => c.disconnect());
     throw error;
   });
+  // Accounts, tokens and sessions: commands on the command connection, changes heard on the presence subscriber.
+  const { close: closeIdentity, ...identity } = await createRedisIdentityOn({
+    commands,
+    subscriber,
+    prefix,
+    channel: `${prefix}identity@${target.db}`,
+    logger: options.logger,
+  }).catch(async (error: unknown) => {
+    await presence.close();
+    await tail.stop();
+    connections.forEach((c) => c.disconnect());
+    throw error;
+  });
   let closing: Promise<void> | null = null;
 
   /** One range of a room's stream, read in one transaction with the XINFO of that stream and of the feed. */
@@ -234,6 +251,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   };
 
   return {
+    ...identity,
     kind: 'redis',
     append: async (input) => (await appendOnce(input, null)).message,
     appendOnce,
@@ -274,6 +292,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     close() {
       closing ??= (async () => {
         await presence.close(); // withdraw this instance's members before the connection goes
+        await closeIdentity();
         outages.stop();
         await tail.stop();
         for (const connection of [commands, subscriber]) {
@@ -282,5 +301,5 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
       })();
       return closing;
     },
-  } satisfies Store & SharedPresence;
+  } satisfies Store & SharedPresence & IdentityStore;
 }

@@ -1,10 +1,14 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { createEmitter } from './emitter.ts';
-import { openDatabase, type Row, type SyncMode, type WriterReply, type WriterRequest } from './sqlite-schema.ts';
+import { type Row, type SyncMode, type WriterReply, type WriterRequest } from './sqlite-schema.ts';
+import { openDataFolder } from './sqlite-start.ts';
+import { failureKind, writeFailure } from './sqlite-disk.ts';
+import { createOutageLog } from './outage-log.ts';
 import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
-import { StoreUnavailableError, type BeforePage, type SincePage, type Store } from './types.ts';
+import type { Logger } from '../lib/logger.ts';
+import { IDEMPOTENCY_TTL_MS, IdempotencyConflictError, StoreUnavailableError, type AppendOnce, type BeforePage, type IdempotencyKey, type SincePage, type Store } from './types.ts';
 import { spawnThread } from '../runtime/thread.ts';
+import { createSqliteIdentity } from './sqlite-identity.ts';
+import type { IdentityStore } from './identity-types.ts';
 
 export interface SqliteStoreOptions {
   /** Directory of the database file (created if missing). The file is `chat.sqlite`. */
@@ -13,6 +17,18 @@ export interface SqliteStoreOptions {
   retention?: number;
   /** `full` (default): a resolved append is fsynced. `normal`: it survives a process crash, not a power cut. */
   sync?: SyncMode;
+  /**
+   * Take the folder's one-server lock (data-lock.ts): while this store is open, another store opened with `lock`
+   * on the folder, in any process, fails with StoreStartError. The server's store takes it; a tool that reads or
+   * edits the store beside a running server does not.
+   */
+  lock?: boolean;
+  /** Hears that writes fail (a full disk), one warning a minute per kind of failure (outage-log.ts). */
+  logger?: Logger;
+  /** How long an idempotency key is remembered, in ms. Default IDEMPOTENCY_TTL_MS (24 h). */
+  idempotencyTtlMs?: number;
+  /** Test-only: while this file exists the database may not grow, as on a full disk (sqlite-disk.ts). */
+  diskFullFlag?: string;
 }
 
 const toMessage = (r: Row): ChatMessage => ({ ...r, id: String(r.id) });
@@ -22,14 +38,13 @@ const toMessage = (r: Row): ChatMessage => ({ ...r, id: String(r.id) });
  * waiting as one transaction (group commit), so `append` resolves once its message is durable without the main
  * thread ever waiting on the disk; reads run on the main thread on their own connection. Ids come from
  * AUTOINCREMENT: never reused, increasing in every room, continuing across restarts, and starting at the database's
- * creation time in ms × 1000 (sqlite-schema.ts).
+ * creation time in ms × 1000 (sqlite-schema.ts). A folder that cannot be used throws StoreStartError; a write the
+ * disk refuses (full, failing) rejects with StoreUnavailableError (503), and the next batch tries the disk again.
  */
-export function createSqliteStore(options: SqliteStoreOptions): Store {
+export function createSqliteStore(options: SqliteStoreOptions): Store & IdentityStore {
   const retention = options.retention ?? 10_000;
   const sync = options.sync ?? 'full';
-  mkdirSync(options.dir, { recursive: true });
-  const file = join(options.dir, 'chat.sqlite');
-  const db = openDatabase(file, sync); // creates the schema before the writer opens the file
+  const { file, db, release } = openDataFolder(options.dir, sync, options.lock ?? false);
   const after = db.prepare<Row, [string, number, number]>('SELECT * FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?');
   const last = db.prepare<Row, [string, number]>(
     'SELECT * FROM (SELECT * FROM messages WHERE room = ? ORDER BY id DESC LIMIT ?) ORDER BY id',
@@ -40,14 +55,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const trimmedThrough = db.prepare<{ t: number }, [string]>('SELECT trimmed_through AS t FROM rooms WHERE room = ?');
   const firstId = db.prepare<{ v: number }, []>("SELECT value AS v FROM meta WHERE key = 'first_id'").get()?.v ?? 0;
   const lastIssued = db.prepare<{ seq: number }, []>("SELECT seq FROM sqlite_sequence WHERE name = 'messages'");
+  // Accounts, tokens and sessions on this same main-thread connection (its tables made here; sqlite-identity.ts).
+  const { close: closeIdentity, ...identity } = createSqliteIdentity({ db });
 
   const emitter = createEmitter<ChatMessage>();
-  const waiting = new Map<number, { resolve(m: ChatMessage): void; reject(e: Error): void }>();
+  const waiting = new Map<number, { resolve(stored: AppendOnce): void; reject(e: Error): void }>();
   let nextSeq = 0;
   let closed: (() => void) | null = null;
   const writer = spawnThread<WriterRequest, WriterReply>('store/sqlite-writer');
   const send = (request: WriterRequest) => writer.postMessage(request);
-  send({ type: 'open', file, sync, retention });
+  const idempotencyTtlMs = options.idempotencyTtlMs ?? IDEMPOTENCY_TTL_MS;
+  send({ type: 'open', file, sync, retention, idempotencyTtlMs, diskFullFlag: options.diskFullFlag ?? process.env.THREADCHAT_TEST_DISK_FULL });
+  const outages = createOutageLog(options.logger);
   let broken: string | null = null;
   // A writer that dies takes its waiting appends with it: they fail (503), none is acknowledged falsely.
   writer.onerror = (error) => {
@@ -58,19 +77,29 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   writer.onmessage = (reply) => {
     switch (reply.type) {
       case 'appended':
-        for (const { seq, row } of reply.rows) {
+        outages.succeeded('SQLite writes again', { dir: options.dir });
+        for (const { seq, row, replayed } of reply.rows) {
           const message = toMessage(row);
-          emitter.emit(message); // in commit order, which is id order
-          waiting.get(seq)?.resolve(message);
+          if (!replayed) emitter.emit(message); // in commit order, which is id order
+          waiting.get(seq)?.resolve({ message, replayed: replayed ?? false });
+          waiting.delete(seq);
+        }
+        for (const seq of reply.conflicts) {
+          waiting.get(seq)?.reject(new IdempotencyConflictError('the key was used with another message'));
           waiting.delete(seq);
         }
         break;
-      case 'failed':
+      case 'failed': {
+        const error = writeFailure(reply.code, reply.error);
+        if (error instanceof StoreUnavailableError) {
+          outages.failed(failureKind(reply.code), 'SQLite cannot write: posts answer 503 until it can', { dir: options.dir, code: reply.code, reason: reply.error });
+        }
         for (const seq of reply.seqs) {
-          waiting.get(seq)?.reject(new Error(`could not store the message: ${reply.error}`));
+          waiting.get(seq)?.reject(error);
           waiting.delete(seq);
         }
         break;
+      }
       case 'closed':
         closed?.();
         break;
@@ -79,16 +108,23 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
   };
 
+  /** One append through the writer; with a key, the writer checks and holds it in the same transaction. */
+  const write = (input: NewMessage, key?: IdempotencyKey) => {
+    if (broken) return Promise.reject(new StoreUnavailableError(broken));
+    const seq = nextSeq++;
+    return new Promise<AppendOnce>((resolve, reject) => {
+      waiting.set(seq, { resolve, reject });
+      send({ type: 'append', seq, ...input, ts: Date.now(), ...(key ? { key } : {}) });
+    });
+  };
+
   return {
+    ...identity,
     kind: 'sqlite',
-    append(input: NewMessage) {
-      if (broken) return Promise.reject(new StoreUnavailableError(broken));
-      const seq = nextSeq++;
-      return new Promise<ChatMessage>((resolve, reject) => {
-        waiting.set(seq, { resolve, reject });
-        send({ type: 'append', seq, ...input, ts: Date.now() });
-      });
+    async append(input: NewMessage) {
+      return (await write(input)).message;
     },
+    appendOnce: write,
     async since(room, afterId, limit): Promise<SincePage> {
       const from = afterId === '0' ? firstId : Number(afterId); // 0: "from the start"
       if (!/^\d+$/.test(afterId) || !Number.isSafeInteger(from) || from < firstId || from > (lastIssued.get()?.seq ?? firstId)) {
@@ -115,12 +151,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     subscribe: emitter.subscribe,
     /** Commits what is waiting, then closes both connections. */
     async close() {
+      await closeIdentity(); // its poll stops before the connection goes
       await new Promise<void>((resolve) => {
         closed = resolve;
         send({ type: 'close' });
       });
       writer.terminate();
       db.close();
+      release();
     },
-  } satisfies Store;
+  } satisfies Store & IdentityStore;
 }

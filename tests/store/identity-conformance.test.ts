@@ -6,7 +6,12 @@
 import { afterAll, describe, expect, it } from 'bun:test';
 import { createMemoryIdentity } from '../../store/memory-identity.ts';
 import type { Account, IdentityChange, IdentityStore, Session } from '../../store/identity-types.ts';
-import { waitFor } from '../helpers.ts';
+import { createRedisIdentity } from '../../store/redis-identity.ts';
+import { createRedisStore } from '../../store/redis.ts';
+import { createSqliteIdentity } from '../../store/sqlite-identity.ts';
+import { createSqliteStore } from '../../store/sqlite.ts';
+import { tempDir, waitFor } from '../helpers.ts';
+import { DB, deleteKeys, SHARED_REDIS, storeUrl, uniquePrefix } from './redis-helpers.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterAll(async () => {
@@ -20,8 +25,58 @@ export interface IdentityBackend {
   close(): Promise<void>;
 }
 
+/** Closes what a backend opened (its `again()` stores too), then removes its data. */
+const closing = (closers: (() => Promise<unknown>)[], remove: () => unknown) => async () => {
+  for (const close of closers.reverse()) await close();
+  await remove();
+};
+
+/** A SQLite data folder: the server's store, and `again()` the identity part alone on the same file (`bun run user`). */
+const sqliteBackend = (first: 'server' | 'command') => async (): Promise<IdentityBackend> => {
+  const dir = tempDir('threadchat-identity-');
+  const server = () => createSqliteStore({ dir: dir.path });
+  const command = () => createSqliteIdentity({ dir: dir.path });
+  const store = first === 'server' ? server() : command();
+  const closers: (() => Promise<unknown>)[] = [() => store.close()];
+  return {
+    store,
+    again: async () => {
+      const other = first === 'server' ? command() : server();
+      closers.push(() => other.close());
+      return other;
+    },
+    close: closing(closers, () => dir.remove()),
+  };
+};
+
+/** Redis under a prefix of its own: a server's store, and `again()` another instance (or the command's part alone). */
+const redisBackend = (first: 'server' | 'command', then: 'server' | 'command') => async (): Promise<IdentityBackend> => {
+  const prefix = uniquePrefix('identity');
+  const url = storeUrl(SHARED_REDIS, DB.conformance, prefix);
+  const open = (kind: 'server' | 'command') => (kind === 'server' ? createRedisStore({ url }) : createRedisIdentity({ url }));
+  const store = await open(first);
+  const closers: (() => Promise<unknown>)[] = [() => store.close()];
+  return {
+    store,
+    again: async () => {
+      const other = await open(then);
+      closers.push(() => other.close());
+      return other;
+    },
+    close: closing(closers, () => deleteKeys(SHARED_REDIS, DB.conformance, prefix)),
+  };
+};
+
 export const identityBackends: Record<string, () => Promise<IdentityBackend>> = {
   memory: async () => ({ store: createMemoryIdentity(), close: async () => {} }),
+  // The server's store; again() is `bun run user`'s connection on the same file, which must hear the server's changes.
+  sqlite: sqliteBackend('server'),
+  // The other way round: what `bun run user` changes reaches a running server.
+  'sqlite (user command first)': sqliteBackend('command'),
+  // Two instances on the same Redis and prefix.
+  redis: redisBackend('server', 'server'),
+  // `bun run user` (one connection) changing what a running instance hears, and listening itself.
+  'redis (user command first)': redisBackend('command', 'server'),
 };
 
 const account = (name: string, extra: Partial<Account> = {}): Account => ({
