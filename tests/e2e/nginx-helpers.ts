@@ -33,6 +33,8 @@ export interface NginxOptions {
   upstreams: number[];
   /** Replaces the doc's `proxy_read_timeout 60s`, e.g. '2s'. */
   readTimeout?: string;
+  /** The port nginx listens on (default: a free one): known before the server starts, for its --public-url. */
+  port?: number;
 }
 
 /** The doc's block with this test's ports and timeouts, and the port nginx will listen on. */
@@ -60,7 +62,7 @@ export interface Nginx {
 export async function startNginx(options: NginxOptions): Promise<Nginx> {
   const dir = tempDir('threadchat-nginx-');
   for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir.path, sub));
-  const port = freePort();
+  const port = options.port ?? freePort();
   const path = (name: string) => join(dir.path, name);
   const config = [
     // As root, nginx's workers would run as nobody and could not use the temp dir: keep them as the test's user.

@@ -37,8 +37,10 @@ describe('one server behind nginx', () => {
   let server: ServerProcess;
   let nginx: Nginx;
   beforeAll(async () => {
-    server = await startServer(['--store', 'memory', '--post-rate', '0']);
-    nginx = await startNginx({ upstreams: [server.port] });
+    // As a deployment would: the server knows the URL browsers reach it by (docs/deploy.md), here nginx's.
+    const port = freePort();
+    server = await startServer(['--store', 'memory', '--post-rate', '0', '--public-url', `http://127.0.0.1:${port}`]);
+    nginx = await startNginx({ upstreams: [server.port], port });
   });
   afterAll(async () => {
     await nginx?.stop();
@@ -117,6 +119,14 @@ describe('one server behind nginx', () => {
       await browser.close();
     }
   }, 60_000);
+
+  it("refuses through nginx a name that is not --public-url's (421) and a post from another origin (403)", async () => {
+    // nginx passes the Host the browser sent ($host): a rebound name reaches the server as it is.
+    expect((await fetch(`${nginx.url}/rooms/door`, { headers: { Host: 'attacker.example' } })).status).toBe(421);
+    const forged = await fetch(`${nginx.url}/rooms/door/messages`, { method: 'POST', headers: { Origin: 'http://evil.example', Accept: 'application/json' }, body: new URLSearchParams({ text: 'forged' }) });
+    expect(forged.status).toBe(403);
+    expect((await fetch(`${nginx.url}/rooms/door/messages`, { method: 'POST', headers: { Origin: nginx.url }, body: 'from the page' })).status).toBe(201);
+  });
 });
 
 describe('heartbeats behind nginx', () => {

@@ -23,7 +23,7 @@ async function memoryAfterGc(server: ServerProcess) {
 
 /** A client that sends its request and then never reads a byte: bash holding a /dev/tcp socket open. */
 function stalledReader(port: number, path: string) {
-  return Bun.spawn(['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}; printf 'GET ${path} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' >&3; sleep 120`]);
+  return Bun.spawn(['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}; printf 'GET ${path} HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3; sleep 120`]);
 }
 
 /** Connects in the leak test, and the memory of one stream Worker (bench:spawn measures 1.72 MB). */
