@@ -15,30 +15,50 @@ import { assets } from './routes/static.ts';
 import { createLogin } from './routes/login.ts';
 import { createGuards } from './middleware/guards.ts';
 import { createSignInLimit } from './middleware/sign-in-limit.ts';
+import { createSessions } from './middleware/sessions.ts';
+import { createIdentify } from './middleware/identify.ts';
+import { requireAdmin, requireRight } from './middleware/access.ts';
+import { identityStoreOf } from './store/identity-types.ts';
 import { createAppMetrics } from './middleware/app-metrics.ts';
 import { metrics } from './routes/metrics.ts';
 import { observeRequests } from './middleware/observe-requests.ts';
 import { clientAddress } from './middleware/client-address.ts';
+import { hostName } from './middleware/host-name.ts';
+import { sameOrigin } from './middleware/same-origin.ts';
 
 /** The whole HTTP surface, the same on Bun and Node. */
 export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metrics'] }) {
-  const deps: Deps = { ...given, metrics: given.metrics ?? createAppMetrics() };
+  const deps: Deps = { ...given, identity: given.identity ?? identityStoreOf(given.store), metrics: given.metrics ?? createAppMetrics() };
   const app = new Hono<AppEnv>();
   const guards = createGuards(deps.config);
   app.use(clientAddress(deps.config['trust-proxy'], deps.runtime)); // first: everything after may ask who this is
-  const signIn = createSignInLimit(deps.config); // wrong tokens per address, on the form and in Bearer headers
+  const signIn = createSignInLimit(deps.config); // wrong credentials per address and account, on the form and in headers
+  const sessions = deps.identity && deps.config.auth !== 'open' ? createSessions(deps.config, deps.identity) : undefined;
   app.use(async (c, next) => {
     c.set('deps', deps);
     await next();
   });
   app.use(observeRequests);
-  app.use(signIn.bearer);
-  app.use(guards.auth);
+  // The door, before any guard or route: a name this server does not answer to (DNS rebinding), then a request
+  // from another origin (CSRF). After observeRequests, so their refusals are counted and logged like any other.
+  app.use(hostName(deps.config, deps.logger));
+  app.use(sameOrigin(deps.config['public-url']));
+  app.use(createIdentify({ config: deps.config, identity: deps.identity, sessions, limit: signIn, jwt: deps.jwt }));
+  // The rights a room's routes need, checked on the identity decided at the door (middleware/access.ts).
+  const open = deps.config.auth === 'open';
+  app.on(['GET', 'HEAD'], ['/rooms/:room/events', '/rooms/:room/messages', '/rooms/:room/members', '/rooms/:room'], requireRight('read'));
+  app.get('/', requireRight('read', 'main'));
+  app.put('/rooms/:room/members/:client', requireRight('read'));
+  app.post('/rooms/:room/messages', requireRight('write'));
+  app.post('/rooms/:room/typing', requireRight('write'));
+  app.use('/status/*', requireAdmin(open));
+  app.use('/status', requireAdmin(open));
+  app.use('/metrics', requireAdmin(open));
   app.use('/rooms/:room/messages', guards.postLimit);
   app.use('/rooms/:room/typing', guards.typingLimit);
   app.route('/', health);
   app.route('/', metrics);
-  app.route('/', createLogin(signIn));
+  app.route('/', createLogin({ signIn, sessions, jwt: deps.jwt }));
   app.route('/', assets);
   app.route('/', messages);
   app.route('/', events);

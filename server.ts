@@ -5,22 +5,30 @@
 import './runtime/worker-jit.ts'; // first: may restart the process with JIT options for many Workers
 import { ConfigError, helpText, loadConfig } from './lib/config.ts';
 import { readTlsFiles, type TlsFiles } from './lib/tls-files.ts';
+import { readJwtKey } from './lib/jwt-key.ts';
+import { createJwtVerifier, type JwtVerifierOptions } from './lib/jwt.ts';
 import { createApp } from './app.ts';
 import { createAppMetrics } from './middleware/app-metrics.ts';
 import { announce, createLogger } from './lib/logger.ts';
 import { currentPlatform } from './runtime/current-platform.ts';
 import { createStore } from './store/index.ts';
+import { StoreStartError } from './store/types.ts';
 import { instrumentStore } from './store/instrumented.ts';
 import { createHub } from './fanout/hub.ts';
 import { prepareThreads } from './runtime/thread.ts';
+import { ownThreadCount, readSystemLimits } from './runtime/system-limits.ts';
+import { spawnGuard, threadBudget } from './runtime/thread-budget.ts';
 
 const platform = await currentPlatform(); // on Node this also reads ./.env, as Bun does by itself
 
 let config: ReturnType<typeof loadConfig>;
 let tls: TlsFiles | null;
+let jwtKey: JwtVerifierOptions | null = null;
 try {
   config = loadConfig(process.argv.slice(2), process.env);
   tls = config.help ? null : readTlsFiles(config);
+  // --auth jwt: the key file checked now, so a bad one stops the start (the verifier is made from it: lib/jwt.ts).
+  if (!config.help) jwtKey = await readJwtKey(config);
 } catch (error) {
   const message = error instanceof ConfigError || error instanceof TypeError ? error.message : String(error);
   process.stderr.write(`threadchat: ${message}\nRun with --help to see every option.\n`);
@@ -34,18 +42,28 @@ if (config.help) {
 const logMode = config.log || (process.stdout.isTTY ? 'pretty' : 'json');
 const logger = createLogger(logMode, config['log-level']);
 const metrics = createAppMetrics();
+// Stream Workers only within the threads and memory left (Bun aborts when a thread cannot start): max-streams may come down.
+const budget = threadBudget(readSystemLimits(), platform.runtime.name, config['max-streams']);
 await prepareThreads(); // thread entries bundled once: each thread then starts from one script
-const store = instrumentStore(await createStore(config, logger), metrics.store);
-const hub = createHub({ store, logger, maxStreams: config['max-streams'], maxStreamsPerIp: config['max-streams-per-ip'], replayPage: 500, metrics: metrics.fanout,
-  pool: { minIdle: config.warm, maxIdle: Math.max(64, config.warm) }, maxConnecting: config['max-connecting'] });
+// One server per data folder (lock), and a folder that cannot be used stops the start with one line, as a bad option does.
+const opened = await createStore(config, { logger, lock: true }).catch((error: unknown) => {
+  if (!(error instanceof StoreStartError)) throw error;
+  process.stderr.write(`threadchat: ${error.message}\n`);
+  process.exit(2);
+});
+const store = instrumentStore(opened, metrics.store);
+const hub = createHub({ store, logger, maxStreams: budget.maxStreams, maxStreamsPerIp: config['max-streams-per-ip'], replayPage: 500, metrics: metrics.fanout,
+  pool: { minIdle: config.warm, maxIdle: Math.max(64, config.warm), maxWorkers: budget.maxWorkers, canSpawn: spawnGuard(budget, ownThreadCount) },
+  maxConnecting: config['max-connecting'] });
 
-const app = createApp({ config, store, hub, logger, runtime: platform.runtime, metrics });
+const jwt = jwtKey ? createJwtVerifier(jwtKey) : undefined;
+const app = createApp({ config, store, hub, logger, runtime: platform.runtime, metrics, jwt });
 const server = await platform.serve(app.fetch, { port: config.port, host: config.host, tls }).catch((error: unknown) => {
   process.stderr.write(`threadchat: cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });
 const url = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}/`;
-announce(logMode, `threadchat listening on ${url}`, { store: store.kind, runtime: platform.runtime.name });
+announce(logMode, `threadchat listening on ${url}${budget.lowered ? ` (${budget.lowered})` : ''}`, { store: store.kind, runtime: platform.runtime.name });
 
 let stopping = false;
 async function shutdown(signal: string) {

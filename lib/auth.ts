@@ -1,17 +1,6 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { getCookie } from 'hono/cookie';
-import type { Context } from 'hono';
-import type { CookieOptions } from 'hono/utils/cookie';
-
-/** The sign-in cookie. It carries a value derived from the token (`sessionValue`), never the token itself. */
-export const SESSION_COOKIE = 'chat_session';
-
-/**
- * What the cookie's value is derived from with the token as the HMAC key: a fixed label, the same in every
- * process, so every instance with the same token accepts the same cookie (several may run behind one proxy).
- * Changing the token changes the value, which signs every browser out.
- */
-const SESSION_LABEL = 'threadchat sign-in cookie v1';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { argon2id } from 'hash-wasm';
+import { ARGON2ID } from './passwords.ts';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -21,31 +10,19 @@ export function createTokenCheck(token: string) {
   return (candidate: string | undefined | null) => candidate != null && timingSafeEqual(digest(candidate), expected);
 }
 
-/** The sign-in cookie's value for `token`: HMAC-SHA256(token, label), base64url. */
-export function sessionValue(token: string): string {
-  return createHmac('sha256', token).update(SESSION_LABEL).digest('base64url');
-}
-
-/** The cookie's attributes; `secure` when the request came over https, directly or per a trusted proxy (middleware/client-address.ts). */
-export function sessionCookieOptions(secure: boolean, maxAge = 30 * 24 * 3600): CookieOptions {
-  return { httpOnly: true, sameSite: 'Strict', path: '/', secure, maxAge };
-}
-
-/** The token of an `Authorization: Bearer …` header, if the request has one. */
-export function bearerToken(c: Context): string | undefined {
-  const header = c.req.header('authorization');
-  return header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
-}
+const subjects = new Map<string, Promise<string>>();
 
 /**
- * Whether a request is signed in: `Authorization: Bearer <token>` (curl, bin/chat), or else the sign-in cookie
- * holding `sessionValue(token)`. Both compared in constant time.
+ * The session subject of the shared token: `token:` and an argon2id digest of it (OWASP's parameters, a fixed
+ * salt: the same on every instance with that token). A session signed in with one token is not one of another's,
+ * so changing the token signs every browser out, on every instance, while instances that share a token share its
+ * sessions. The store keeps only the digest, as slow to guess from as a password hash.
  */
-export function createRequestCheck(token: string) {
-  const tokenOk = createTokenCheck(token);
-  const cookieOk = createTokenCheck(sessionValue(token));
-  return (c: Context) => {
-    const bearer = bearerToken(c);
-    return bearer !== undefined ? tokenOk(bearer) : cookieOk(getCookie(c, SESSION_COOKIE));
-  };
+export function sharedTokenSubject(token: string): Promise<string> {
+  let subject = subjects.get(token);
+  if (!subject) {
+    subject = argon2id({ password: token, salt: 'threadchat shared token', ...ARGON2ID, hashLength: 16, outputType: 'hex' }).then((tag) => `token:${tag}`);
+    subjects.set(token, subject);
+  }
+  return subject;
 }

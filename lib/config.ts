@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isLogLevel, type LogMode } from './logger.ts';
 import { trustListProblem } from './ip-address.ts';
+import { publicUrlProblem } from './public-url.ts';
 import { ACCESS_LEVELS, type AccessLevel } from './identity.ts';
 
 type Kind = 'int' | 'string' | 'bool';
@@ -36,6 +37,10 @@ const AUTH_SETTINGS = ['', 'open', 'token', 'accounts', 'jwt'] as const;
 export type AuthMode = Exclude<(typeof AUTH_SETTINGS)[number], ''>;
 const isAuthSetting = (v: string): v is (typeof AUTH_SETTINGS)[number] => (AUTH_SETTINGS as readonly string[]).includes(v);
 const isAccessLevel = (v: string): v is AccessLevel => (ACCESS_LEVELS as readonly string[]).includes(v);
+/** The signing algorithms `--jwt-alg` may name: one of them is accepted (lib/jwt.ts); `''`: not set. */
+export const JWT_ALGS = ['RS256', 'ES256', 'EdDSA', 'HS256'] as const;
+export type JwtAlg = (typeof JWT_ALGS)[number];
+const isJwtAlgSetting = (v: string): v is JwtAlg | '' => v === '' || (JWT_ALGS as readonly string[]).includes(v);
 
 const DURATION_UNITS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 /** `30m`, `12h`, `7d` in milliseconds, or null when it is not such a duration. */
@@ -53,6 +58,7 @@ const positive = (max: number) => (v: number) => (v >= 1 && v <= max ? null : `m
 export const OPTIONS = {
   port: { env: 'CHAT_PORT', kind: 'int', default: 3000, fallbackEnv: 'PORT', help: 'TCP port to listen on (0: any free port); PORT also works', check: (v: number) => (v >= 0 && v <= 65535 ? null : 'must be 0..65535') },
   host: { env: 'CHAT_HOST', kind: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 for every interface)' },
+  'public-url': { env: 'CHAT_PUBLIC_URL', kind: 'string', default: '', help: 'the URLs people reach the server by, comma-separated, e.g. https://chat.example.com (behind a proxy, its public ones): their host names are answered and their origins may post; loopback names always are (empty: on a loopback --host, loopback names only)', checkText: publicUrlProblem },
   'tls-cert': { env: 'CHAT_TLS_CERT', kind: 'string', default: '', help: 'PEM certificate file: serve HTTPS, with HTTP/2 and HTTP/1.1 on the port (needs --tls-key)' },
   'tls-key': { env: 'CHAT_TLS_KEY', kind: 'string', default: '', help: 'PEM private key file of --tls-cert' },
   data: { env: 'CHAT_DATA', kind: 'string', default: './data', help: 'directory of the SQLite file' },
@@ -78,6 +84,10 @@ export const OPTIONS = {
   'session-max': { env: 'CHAT_SESSION_MAX', kind: 'string', default: '30d', help: 'a browser session ends this long after its sign-in, used or not', checkText: durationProblem },
   token: { env: 'CHAT_TOKEN', kind: 'string', default: '', help: 'shared secret (at least 16 characters): when set, posting, streaming and reading need it (Bearer header or the page sign-in)' },
   'token-file': { env: 'CHAT_TOKEN_FILE', kind: 'string', default: '', help: 'read the token from this file at start (trailing newline dropped), so it is not in ps or the shell history' },
+  'jwt-key': { env: 'CHAT_JWT_KEY', kind: 'string', default: '', help: 'jwt mode, required: the key file tokens are checked with: a PEM public key (RS256, ES256, EdDSA) or a shared secret of 32 bytes or more (HS256; one trailing newline dropped)' },
+  'jwt-alg': { env: 'CHAT_JWT_ALG', kind: 'string', default: '', help: 'jwt mode, required: the one signing algorithm accepted: RS256 | ES256 | EdDSA | HS256', accepts: { is: isJwtAlgSetting, problem: 'must be RS256, ES256, EdDSA or HS256' } },
+  'jwt-audience': { env: 'CHAT_JWT_AUDIENCE', kind: 'string', default: '', help: 'jwt mode: when set, a token must carry it in its aud claim (empty: aud not checked)' },
+  'jwt-issuer': { env: 'CHAT_JWT_ISSUER', kind: 'string', default: '', help: 'jwt mode: when set, the iss claim of a token must be exactly it (empty: iss not checked)' },
   log: { env: 'CHAT_LOG', kind: 'string', default: '', help: 'pretty | json | silent (default: pretty on a terminal, json otherwise)', accepts: { is: isLogSetting, problem: 'must be pretty, json or silent' } },
   'log-level': { env: 'CHAT_LOG_LEVEL', kind: 'string', default: 'info', help: 'debug | info | warn | error: the least severe events logged (debug adds one line per request)', accepts: { is: isLogLevel, problem: 'must be debug, info, warn or error' } },
   'log-messages': { env: 'CHAT_LOG_MESSAGES', kind: 'bool', default: false, help: 'log every posted message with its text at info (off: message text is never logged)' },
@@ -93,7 +103,8 @@ type ValueOf<K extends keyof Options> = Options[K]['kind'] extends 'int'
     : Options[K] extends { accepts: { is: (v: string) => v is infer T extends string } }
       ? T
       : string;
-export type Config = Readonly<{ [K in keyof Options]: ValueOf<K> }>;
+/** `auth` is resolved at load (never ''): see authMode. */
+export type Config = Readonly<Omit<{ [K in keyof Options]: ValueOf<K> }, 'auth'> & { auth: AuthMode }>;
 
 /** What a boolean variable may say (a bare flag is true). */
 const BOOLEANS: Record<string, boolean> = { '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false };
@@ -145,7 +156,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   }
   if (config['token-file']) config.token = readTokenFile(String(config['token-file']), String(config.token));
   config.auth = authMode(String(config.auth), String(config.token));
-  return Object.freeze(config) as Config & { help: boolean; auth: AuthMode };
+  return Object.freeze(config) as Config & { help: boolean };
 }
 
 /** The mode: --auth, else token when a token is given, else open; a token must be long, and only for token mode. */

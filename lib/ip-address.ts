@@ -92,6 +92,18 @@ export function formatIp(b: Uint8Array): string {
   return bestAt < 0 ? hex(0, 8) : `${hex(0, bestAt)}::${hex(bestAt + bestLength, 8)}`;
 }
 
+/**
+ * What per-address limits count a client by: an IPv4 address itself, an IPv6 address by its /64 (`2001:db8::/64`).
+ * One IPv6 subscriber is usually handed a whole /64, so counting each address would let one person be billions.
+ */
+export function limitKey(address: string): string {
+  const bytes = parseIp(address);
+  if (!bytes || isMappedV4(bytes)) return address;
+  const prefix = new Uint8Array(16);
+  prefix.set(bytes.subarray(0, 8));
+  return `${formatIp(prefix)}/64`;
+}
+
 /** An address as a socket reports it (`::ffff:1.2.3.4`, `fe80::1%eth0`), in canonical text; unreadable: as given. */
 export function normalizeAddress(text: string): string {
   const zone = text.indexOf('%');

@@ -2,13 +2,20 @@ import type { Config } from '../lib/config.ts';
 import type { AppMetrics } from './app-metrics.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/types.ts';
+import type { IdentityStore } from '../store/identity-types.ts';
+import type { Who } from '../lib/identity.ts';
+import type { JwtCheck } from '../lib/jwt.ts';
 import type { Hub } from '../fanout/hub-api.ts';
 import type { Runtime } from '../runtime/platform.ts';
 
 export interface Deps {
   config: Config;
   store: Store;
+  /** The store's accounts, tokens and sessions (every store has them; undefined only for a store without). */
+  identity?: IdentityStore;
   hub: Hub;
+  /** jwt mode: what a JWT becomes (lib/jwt.ts), made at start from --jwt-key and --jwt-alg. */
+  jwt?: JwtCheck;
   logger: Logger;
   runtime: Runtime;
   /** What GET /metrics reports; createApp makes one when none is given. */
@@ -28,4 +35,4 @@ export interface ClientInfo {
 }
 
 /** The Hono environment every route module shares. */
-export type AppEnv = { Variables: { deps: Deps; client: ClientInfo } };
+export type AppEnv = { Variables: { deps: Deps; client: ClientInfo; who: Who } };

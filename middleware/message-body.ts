@@ -40,7 +40,7 @@ async function readBody(req: Request, timeoutMs: number): Promise<ArrayBuffer> {
  * What a body says, before validation: a JSON object, a form (multipart or urlencoded), or the whole body as the
  * one field a bare body means (`text` for a message, `name` for a rename). Any other content type is a 415.
  */
-export async function readBodyFields(req: Request, bare: 'text' | 'name', timeoutMs: number): Promise<Record<string, unknown>> {
+export async function readBodyFields(req: Request, bare: 'text' | 'name' | null, timeoutMs: number): Promise<Record<string, unknown>> {
   const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   const bytes = new Uint8Array(await readBody(req, timeoutMs));
   if (bytes.length > LIMITS.bodyBytes) fail(413, `body is larger than ${LIMITS.bodyBytes} bytes`);
@@ -66,17 +66,18 @@ export async function readBodyFields(req: Request, bare: 'text' | 'name', timeou
     } catch {
       fail(400, 'body is not valid JSON');
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(422, `JSON body must be an object like ${bare === 'text' ? '{"name": "...", "text": "..."}' : '{"name": "..."}'}`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(422, `JSON body must be an object like ${bare === 'text' ? '{"name": "...", "text": "..."}' : bare === 'name' ? '{"name": "..."}' : '{"field": "..."}'}`);
     return Object.fromEntries(Object.entries(value));
   }
   if (type === 'application/x-www-form-urlencoded') {
     // `curl -d 'hello'` sends a bare body with this type: without the field it means, the whole body is that
     // field, and a bare `%` in it ("100% sure") is no malformed form.
+    if (bare === null) return Object.fromEntries(parseForm(body)); // a form and nothing else (the sign-in)
     const form = new RegExp(`(?:^|&)${bare}=`).test(body) ? parseForm(body) : new Map<string, string>();
     if (form.has(bare)) return Object.fromEntries(form);
     return { [bare]: body };
   }
-  if (type === '' || type.startsWith('text/')) return { [bare]: body };
+  if (type === '' || type.startsWith('text/')) return bare === null ? {} : { [bare]: body };
   fail(415, `content type ${type} is not accepted; send JSON, a form, or text/plain`);
 }
 

@@ -4,6 +4,7 @@ import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { valid } from '../lib/validate.ts';
 import { clientSchema, eventIdSchema, firstIssue, roomSchema, streamQuerySchema } from '../lib/input.ts';
+import { limitKey } from '../lib/ip-address.ts';
 
 export const RETRY_MS = 2000;
 export const SSE_HEADERS = {
@@ -20,7 +21,6 @@ export const events = new Hono<AppEnv>().get(
   valid('query', streamQuerySchema),
   async (c) => {
     const { hub, config, runtime } = c.get('deps');
-    const who = c.get('client');
     // Hono answers HEAD by running this handler and dropping the body, which would leave a stream and its
     // Worker open with nobody to cancel it: a HEAD gets the headers and no stream.
     if (c.req.method === 'HEAD') return new Response(null, { headers: SSE_HEADERS });
@@ -39,7 +39,7 @@ export const events = new Hono<AppEnv>().get(
     const stream = await hub.open({
       room,
       client,
-      name: query.name ?? null,
+      name: c.get('who').name ?? query.name ?? null, // signed in, the identity's name
       format: query.format,
       lastEventId,
       history: query.history ?? config.history,
@@ -47,8 +47,8 @@ export const events = new Hono<AppEnv>().get(
       heartbeatMs: config.heartbeat,
       slowMs: config['slow-ms'],
       fault: config.faults ? (query.fault ?? null) : null,
-      peer: who.peer,
-      address: who.address,
+      peer: c.get('client').peer,
+      address: limitKey(c.get('client').address), // per-address limits count an IPv6 client by its /64
     });
     runtime.keepOpen(c.req.raw, c.env);
     return new Response(stream, { headers: SSE_HEADERS });

@@ -21,7 +21,8 @@ export const members = new Hono<AppEnv>()
     async (c) => {
       const { room, client } = c.req.valid('param');
       const fields = await readBodyFields(c.req.raw, 'name', c.get('deps').config['body-timeout']);
-      const name = nameSchema.safeParse(fields.name);
+      // Signed in, your name is your identity's: a rename keeps it (it names a stream that lost it, at most).
+      const name = nameSchema.safeParse(c.get('who').name ?? fields.name);
       if (!name.success) fail(422, firstIssue(name.error));
       const { hub } = c.get('deps');
       if (!hub.renameMember(room, client, name.data)) fail(404, `client ${client} has no open stream in room ${room}`);

@@ -18,7 +18,8 @@ export const messages = new Hono<AppEnv>()
   .post('/rooms/:room/messages', params, limit, messageBody, async (c) => {
     const { store, hub, config, logger } = c.get('deps');
     const { room } = c.req.valid('param');
-    const input = c.get('message');
+    // Signed in, the name is the identity's; a name in the request counts only for the anonymous.
+    const input = { ...c.get('message'), name: c.get('who').name ?? c.get('message').name };
     const key = c.get('idempotencyKey');
     // With a key: once per key and sender (the client id; none is a sender of its own), a retry answered alike.
     const { message: saved, replayed } = key

@@ -6,8 +6,13 @@ import { roomSchema } from '../lib/input.ts';
 import { RoomPage } from '../views/room.tsx';
 import { edgeOf } from '../views/older.tsx';
 
-/** Strict CSP: scripts and styles only from this origin, nothing inline, no framing. */
+/**
+ * Strict CSP: scripts and styles only from this origin, nothing inline, no framing. Referrer-Policy same-origin,
+ * not the default no-referrer: under no-referrer a browser sends `Origin: null` with the page's own form posts,
+ * which middleware/same-origin.ts must refuse; same-origin still tells other sites nothing.
+ */
 export const csp = secureHeaders({
+  referrerPolicy: 'same-origin',
   contentSecurityPolicy: {
     defaultSrc: ["'self'"],
     scriptSrc: ["'self'"],

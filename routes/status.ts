@@ -4,6 +4,7 @@ import type { AppEnv } from '../middleware/app-env.ts';
 import { STATUS_ROOM } from '../fanout/hub-api.ts';
 import { valid } from '../lib/validate.ts';
 import { streamQuerySchema } from '../lib/input.ts';
+import { limitKey } from '../lib/ip-address.ts';
 import { StatusPage } from '../views/status.tsx';
 import { csp } from './page.ts';
 import { RETRY_MS, SSE_HEADERS } from './events.ts';
@@ -13,8 +14,8 @@ const STATUS_STREAM_URL = '/status/events?format=html';
 
 /**
  * GET /status, a live view of the Workers, and GET /status/events, its stream: opened on the hub like any stream
- * (its own Worker, counted against --max-streams) on the status room, which no client room can be. Both sit behind
- * --token like every route but /healthz, /static and /login.
+ * (its own Worker, counted against --max-streams) on the status room, which no client room can be. Both are for
+ * admins in every mode with a sign-in (app.ts: requireAdmin).
  */
 export const status = new Hono<AppEnv>()
   .use('/status', csp)
@@ -25,7 +26,7 @@ export const status = new Hono<AppEnv>()
   .get('/status/events', valid('query', z.object({ format: streamQuerySchema.shape.format })), async (c) => {
     if (c.req.method === 'HEAD') return new Response(null, { headers: SSE_HEADERS }); // no stream for nobody (events.ts)
     const { hub, config, runtime } = c.get('deps');
-    const who = c.get('client');
+    const client = c.get('client');
     const stream = await hub.open({
       room: STATUS_ROOM,
       client: null,
@@ -37,8 +38,8 @@ export const status = new Hono<AppEnv>()
       heartbeatMs: config.heartbeat,
       slowMs: config['slow-ms'],
       fault: null,
-      peer: who.peer,
-      address: who.address,
+      peer: client.peer,
+      address: limitKey(client.address),
     });
     runtime.keepOpen(c.req.raw, c.env);
     return new Response(stream, { headers: SSE_HEADERS });

@@ -22,7 +22,7 @@ export const typing = new Hono<AppEnv>().post(
     const fields = await readBodyFields(c.req.raw, 'name', config['body-timeout']);
     const client = clientSchema.safeParse(fields.client ?? c.req.header('x-client-id') ?? c.req.query('client'));
     if (!client.success) fail(400, 'a typing notice needs your client id (X-Client-Id: the id your stream uses), so your own streams do not get it back');
-    const name = nameSchema.safeParse(fields.name ?? c.req.query('name'));
+    const name = nameSchema.safeParse(c.get('who').name ?? fields.name ?? c.req.query('name')); // signed in: the identity's
     if (!name.success) fail(422, firstIssue(name.error));
     hub.typing(room, client.data, name.data);
     return c.body(null, 204);

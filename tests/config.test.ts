@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'bun:test';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ describe('loadConfig', () => {
   it('reads every option from its environment variable', () => {
     const samples: Record<string, string> = { int: '1', string: '', bool: 'yes' };
     for (const [name, spec] of Object.entries(OPTIONS)) {
-      const special: Record<string, string> = { auth: 'accounts', 'default-access': 'read-only', 'session-idle': '12h', 'session-max': '2d', token: 'a token of 16 or more' };
+      const special: Record<string, string> = { auth: 'accounts', 'default-access': 'read-only', 'session-idle': '12h', 'session-max': '2d', token: 'a token of 16 or more', 'jwt-alg': 'ES256', 'public-url': 'https://chat.example.com' };
       const value = special[name] ?? (name === 'store' ? 'memory' : name === 'sync' ? 'normal' : name === 'log' ? 'json' : name === 'log-level' ? 'warn' : name === 'trust-proxy' ? '127.0.0.1,::1' : samples[spec.kind] || 'x');
       if (name === 'token-file') continue; // reads a file: its own test below
       const config = loadConfig([], { [spec.env]: value }) as unknown as Record<string, unknown>;
@@ -55,6 +56,18 @@ describe('loadConfig', () => {
     const list = '127.0.0.1, 10.0.0.0/8,::1,2001:db8::/32,::ffff:192.168.0.0/112';
     expect(loadConfig(['--trust-proxy', list], {})['trust-proxy']).toBe(list);
     expect(loadConfig([], { CHAT_TRUST_PROXY: '0.0.0.0/0' })['trust-proxy']).toBe('0.0.0.0/0');
+  });
+
+  it('reads --public-url as http(s) origins, several with commas; none by default', () => {
+    expect(loadConfig([], {})['public-url']).toBe('');
+    const list = 'https://chat.example.com, http://10.0.0.5:3000/,https://[2001:db8::1]:8443';
+    expect(loadConfig(['--public-url', list], {})['public-url']).toBe(list);
+    expect(loadConfig([], { CHAT_PUBLIC_URL: 'https://chat.example.com' })['public-url']).toBe('https://chat.example.com');
+    const refused = (value: string) => () => loadConfig(['--public-url', value], {});
+    expect(refused('chat.example.com')).toThrow('--public-url (CHAT_PUBLIC_URL): "chat.example.com" is not a URL');
+    expect(refused('ftp://chat.example.com')).toThrow('"ftp://chat.example.com" is not an http:// or https:// URL');
+    expect(refused('https://chat.example.com/chat')).toThrow('"https://chat.example.com/chat" has more than a scheme, a host and a port');
+    expect(refused('https://a.example,,https://b.example')).toThrow('an empty entry');
   });
 
   it('counts an empty variable as unset', () => {
@@ -145,6 +158,50 @@ describe('--auth', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('--token must be at least 16 characters');
     expect(stdout).not.toContain('listening');
+  });
+});
+
+describe('--jwt-key, --jwt-alg, --jwt-audience, --jwt-issuer', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'threadchat-jwt-key-'));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const pem = { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } } as const;
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048, ...pem });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256', ...pem });
+
+  it('reads them, none set by default; --jwt-alg takes RS256, ES256, EdDSA or HS256 only', () => {
+    expect(loadConfig([], {})).toMatchObject({ 'jwt-key': '', 'jwt-alg': '', 'jwt-audience': '', 'jwt-issuer': '' });
+    const argv = ['--auth', 'jwt', '--jwt-alg', 'EdDSA', '--jwt-key', 'issuer.pem', '--jwt-audience', 'chat', '--jwt-issuer', 'https://id.example'];
+    expect(loadConfig(argv, {})).toMatchObject({ auth: 'jwt', 'jwt-key': 'issuer.pem', 'jwt-alg': 'EdDSA', 'jwt-audience': 'chat', 'jwt-issuer': 'https://id.example' });
+    for (const alg of ['none', 'rs256', 'HS512', 'RS256,HS256']) {
+      expect(() => loadConfig(['--jwt-alg', alg], {})).toThrow(`--jwt-alg (CHAT_JWT_ALG): "${alg}" must be RS256, ES256, EdDSA or HS256`);
+    }
+  });
+
+  // Each bad key file stops the real server at start, exit 2, with a message naming the file (lib/jwt-key.ts).
+  it('stops the server with exit 2 on a bad key file, naming it', async () => {
+    const cases: [alg: string, path: string, says: string][] = [
+      ['ES256', join(dir, 'missing.pem'), 'cannot read it (ENOENT)'],
+      ['ES256', file('rsa.pem', rsa.publicKey), 'is an RSA (2048-bit) key, but --jwt-alg ES256 needs an EC public key on the P-256 curve'],
+      ['RS256', file('private.pem', rsa.privateKey), 'holds a private key; give the public key only'],
+      ['HS256', file('confused.pem', rsa.publicKey), 'holds a PEM PUBLIC KEY, but --jwt-alg HS256 takes a shared secret'],
+      ['HS256', file('short', 'only-twenty-bytes-xx\n'), 'the secret is 20 bytes; HS256 needs at least 32'],
+    ];
+    for (const [alg, path, says] of cases) {
+      const { code, stdout, stderr } = await run(['--port', '0', '--store', 'memory', '--auth', 'jwt', '--jwt-alg', alg, '--jwt-key', path]);
+      expect({ code, stderr }).toMatchObject({ code: 2, stderr: expect.stringContaining(`threadchat: --jwt-key (CHAT_JWT_KEY) "${path}": ${says}`) });
+      expect(stdout).not.toContain('listening');
+    }
+    const noAlg = await run(['--port', '0', '--store', 'memory', '--auth', 'jwt', '--jwt-key', file('ec.pem', ec.publicKey)]);
+    expect(noAlg.code).toBe(2);
+    expect(noAlg.stderr).toContain('--auth jwt needs --jwt-alg (CHAT_JWT_ALG)');
+    const notJwt = await run(['--port', '0', '--store', 'memory', '--jwt-alg', 'RS256']);
+    expect(notJwt.code).toBe(2);
+    expect(notJwt.stderr).toContain('--jwt-alg is for --auth jwt, not --auth open');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

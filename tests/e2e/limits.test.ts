@@ -57,7 +57,7 @@ describe('limits', () => {
     const url = new URL(server.url);
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(url.port), url.hostname, () => {
-        socket.write('POST /rooms/limits/messages HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly part');
+        socket.write('POST /rooms/limits/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly part');
       });
       let got = '';
       socket.on('data', (d) => {
@@ -79,7 +79,7 @@ describe('token mode', () => {
   const data = tempDir();
   let server: ServerProcess;
   beforeAll(async () => {
-    server = await startServer(['--data', data.path], { CHAT_TOKEN: 's3cret token' });
+    server = await startServer(['--data', data.path], { CHAT_TOKEN: 's3cret token, long enough' });
   });
   afterAll(async () => {
     await server.stop();
@@ -94,7 +94,7 @@ describe('token mode', () => {
     expect((await fetch(`${server.url}/rooms/limits/events`)).status).toBe(401);
     expect((await fetch(`${server.url}/rooms/limits/messages`)).status).toBe(401);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    const auth = { Authorization: 'Bearer s3cret token' };
+    const auth = { Authorization: 'Bearer s3cret token, long enough' };
     const stream = await openStream(`${server.url}/rooms/limits/events`, auth);
     expect(stream.status).toBe(200);
     const m = await post(server.url, 'limits', { text: 'with token' }, auth);
@@ -108,7 +108,7 @@ describe('token mode', () => {
     expect(page.headers.get('location')).toBe('/login?next=%2Frooms%2Fmain');
     const bad = await fetch(`${server.url}/login`, { method: 'POST', body: new URLSearchParams({ token: 'nope', next: '/rooms/main' }), redirect: 'manual' });
     expect(bad.status).toBe(401);
-    const good = await fetch(`${server.url}/login`, { method: 'POST', body: new URLSearchParams({ token: 's3cret token', next: '//evil.example/' }), redirect: 'manual' });
+    const good = await fetch(`${server.url}/login`, { method: 'POST', body: new URLSearchParams({ token: 's3cret token, long enough', next: '//evil.example/' }), redirect: 'manual' });
     expect(good.status).toBe(303);
     expect(good.headers.get('location')).toBe('/');
     const cookie = good.headers.get('set-cookie')!;

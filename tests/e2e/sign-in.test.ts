@@ -1,7 +1,8 @@
 /**
- * The sign-in, against real servers: the cookie (its attributes, a value derived from the token that works and
- * is not the token), sign-out, a token change signing everyone out, --token-file kept out of the command line,
- * failed sign-ins limited per address, and bad input (huge or malformed cookies, 10,000 failed sign-ins).
+ * The sign-in in token mode, against real servers: the session cookie (its attributes, a random id, a new one at
+ * each sign-in), sign-out revoking the session, a token change signing everyone out, --token-file kept out of the
+ * command line, failed sign-ins limited without a lockout of those who signed in before, and bad input (huge or
+ * malformed cookies, 10,000 failed sign-ins).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -62,7 +63,7 @@ describe('the sign-in cookie', () => {
     expect(cmdline).toContain(tokenFile);
     expect(cmdline).not.toContain(TOKEN);
     expect((await post(server.url, 'main', { text: 'by bearer' }, BEARER)).text).toBe('by bearer');
-    expect(await access(server.url, { Authorization: `Bearer ${TOKEN}x` })).toEqual(SIGNED_OUT);
+    expect(await access(server.url, { Authorization: `Bearer ${TOKEN}x` })).toEqual([401, 401, 401]); // a wrong credential is no sign-in page
   });
 
   it('is HttpOnly, SameSite=Strict, Path=/, not Secure over http, and holds a value that is not the token', async () => {
@@ -76,9 +77,22 @@ describe('the sign-in cookie', () => {
     expect(attributes).toContain('Path=/');
     expect(attributes).toContain('Max-Age=2592000'); // 30 days
     expect(attributes.some((a) => a.toLowerCase() === 'secure')).toBe(false);
-    expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 bytes of HMAC, base64url
+    expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/); // 256 random bits, base64url
     for (const form of [TOKEN, encodeURIComponent(TOKEN), Buffer.from(TOKEN).toString('base64url')]) expect(value).not.toContain(form);
     expect(res.headers.get('set-cookie')).not.toContain(TOKEN);
+  });
+
+  it('gives every sign-in its own session id, and ends the one the browser held when it signs in again', async () => {
+    const first = await cookieFrom(server.url);
+    const second = await cookieFrom(server.url);
+    expect(second).not.toBe(first); // one browser's cookie is not every browser's
+    expect(await access(server.url, { Cookie: first })).toEqual(SIGNED_IN);
+    const again = await signIn(server.url, TOKEN, { Cookie: first });
+    const rotated = parseSetCookie(again.headers.get('set-cookie')).pair;
+    expect(rotated).not.toBe(first);
+    expect(await access(server.url, { Cookie: first })).toEqual(SIGNED_OUT); // no fixation: the id held before is gone
+    expect(await access(server.url, { Cookie: rotated })).toEqual(SIGNED_IN);
+    expect(await access(server.url, { Cookie: second })).toEqual(SIGNED_IN);
   });
 
   it('lets the page, posts and streams through with the cookie, and not with the token as a cookie', async () => {
@@ -98,8 +112,10 @@ describe('the sign-in cookie', () => {
     const api = await fetch(`${server.url}/logout`, { method: 'POST', headers: { Cookie: cookie, Accept: 'application/json' } });
     expect(api.status).toBe(204);
     expect(parseSetCookie(api.headers.get('set-cookie')).attributes).toContain('Max-Age=0');
-    // A browser that took the clearing sends no cookie: signed out.
+    // A browser that took the clearing sends no cookie: signed out. One that kept the value (a copy, a thief) is
+    // signed out too: the session ended on the server.
     expect(await access(server.url, { Cookie: cleared.pair })).toEqual(SIGNED_OUT);
+    expect(await access(server.url, { Cookie: cookie })).toEqual(SIGNED_OUT);
   });
 
   it('answers a 64 KB cookie with a 4xx or ignores it, and a malformed one as no sign-in, never a 5xx', async () => {
@@ -116,22 +132,25 @@ describe('the sign-in cookie', () => {
 });
 
 describe('a token change', () => {
-  it('signs everyone out, while every instance with the same token accepts the same cookie', async () => {
+  it('signs everyone out, while a server started again with the same token keeps the sessions', async () => {
     const data = tempDir();
     const start = (token: string) => startServer(['--data', data.path], { CHAT_TOKEN: token });
+    const NEW = 'a new token, long enough';
     try {
       let server = await start(TOKEN);
       const cookie = await cookieFrom(server.url);
       expect(await access(server.url, { Cookie: cookie })).toEqual(SIGNED_IN);
       await server.stop();
 
-      server = await start('a new token');
+      server = await start(NEW);
       expect(await access(server.url, { Cookie: cookie })).toEqual(SIGNED_OUT);
-      expect(await access(server.url, { Cookie: await cookieFrom(server.url, 'a new token') })).toEqual(SIGNED_IN);
+      const renewed = await cookieFrom(server.url, NEW);
+      expect(await access(server.url, { Cookie: renewed })).toEqual(SIGNED_IN);
       await server.stop();
 
-      server = await start(TOKEN); // another process, the old token: the old cookie again
-      expect(await access(server.url, { Cookie: cookie })).toEqual(SIGNED_IN);
+      server = await start(NEW); // the sessions are in the store: a restart signs nobody out
+      expect(await access(server.url, { Cookie: renewed })).toEqual(SIGNED_IN);
+      expect(await access(server.url, { Cookie: cookie })).toEqual(SIGNED_OUT);
       await server.stop();
     } finally {
       data.remove();
@@ -139,55 +158,64 @@ describe('a token change', () => {
   });
 });
 
-describe('failed sign-ins', () => {
+describe('failed sign-ins (clients told apart by X-Forwarded-For from a trusted proxy)', () => {
   let server: ServerProcess;
-  /** Signed in before the address was limited: a cookie is no try of the token, and goes on working. */
-  let cookie: string;
   beforeAll(async () => {
-    server = await startServer(['--store', 'memory', '--faults'], { CHAT_TOKEN: TOKEN });
-    cookie = await cookieFrom(server.url);
+    server = await startServer(['--store', 'memory', '--faults', '--trust-proxy', '127.0.0.1,::1'], { CHAT_TOKEN: TOKEN });
   });
   afterAll(async () => {
     await server.stop();
   });
+  const from = (address: string, token: string, accept = 'application/json') =>
+    signIn(server.url, token, { 'X-Forwarded-For': address, Accept: accept });
 
-  it('are limited per address: 10, then 429 with Retry-After and a reason, even for the right token', async () => {
+  it('are limited per address: 10, then 429 with Retry-After and a reason, from an address nobody signed in from', async () => {
+    const stranger = '203.0.113.20';
     for (let i = 0; i < 10; i++) {
-      const res = await signIn(server.url, `guess ${i}`, { Accept: 'application/json' });
+      const res = await from(stranger, `guess ${i}`);
       expect(res.status).toBe(401);
       expect((await res.json()).error).toBe('that token is not right');
     }
-    const refused = await signIn(server.url, 'guess 11', { Accept: 'application/json' });
+    const refused = await from(stranger, 'guess 11');
     expect(refused.status).toBe(429);
     const wait = Number(refused.headers.get('retry-after'));
     expect(wait).toBeGreaterThanOrEqual(1);
     expect(wait).toBeLessThanOrEqual(12); // 5 a minute: one more every 12 s
-    expect((await refused.json()).error).toBe(`too many failed sign-ins from your address; retry in ${wait} s`);
-    const page = await signIn(server.url, 'guess 12', { Accept: 'text/html' });
+    expect((await refused.json()).error).toBe(`too many failed sign-ins; retry in ${wait} s`);
+    const page = await from(stranger, 'guess 12', 'text/html');
     expect(page.status).toBe(429);
     expect(page.headers.get('retry-after')).toBeTruthy();
-    expect(await page.text()).toContain('Too many failed sign-ins from your address');
-    const right = await signIn(server.url, TOKEN);
-    expect(right.status).toBe(429);
-    expect(right.headers.get('set-cookie')).toBeNull();
-    // The Bearer header is a try of the token too: refused from this address while it lasts, the right one too.
-    const bearer = await fetch(`${server.url}/rooms/main/messages`, { headers: BEARER });
+    expect(await page.text()).toContain('Too many failed sign-ins');
+    // The Bearer header is a try of the token too: refused from this address while it lasts.
+    const bearer = await fetch(`${server.url}/rooms/main/messages`, { headers: { 'X-Forwarded-For': stranger, Authorization: 'Bearer guess 13' } });
     expect(bearer.status).toBe(429);
     expect(bearer.headers.get('retry-after')).toBeTruthy();
-    expect((await bearer.json()).error).toStartWith('too many failed sign-ins from your address');
-    // A browser signed in before goes on.
-    expect(await access(server.url, { Cookie: cookie })).toEqual(SIGNED_IN);
+    // /healthz and the static files never look at credentials: neither refused nor counted.
+    for (const path of ['/healthz', '/static/app.css']) {
+      const open = await fetch(`${server.url}${path}`, { headers: { 'X-Forwarded-For': stranger, Authorization: 'Bearer guess 14' } });
+      expect(`${path} ${open.status}`).not.toStartWith(`${path} 4`);
+    }
+  });
+
+  it('never lock out the right token where it was used before: one guesser behind a NAT slows, not stops, the others', async () => {
+    const nat = '203.0.113.30';
+    const before = await from(nat, TOKEN);
+    expect(before.status).toBe(303); // someone behind the NAT signed in earlier
+    for (let i = 0; i < 12; i++) expect((await from(nat, `guess ${i}`)).status).toBe(401); // past the bucket: one a second
+    const right = await from(nat, TOKEN);
+    expect(right.status).toBe(303);
+    expect(await access(server.url, { Cookie: parseSetCookie(right.headers.get('set-cookie')).pair })).toEqual(SIGNED_IN);
   });
 
   it('10,000 at once get 401 or 429, never a 5xx, and leave the heap as it was', async () => {
-    const heap = async () => ((await (await fetch(`${server.url}/debug/gc`, { method: 'POST', headers: { Cookie: cookie } })).json()) as { heapBytes: number }).heapBytes;
+    const heap = async () => ((await (await fetch(`${server.url}/debug/gc`, { method: 'POST', headers: BEARER })).json()) as { heapBytes: number }).heapBytes;
     const statuses = new Map<number, number>();
     const run = async (count: number) => {
       let next = 0;
       await Promise.all(Array.from({ length: 32 }, async () => {
         while (next < count) {
           const i = next++;
-          const res = await signIn(server.url, `wrong ${i}`, { Accept: i % 2 ? 'text/html' : 'application/json' });
+          const res = await from('203.0.113.40', `wrong ${i}`, i % 2 ? 'text/html' : 'application/json');
           await res.arrayBuffer();
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         }

@@ -1,57 +1,40 @@
+/** The sign-in page in each mode: its fields, its headers (the room page's CSP, no framing), where it sends you. */
 import { describe, expect, it } from 'bun:test';
-import { loadConfig } from '../../lib/config.ts';
-import { sessionValue } from '../../lib/auth.ts';
-import { appWithPeer } from '../middleware/peer-app.ts';
-import { createLogin } from '../../routes/login.ts';
-import { createSignInLimit, SIGN_IN_LIMIT } from '../../middleware/sign-in-limit.ts';
+import { memoryApp } from './memory-app.ts';
 
-/** The sign-in routes alone, with the address the runtime reports for the next request in `peer.address`. */
-function loginApp(limit: Parameters<typeof createSignInLimit>[1] = SIGN_IN_LIMIT) {
-  const config = loadConfig(['--store', 'memory', '--token', 's3cret token, long enough'], {});
-  const { app, peer } = appWithPeer(config);
-  app.route('/', createLogin(createSignInLimit(config, limit)));
-  const signIn = (token: string, url = 'http://localhost/login') =>
-    app.request(url, { method: 'POST', body: new URLSearchParams({ token }), headers: { Accept: 'application/json' } });
-  return { peer, signIn };
-}
+const page = (app: ReturnType<typeof memoryApp>['app'], path = '/login') => app.request(`http://localhost${path}`, { headers: { Accept: 'text/html' }, redirect: 'manual' });
 
-describe('the sign-in cookie value', () => {
-  it('is the same for the same token in any process, differs by token, and is not the token', () => {
-    expect(sessionValue('s3cret token, long enough')).toBe(sessionValue('s3cret token, long enough'));
-    expect(sessionValue('s3cret token, long enough')).not.toBe(sessionValue('s3cret2'));
-    expect(sessionValue('s3cret token, long enough')).not.toContain('s3cret token, long enough');
-    // HMAC-SHA256 keyed by the token over a fixed label (as openssl dgst -sha256 -hmac s3cret computes it): pinned,
-    // so a change that would sign everyone out is seen.
-    expect(sessionValue('s3cret token, long enough')).toBe('nycWuenKjsvLFlehM2kFfnwUxb-MrxuM9IGA6Iq3BOY');
+describe('GET /login', () => {
+  const token = memoryApp(['--token', 'the shared token, long enough']).app;
+  const accounts = memoryApp(['--auth', 'accounts']).app;
+  const open = memoryApp([]).app;
+
+  it('asks for what the mode needs: the token, or a name and a password', async () => {
+    const tokenPage = await (await page(token)).text();
+    expect(tokenPage).toContain('name="token"');
+    expect(tokenPage).not.toContain('name="password"');
+    const accountsPage = await (await page(accounts)).text();
+    expect(accountsPage).toContain('name="user"');
+    expect(accountsPage).toContain('name="password"');
+    expect(accountsPage).toContain('autocomplete="current-password"');
   });
 
-  it('is sent Secure when the request came over https', async () => {
-    const { signIn } = loginApp();
-    expect((await signIn('s3cret token, long enough', 'https://chat.example/login')).headers.get('set-cookie')).toContain('; Secure');
-    expect((await signIn('s3cret token, long enough', 'http://chat.example/login')).headers.get('set-cookie')).not.toContain('Secure');
-  });
-});
-
-describe('failed sign-ins', () => {
-  it('are counted per address', async () => {
-    const { peer, signIn } = loginApp({ perSecond: 1 / 60, burst: 2 });
-    expect((await signIn('a')).status).toBe(401);
-    expect((await signIn('b')).status).toBe(401);
-    expect((await signIn('c')).status).toBe(429);
-    peer.address = '10.0.0.2';
-    expect((await signIn('d')).status).toBe(401);
-    expect((await signIn('s3cret token, long enough')).status).toBe(303);
+  it('sends the room page\'s Content-Security-Policy, and no other site may frame it', async () => {
+    const res = await page(accounts);
+    const policy = res.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).toContain("script-src 'self'");
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
   });
 
-  it('are remembered for a bounded number of addresses, the least recently used forgotten', async () => {
-    const { peer, signIn } = loginApp({ perSecond: 1 / 60, burst: 1, maxKeys: 100 });
-    expect((await signIn('a')).status).toBe(401);
-    expect((await signIn('a')).status).toBe(429);
-    for (let i = 0; i < 100; i++) {
-      peer.address = `10.1.0.${i}`;
-      expect((await signIn('x')).status).toBe(401);
-    }
-    peer.address = '10.0.0.1';
-    expect((await signIn('a')).status).toBe(401); // forgotten: it starts full again
+  it('keeps `next` on this server', async () => {
+    expect(await (await page(token, '/login?next=/rooms/dev')).text()).toContain('value="/rooms/dev"');
+    expect(await (await page(token, '/login?next=//evil.example/')).text()).toContain('name="next" value="/"');
+  });
+
+  it('has nothing to sign in to in open mode: it goes to the room', async () => {
+    const res = await page(open);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/');
   });
 });
