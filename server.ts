@@ -13,6 +13,7 @@ import { announce, createLogger } from './lib/logger.ts';
 import { currentPlatform } from './runtime/current-platform.ts';
 import { createStore } from './store/index.ts';
 import { StoreStartError } from './store/types.ts';
+import { identityStoreOf } from './store/identity-types.ts';
 import { instrumentStore } from './store/instrumented.ts';
 import { createHub } from './fanout/hub.ts';
 import { prepareThreads } from './runtime/thread.ts';
@@ -57,6 +58,8 @@ const hub = createHub({ store, logger, maxStreams: budget.maxStreams, maxStreams
   maxConnecting: config['max-connecting'] });
 
 const jwt = jwtKey ? createJwtVerifier(jwtKey) : undefined;
+// A sign-out, a deleted account or changed rights, here, on another instance or by `bun run user`: its streams end.
+const stopRevoking = identityStoreOf(store)?.onIdentityChange((change) => hub.revoke(change.subject, change.session));
 const app = createApp({ config, store, hub, logger, runtime: platform.runtime, metrics, jwt });
 const server = await platform.serve(app.fetch, { port: config.port, host: config.host, tls }).catch((error: unknown) => {
   process.stderr.write(`threadchat: cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -70,6 +73,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info(`${signal}: shutting down`);
+  stopRevoking?.();
   await hub.close(); // every stream gets a final `bye` event
   await server.stop(); // waits for in-flight requests
   await store.close();

@@ -17,6 +17,12 @@ export interface OpenRequest extends Omit<StreamOptions, 'slot' | 'roomWord' | '
   peer: string;
   /** The client's IP address (behind a trusted proxy, the one it forwarded for), counted against maxStreamsPerIp. */
   address: string;
+  /**
+   * Who opened it, when someone signed in did: the identity (`Who.id`), the session it came with (its digest), and
+   * when its credential ends (ms since the epoch: a session's absolute end, a JWT's exp). Hub.revoke and the
+   * hub's once-a-second sweep end it on a change of those.
+   */
+  owner?: { subject: string; session: string | null; until: number | null };
 }
 
 /** A stream refused for want of room (a 503): too many streams, threads that cannot start, a shutdown. */
@@ -68,6 +74,11 @@ export interface Hub {
   renameMember(room: string, client: string | null, name: string): boolean;
   /** `client` is typing in `room` as `name`: the room's other streams get a `typing` event (never stored). */
   typing(room: string, client: string, name: string): void;
+  /**
+   * Ends the streams of `subject` (with `session`: those opened with that session, whoever) with `bye` reason
+   * `revoked`: a sign-out, a deleted account, changed rights. Returns how many ended.
+   */
+  revoke(subject: string, session?: string): number;
   /** Ends every stream of a room at once without a final event, as a dropped connection would (a test hook). */
   drop(room: string): void;
   stats(): HubStats;

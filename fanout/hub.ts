@@ -115,6 +115,16 @@ export function createHub(options: HubOptions): Hub {
       publisher.typing(room, client, name);
       shared?.typingElsewhere(room, client, name);
     },
+    revoke(subject, session) {
+      let ended = 0;
+      for (const stream of slots.occupants) {
+        const owner = stream?.request.owner;
+        if (!owner || (session !== undefined ? owner.session !== session : owner.subject !== subject)) continue; // a digest names one session
+        stream!.end('revoked');
+        ended++;
+      }
+      return ended;
+    },
     drop(room) {
       for (const session of slots.occupants) if (session?.request.room === room) session.end('closed', 'dropped');
     },
@@ -128,6 +138,7 @@ export function createHub(options: HubOptions): Hub {
     },
     async close() {
       running = false;
+      clearInterval(expiry);
       unsubscribe();
       sampler.close();
       for (const session of slots.occupants) session?.end('shutdown');
@@ -138,6 +149,12 @@ export function createHub(options: HubOptions): Hub {
       stopDrain();
     },
   };
+  // A stream ends when its credential does (a session's absolute end, a JWT's exp), within a second.
+  const expiry = setInterval(() => {
+    const now = Date.now();
+    for (const stream of slots.occupants) if (stream && (stream.request.owner?.until ?? Infinity) <= now) stream.end('revoked');
+  }, 1000);
+  (expiry as { unref?: () => void }).unref?.();
   const sampler = createStatusSampler({
     store, rooms, metrics, occupants: slots.occupants, stats: hub.stats, baselineRss,
     publish: (frames) => publisher.status(STATUS_ROOM, frames),

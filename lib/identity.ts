@@ -29,6 +29,8 @@ export interface Who {
   rules: AccessRules;
   /** The session this request came with, if any (its id's digest, never the id): revoking it ends its streams. */
   session: string | null;
+  /** When the credential ends (a session's absolute end, a JWT's or an access token's expiry), ms since the epoch. */
+  until?: number | null;
 }
 
 /** How specific a pattern is: an exact name beats any pattern, then more literal characters win. */
@@ -79,3 +81,9 @@ export function rulesFromGrants(grants: { read?: readonly string[]; write?: read
   for (const pattern of grants.write ?? []) rules[pattern] = 'read-write';
   return rules;
 }
+
+/**
+ * An account's name (`bun run user add`): 1-32 of lower-case ASCII letters, digits, `_`, `.` and `-`, starting
+ * with a letter or a digit. Nothing two people could tell apart only by looking closely.
+ */
+export const ACCOUNT_NAME = /^[a-z0-9][a-z0-9_.-]{0,31}$/;

@@ -70,11 +70,13 @@ export function createIdentify({ config, identity, sessions, limit, jwt }: Ident
       // Access tokens are 256 random bits: nothing to slow down, no lockout to suffer.
       const found = token.startsWith('tc_') && token.length < 100 ? await identity!.findAccessToken(digestOf(token)) : null;
       const who = found && (await accountWho(found.name, 'access-token', null));
-      return who || refuse('that access token is not valid (revoked, expired, or never issued): make one with "bun run user token NAME"');
+      if (who) return { ...who, until: found.expires };
+      return refuse('that access token is not valid (revoked, expired, or never issued): make one with "bun run user token NAME"');
     }
     if (mode === 'jwt') {
       try {
-        return (await jwt!.verify(token)).who;
+        const { who, expires } = await jwt!.verify(token);
+        return { ...who, until: expires };
       } catch (error) {
         return refuse(`that JWT is not accepted: ${(error as Error).message}`);
       }
@@ -112,14 +114,15 @@ export function createIdentify({ config, identity, sessions, limit, jwt }: Ident
     if (session.subject.startsWith('token:')) {
       // Signed in with the shared token: with this one, or the session is of a token since changed.
       if (mode !== 'token' || session.subject !== (await sharedTokenSubject(config.token))) return null;
-      return { id: 'token', name: null, via: 'session', admin: true, rules: everywhere('read-write'), session: digest };
+      return { id: 'token', name: null, via: 'session', admin: true, rules: everywhere('read-write'), session: digest, until: session.expires };
     }
     // A JWT's session carries its claims; a session of another mode (the server restarted in this one) is none.
     if (session.subject.startsWith('jwt:')) {
-      return mode === 'jwt' && session.rules ? { id: session.subject, name: session.name, via: 'session', admin: session.admin, rules: session.rules, session: digest } : null;
+      return mode === 'jwt' && session.rules ? { id: session.subject, name: session.name, via: 'session', admin: session.admin, rules: session.rules, session: digest, until: session.expires } : null;
     }
     // An account's session: its rights are read from the account each time, so `user access` reaches it at once.
-    return mode === 'accounts' && session.subject.startsWith('user:') ? accountWho(session.subject.slice(5), 'session', digest) : null;
+    const who = mode === 'accounts' && session.subject.startsWith('user:') ? await accountWho(session.subject.slice(5), 'session', digest) : null;
+    return who && { ...who, until: session.expires };
   };
 
   /** The request's identity into `c.get('who')`. */

@@ -5,8 +5,12 @@ import { fail } from '../lib/errors.ts';
 import { valid } from '../lib/validate.ts';
 import { clientSchema, eventIdSchema, firstIssue, roomSchema, streamQuerySchema } from '../lib/input.ts';
 import { limitKey } from '../lib/ip-address.ts';
+import type { Who } from '../lib/identity.ts';
 
 export const RETRY_MS = 2000;
+
+/** A signed-in identity owns its streams: a revocation or the end of its credential ends them (Hub.revoke). */
+export const ownerOf = (who: Who) => (who.via === 'anonymous' ? undefined : { subject: who.id, session: who.session, until: who.until ?? null });
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
@@ -49,6 +53,7 @@ export const events = new Hono<AppEnv>().get(
       fault: config.faults ? (query.fault ?? null) : null,
       peer: c.get('client').peer,
       address: limitKey(c.get('client').address), // per-address limits count an IPv6 client by its /64
+      owner: ownerOf(c.get('who')),
     });
     runtime.keepOpen(c.req.raw, c.env);
     return new Response(stream, { headers: SSE_HEADERS });

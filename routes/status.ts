@@ -7,7 +7,7 @@ import { streamQuerySchema } from '../lib/input.ts';
 import { limitKey } from '../lib/ip-address.ts';
 import { StatusPage } from '../views/status.tsx';
 import { csp } from './page.ts';
-import { RETRY_MS, SSE_HEADERS } from './events.ts';
+import { ownerOf, RETRY_MS, SSE_HEADERS } from './events.ts';
 
 /** The page's own stream: snapshots as html, which hx-sse swaps in. */
 const STATUS_STREAM_URL = '/status/events?format=html';
@@ -40,6 +40,7 @@ export const status = new Hono<AppEnv>()
       fault: null,
       peer: client.peer,
       address: limitKey(client.address),
+      owner: ownerOf(c.get('who')),
     });
     runtime.keepOpen(c.req.raw, c.env);
     return new Response(stream, { headers: SSE_HEADERS });

@@ -8,8 +8,11 @@ import { renderMessage } from './message.tsx';
  */
 export type StreamFormat = 'json' | 'html' | 'text';
 export type NamedEvent = 'presence' | 'typing' | 'reset' | 'bye';
-/** Why the server ended a stream (`closed`: the client went away, so no `bye` reaches it). */
-export type EndReason = 'slow' | 'error' | 'shutdown' | 'closed';
+/**
+ * Why the server ended a stream (`closed`: the client went away, so no `bye` reaches it; `revoked`: the session or
+ * the rights it was opened with ended, so a reconnect must sign in again).
+ */
+export type EndReason = 'slow' | 'error' | 'shutdown' | 'closed' | 'revoked';
 export type MessagePayload = Pick<ChatMessage, 'id' | 'room' | 'name' | 'text' | 'ts'>;
 export interface ResetPayload {
   reason: 'gap' | 'unknown';

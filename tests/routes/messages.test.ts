@@ -19,6 +19,7 @@ function fakeHub() {
     renameMember: (room, client, name) => (renames.push([room, client, name]), false),
     typing: () => {},
     drop: () => {},
+    revoke: () => 0,
     stats: () => ({ streams: 0, connecting: 0, workers: 0, idle: 0, starting: 0, returning: 0, threads: 0, buffered: 0, logSeq: 0, rooms: 0, waves: 0, statusSnapshots: 0, wait: 'atomics' }),
     close: async () => {},
   };
