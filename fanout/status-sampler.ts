@@ -95,7 +95,8 @@ export function createStatusSampler(parts: SamplerParts) {
       memory: { rss, baseline: parts.baselineRss, perThread: stats.threads > 0 ? Math.max(0, rss - parts.baselineRss) / stats.threads : null },
       slowest: slowest.map(({ session, buffered }) => ({
         room: session.request.room,
-        who: session.request.name ?? session.request.peer,
+        // A name, never an address: /status is open to all in open mode, and addresses are for the logs.
+        who: session.request.name ?? '(no name)',
         buffered,
       })),
     };

@@ -46,7 +46,7 @@ export function lockDataFolder(dir: string): DataLock {
   const held = db;
   try {
     // Written whole under another name and renamed, so a refusal never reads half of it.
-    writeFileSync(`${pidFile}.${process.pid}`, `${process.pid}\n`);
+    writeFileSync(`${pidFile}.${process.pid}`, `${process.pid}\n`, { mode: 0o600 });
     renameSync(`${pidFile}.${process.pid}`, pidFile);
   } catch (error) {
     held.close();

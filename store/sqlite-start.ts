@@ -3,7 +3,7 @@
  * database opened. What goes wrong there is the setup's, not a request's: one StoreStartError that names the
  * folder and the reason (the server prints it and exits 2), not an uncaught SQLITE_READONLY stack trace.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { lockDataFolder, type DataLock } from './data-lock.ts';
 import type { SqlDatabase } from './sqlite-driver.ts';
@@ -23,6 +23,7 @@ export function openDataFolder(dir: string, sync: SyncMode, lock: boolean): Open
   let held: DataLock | null = null;
   try {
     makeFolder(dir);
+    keepPrivate(dir);
     held = lock ? lockDataFolder(dir) : null; // before the database: a refused server touches nothing of it
     const file = join(dir, 'chat.sqlite');
     const db = openDatabase(file, sync); // creates the schema before the writer opens the file
@@ -42,6 +43,28 @@ function makeFolder(dir: string) {
     if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
   }
   mkdirSync(dir); // Node's recursive mkdir says ENOENT where the plain one says EROFS or EACCES: the real reason
+}
+
+/**
+ * The folder 0700 and its files 0600, whatever the umask: messages, accounts and sessions are nobody else's to
+ * read. chat.sqlite is made here, before SQLite opens it, because SQLite gives the files it makes beside it (the
+ * write-ahead log, the shared memory) the database file's own mode. A step the file system refuses is left to the
+ * opening that follows, which names the reason.
+ */
+function keepPrivate(dir: string) {
+  const tryTo = (step: () => void) => {
+    try {
+      step();
+    } catch {
+      // read-only, or another owner's: the open below says why, if it matters
+    }
+  };
+  tryTo(() => chmodSync(dir, 0o700));
+  for (const name of ['chat.sqlite', 'chat.sqlite-wal', 'chat.sqlite-shm', 'server.lock', 'server.pid']) {
+    const path = join(dir, name);
+    if (name === 'chat.sqlite' || name === 'server.lock') tryTo(() => closeSync(openSync(path, 'a', 0o600)));
+    if (existsSync(path)) tryTo(() => chmodSync(path, 0o600));
+  }
 }
 
 /** The reasons a person can act on, for the codes a data folder gives at start. */

@@ -4,11 +4,28 @@
  * one line, not a stack trace.
  */
 import { describe, expect, it } from 'bun:test';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { post, startServer, tempDir } from '../helpers.ts';
 import { allMessages, refusedStart, stderrLines, writableFolder } from './disk-helpers.ts';
 
 describe('the data folder', () => {
+  it('is 0700 and its files 0600, whatever the umask', async () => {
+    const data = tempDir();
+    const dir = join(data.path, 'data');
+    const server = await startServer(['--data', dir], {}, (command) => ['sh', '-c', 'umask 000; exec "$@"', 'sh', ...command]);
+    try {
+      await post(server.url, 'main', { name: 'ann', text: 'kept private' });
+      const modes = Object.fromEntries(readdirSync(dir).map((name) => [name, (statSync(join(dir, name)).mode & 0o777).toString(8)]));
+      expect((statSync(dir).mode & 0o777).toString(8)).toBe('700');
+      expect(Object.keys(modes)).toEqual(expect.arrayContaining(['chat.sqlite', 'chat.sqlite-wal', 'chat.sqlite-shm', 'server.lock', 'server.pid']));
+      expect(Object.entries(modes).filter(([, mode]) => mode !== '600')).toEqual([]);
+    } finally {
+      await server.stop();
+      data.remove();
+    }
+  });
+
   it('refuses a second server on the same --data, naming the folder and the PID holding it; after kill -9 the next one starts', async () => {
     const data = tempDir();
     const first = await startServer(['--data', data.path]);

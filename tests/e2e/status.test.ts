@@ -84,6 +84,8 @@ describe('GET /status/events', () => {
       expect(first.latency.points).toHaveLength(60);
       expect(first.slowest.map((s) => s.room).sort()).toEqual(['alpha', 'alpha', 'beta', 'clock']);
       expect(first.slowest.map((s) => s.who)).toContain('ann');
+      expect(first.slowest.map((s) => s.who)).toContain('(no name)'); // the unnamed stream: no address in open mode
+      expect(JSON.stringify(first)).not.toContain('127.0.0.1');
       expect(first.memory.perThread).toBeGreaterThan(0);
       // The status stream is nobody's presence: the rooms' members are their own streams only.
       expect(await (await fetch(`${server.url}/rooms/alpha/members`)).json()).toMatchObject({ count: 2, members: ['al', 'ann'] });
