@@ -1,5 +1,6 @@
 /** Validation of everything a client sends: rooms, names, texts, client ids, stream options. */
 import { z } from 'zod';
+import { digestOf } from './secrets.ts';
 
 export const LIMITS = { name: 32, text: 4000, room: 64, client: 64, bodyBytes: 64 * 1024 } as const;
 
@@ -14,7 +15,18 @@ export const cleanName = (s: string) => s.toWellFormed().replace(/[\t\n\r]/g, ' 
 export const cleanText = (s: string) => s.toWellFormed().replace(/\r\n?/g, '\n').replace(CONTROLS, '').replace(/^\s*\n|\s+$/g, '');
 
 export const roomSchema = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'room must be 1-64 of a-z, 0-9, _ and -');
+/** A client id as the server passes it around: the public form of a client's key (below), or an older one. */
 export const clientSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'client id must be 1-64 of A-Z, a-z, 0-9, _ and -');
+
+/**
+ * A client's id as a client sends it (`X-Client-Id`, `client=`) is its secret: the key of its streams. The server
+ * keeps and shows only its digest (`c` and 22 base64url characters), which is what streams, presence and messages
+ * carry. So an id seen anywhere (a log, /status, another instance's presence) cannot be sent back as someone's
+ * key: renaming a stream, typing as it, or posting so that its own stream hides the post all need the key itself.
+ * The page and bin/chat make one of 128 random bits per tab or run.
+ */
+export const publicClient = (key: string) => `c${digestOf(key).slice(0, 22)}`;
+export const clientKeySchema = clientSchema.transform(publicClient);
 /** Store ids: integers (SQLite, memory) or Redis stream ids. */
 const STORE_ID = /^\d{1,20}(-\d{1,20})?$/;
 export const eventIdSchema = z.string().regex(STORE_ID, 'Last-Event-ID must be an id this server sent');
@@ -37,7 +49,7 @@ export const newMessageSchema = z.object({
     .string({ error: 'text is missing' })
     .transform(cleanText)
     .pipe(z.string().min(1, 'text is empty').max(LIMITS.text, `text is longer than ${LIMITS.text} characters`)),
-  client: clientSchema.nullable().optional().default(null),
+  client: clientKeySchema.nullable().optional().default(null),
 });
 export type MessageInput = z.infer<typeof newMessageSchema>;
 
@@ -45,7 +57,7 @@ export const streamQuerySchema = z.object({
   format: z.enum(['json', 'html', 'text'], { error: 'format must be json, html or text' }).default('json'),
   history: z.coerce.number().int().min(0).max(1000, 'history is at most 1000').optional(),
   lastEventId: eventIdSchema.optional(),
-  client: clientSchema.optional(),
+  client: clientKeySchema.optional(),
   name: z.string().optional().pipe(name.optional()),
   fault: z.enum(['throw', 'stall']).optional(),
 });

@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import type { Config } from '../lib/config.ts';
 import { fail } from '../lib/errors.ts';
 import { limitKey } from '../lib/ip-address.ts';
+import { publicClient } from '../lib/input.ts';
 import { createRateLimiter } from '../lib/rate-limit.ts';
 
 /** Typing notices a client id may send: a page sends one every 2.5 s while its user types. */
@@ -31,7 +32,7 @@ export function createGuards(config: Config) {
     const who = c.get('who');
     if (who.via !== 'anonymous' && who.id !== 'token') return who.id;
     const client = c.req.header('x-client-id') ?? c.req.query('client');
-    return client ? `${who.id} ${limitKey(c.get('client').address)} ${client}` : null;
+    return client ? `${who.id} ${limitKey(c.get('client').address)} ${publicClient(client)}` : null; // never the key itself
   };
 
   /**

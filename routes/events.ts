@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { valid } from '../lib/validate.ts';
-import { clientSchema, eventIdSchema, firstIssue, roomSchema, streamQuerySchema } from '../lib/input.ts';
+import { clientKeySchema, eventIdSchema, firstIssue, roomSchema, streamQuerySchema } from '../lib/input.ts';
 import { limitKey } from '../lib/ip-address.ts';
 import type { Who } from '../lib/identity.ts';
 
@@ -35,10 +35,11 @@ export const events = new Hono<AppEnv>().get(
     const fromHeader = header ? eventIdSchema.safeParse(header) : null;
     if (fromHeader && !fromHeader.success) fail(400, firstIssue(fromHeader.error));
     const lastEventId = fromHeader?.data ?? query.lastEventId ?? null;
-    // The query's client id was checked with the query; one from the header is checked here, by the same schema.
-    const client = c.req.header('x-client-id') ?? query.client ?? null;
-    const checkedClient = client === null ? null : clientSchema.safeParse(client);
+    // The query's client key was checked (and made public) with the query; one from the header is checked here.
+    const fromClientHeader = c.req.header('x-client-id');
+    const checkedClient = fromClientHeader === undefined ? null : clientKeySchema.safeParse(fromClientHeader);
     if (checkedClient && !checkedClient.success) fail(400, firstIssue(checkedClient.error));
+    const client = checkedClient?.data ?? query.client ?? null;
 
     const stream = await hub.open({
       room,

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
-import { clientSchema, firstIssue, nameSchema, roomSchema } from '../lib/input.ts';
+import { clientKeySchema, firstIssue, nameSchema, roomSchema } from '../lib/input.ts';
 import { valid } from '../lib/validate.ts';
 import { readBodyFields } from '../middleware/message-body.ts';
 
@@ -16,16 +16,21 @@ export const members = new Hono<AppEnv>()
   })
   .put(
     '/rooms/:room/members/:client',
-    valid('param', z.object({ room: roomSchema, client: clientSchema })),
+    // `me` with the key in X-Client-Id (the page, bin/chat), or the key in the path as before: either way the key,
+    // never a client id someone could have seen, names the streams to rename.
+    valid('param', z.object({ room: roomSchema, client: z.string() })),
     bodyLimit({ maxSize: 1024, onError: () => fail(413, 'a name fits in 1024 bytes') }),
     async (c) => {
-      const { room, client } = c.req.valid('param');
+      const { room, client: given } = c.req.valid('param');
+      const key = clientKeySchema.safeParse(given === 'me' ? c.req.header('x-client-id') : given);
+      if (!key.success) fail(400, given === 'me' ? 'renaming "me" needs your client id in X-Client-Id (the one your stream was opened with)' : firstIssue(key.error));
+      const client = key.data;
       const fields = await readBodyFields(c.req.raw, 'name', c.get('deps').config['body-timeout']);
       // Signed in, your name is your identity's: a rename keeps it (it names a stream that lost it, at most).
       const name = nameSchema.safeParse(c.get('who').name ?? fields.name);
       if (!name.success) fail(422, firstIssue(name.error));
       const { hub } = c.get('deps');
-      if (!hub.renameMember(room, client, name.data)) fail(404, `client ${client} has no open stream in room ${room}`);
+      if (!hub.renameMember(room, client, name.data)) fail(404, `that client has no open stream in room ${room}`);
       const { change: _change, changes: _changes, ...presence } = hub.members(room);
       return c.json(presence);
     },

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
-import { clientSchema, firstIssue, nameSchema, roomSchema } from '../lib/input.ts';
+import { clientKeySchema, firstIssue, nameSchema, roomSchema } from '../lib/input.ts';
 import { valid } from '../lib/validate.ts';
 import { readBodyFields } from '../middleware/message-body.ts';
 
@@ -20,8 +20,8 @@ export const typing = new Hono<AppEnv>().post(
     const { room } = c.req.valid('param');
     const { hub, config } = c.get('deps');
     const fields = await readBodyFields(c.req.raw, 'name', config['body-timeout']);
-    const client = clientSchema.safeParse(fields.client ?? c.req.header('x-client-id') ?? c.req.query('client'));
-    if (!client.success) fail(400, 'a typing notice needs your client id (X-Client-Id: the id your stream uses), so your own streams do not get it back');
+    const client = clientKeySchema.safeParse(fields.client ?? c.req.header('x-client-id') ?? c.req.query('client'));
+    if (!client.success) fail(400, 'a typing notice needs your client id (X-Client-Id: the one your stream was opened with), so your own streams do not get it back');
     const name = nameSchema.safeParse(c.get('who').name ?? fields.name ?? c.req.query('name')); // signed in: the identity's
     if (!name.success) fail(422, firstIssue(name.error));
     hub.typing(room, client.data, name.data);

@@ -5,7 +5,7 @@ const { app } = memoryApp();
 
 /** A rename of a client with no stream here: a name that passes is a 404 (nobody to rename), a bad one a 4xx. */
 const rename = (body: BodyInit, type?: string) =>
-  app.request('/rooms/main/members/c1', { method: 'PUT', body, headers: type ? { 'Content-Type': type } : {} });
+  app.request('/rooms/main/members/me', { method: 'PUT', body, headers: { 'X-Client-Id': 'c1', ...(type ? { 'Content-Type': type } : {}) } });
 
 describe('PUT /rooms/:room/members/:client', () => {
   it('reads the new name from JSON, a form field, multipart or the whole text body', async () => {
@@ -22,7 +22,7 @@ describe('PUT /rooms/:room/members/:client', () => {
     ] as [BodyInit, string | undefined][]) {
       const res = await rename(body, type);
       expect(res.status).toBe(404);
-      expect((await res.json()).error).toBe('client c1 has no open stream in room main');
+      expect((await res.json()).error).toBe('that client has no open stream in room main');
     }
   });
 
@@ -37,6 +37,13 @@ describe('PUT /rooms/:room/members/:client', () => {
     ['a body over 1024 bytes', () => rename('n'.repeat(1025), 'text/plain'), 413, 'a name fits in 1024 bytes'],
     ['a content type it does not read', () => rename('<x/>', 'application/xml'), 415, 'not accepted'],
   ];
+  it('needs the key: "me" without X-Client-Id is a 400 that says so, and the key in the path still works', async () => {
+    const without = await app.request('/rooms/main/members/me', { method: 'PUT', body: 'ann', headers: { 'Content-Type': 'text/plain' } });
+    expect(without.status).toBe(400);
+    expect((await without.json()).error).toContain('X-Client-Id');
+    expect((await app.request('/rooms/main/members/c1', { method: 'PUT', body: 'ann', headers: { 'Content-Type': 'text/plain' } })).status).toBe(404);
+  });
+
   for (const [what, send, status, reason] of bad) {
     it(`refuses ${what} with ${status} and a reason`, async () => {
       const res = await send();

@@ -38,9 +38,12 @@
   const session = storage('sessionStorage');
 
   // ---- Who is writing
-  /** One id per tab (sessionStorage survives a reload): the server keeps this client's own posts off its stream. */
-  const clientId = session.get('threadchat.client') || (() => {
-    const id = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+  /**
+   * One id per tab (sessionStorage survives a reload): the server keeps this client's own posts off its stream. It is
+   * the tab's secret key (128 random bits): the server shows others only its digest, and renames need the key.
+   */
+  const clientId = (session.get('threadchat.client') || '').length >= 32 ? session.get('threadchat.client') : (() => {
+    const id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
     session.set('threadchat.client', id);
     return id;
   })();
@@ -309,15 +312,15 @@
   });
   let renaming = Promise.resolve();
   /**
-   * A new name is a rename in place: the open stream takes it (PUT …/members/:client) and the room sees "alice is
+   * A new name is a rename in place: the open stream takes it (PUT …/members/me, with the key) and the room sees "alice is
    * now alicia", not a leave and a join. With no open stream yet (404: still connecting) or no answer, a new
    * connection carries it in its ?name=.
    */
   async function rename() {
     followName();
     try {
-      const res = await fetch(`/rooms/${room}/members/${clientId}`, {
-        method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: myName }),
+      const res = await fetch(`/rooms/${room}/members/me`, {
+        method: 'PUT', headers: { 'Content-Type': 'application/json', 'X-Client-Id': clientId }, body: JSON.stringify({ name: myName }),
       });
       if (res.ok) return;
     } catch { /* the server is unreachable: the reconnect below retries */ }
