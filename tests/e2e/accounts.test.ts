@@ -85,6 +85,12 @@ describe('accounts on SQLite, managed with bun run user while the server runs', 
     const res = await signIn(server.url, 'bob', BOB);
     expect(res.status).toBe(303);
     const cookie = cookieOf(res);
+    const attributes = res.headers.get('set-cookie')!.split(';').map((a) => a.trim());
+    expect(attributes).toEqual(expect.arrayContaining(['HttpOnly', 'SameSite=Strict', 'Path=/']));
+    // Over https (the suite's HTTPS pass) the cookie is `__Host-` prefixed and Secure; over http neither.
+    const https = server.url.startsWith('https:');
+    expect(cookie.startsWith('__Host-chat_session=')).toBe(https);
+    expect(attributes.includes('Secure')).toBe(https);
     const stream = await openStream(`${server.url}/rooms/main/events?history=0`, { Cookie: cookie });
     expect(stream.status).toBe(200);
     const changed = await user(store, ['passwd', 'bob', '--password-stdin'], 'bob has a brand new password');
