@@ -30,14 +30,14 @@ export interface LoginOptions {
  * address checked before the body is read, and the body is at most 4 KiB under the body timeout.
  */
 export function createLogin({ signIn, sessions, jwt }: LoginOptions) {
-  const show = (c: Context<AppEnv>, next: string, problem: LoginProblem, status: 200 | 401 | 429) =>
-    c.html('<!DOCTYPE html>' + String(LoginPage({ next, problem, mode: c.get('deps').config.auth as LoginMode })), status);
+  const show = (c: Context<AppEnv>, next: string, problem: LoginProblem, status: 200 | 401 | 429, user = '') =>
+    c.html('<!DOCTYPE html>' + String(LoginPage({ next, problem, mode: c.get('deps').config.auth as LoginMode, user: user.slice(0, 64) })), status);
   const limited = (c: Context<AppEnv>, next: string, wait: number) => {
     c.header('Retry-After', String(wait));
     return wantsHtml(c) ? show(c, next, { limited: wait }, 429) : c.json({ error: signIn.reason(wait) }, 429);
   };
-  const wrong = (c: Context<AppEnv>, next: string, problem: Extract<LoginProblem, string>, reason: string) =>
-    wantsHtml(c) ? show(c, next, problem, 401) : c.json({ error: reason }, 401);
+  const wrong = (c: Context<AppEnv>, next: string, problem: Extract<LoginProblem, string>, reason: string, user = '') =>
+    wantsHtml(c) ? show(c, next, problem, 401, user) : c.json({ error: reason }, 401);
 
   return new Hono<AppEnv>()
     .use('/login', csp)
@@ -71,7 +71,7 @@ export function createLogin({ signIn, sessions, jwt }: LoginOptions) {
           const account = name ? await c.get('deps').identity!.getAccount(name) : null;
           if (!(await verifyPassword(field('password'), account?.passwordHash ?? null)) || !account) {
             signIn.failed(c, `user:${name}`);
-            return wrong(c, next, 'wrong-password', 'that name and password are not right');
+            return wrong(c, next, 'wrong-password', 'that name and password are not right', name);
           }
           signIn.succeeded(c, `user:${name}`);
           await sessions.start(c, { subject: `user:${account.name}`, name: account.name, admin: account.admin, rules: null });

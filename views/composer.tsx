@@ -5,7 +5,7 @@ import { LIMITS } from '../lib/input.ts';
  * Writing a message. The form posts without JavaScript too (a 303 back to the page); with it, htmx posts it and
  * appends the returned message. The name form is app.js's: it asks for a name once, then remembers it.
  */
-export const Composer = ({ room, sendKey }: { room: string; sendKey: string }) => (
+export const Composer = ({ room, sendKey, me = null }: { room: string; sendKey: string; me?: string | null }) => (
   <footer class="composer">
     {/* typing.js: who else is typing, from the stream's `typing` events. */}
     <p id="typing" class="typing" aria-live="polite" hidden></p>
@@ -29,10 +29,13 @@ export const Composer = ({ room, sendKey }: { room: string; sendKey: string }) =
     >
       {/* Without JavaScript, this page's one key: the browser resends it with a resent form. sending.js sends a key per message instead. */}
       {sendKey && <input type="hidden" name="idempotency_key" value={sendKey} />}
-      <label class="name-field">
-        <span>Name</span>
-        <input name="name" placeholder="anonymous" maxlength={LIMITS.name} autocomplete="nickname" />
-      </label>
+      {/* Signed in, the name is the identity's: the server takes no other. */}
+      {me === null ? (
+        <label class="name-field">
+          <span>Name</span>
+          <input name="name" placeholder="anonymous" maxlength={LIMITS.name} autocomplete="nickname" />
+        </label>
+      ) : null}
       <button type="button" id="me" class="me" title="Change your name" hidden></button>
       <div class="row">
         <label class="sr-only" for="text">

@@ -20,13 +20,14 @@ const INTRO: Record<LoginMode, string> = {
 };
 
 /** The fields each mode asks for. */
-const Fields = ({ mode }: { mode: LoginMode }) =>
+const Fields = ({ mode, user }: { mode: LoginMode; user: string }) =>
   mode === 'accounts' ? (
     <>
       <label for="login-user">Name</label>
-      <input id="login-user" name="user" autocomplete="username" autocapitalize="none" spellcheck={false} maxlength={64} required autofocus />
+      {/* After a wrong try the name stays, and the password takes the focus. */}
+      <input id="login-user" name="user" value={user} autocomplete="username" autocapitalize="none" spellcheck={false} maxlength={64} required autofocus={!user} />
       <label for="login-password">Password</label>
-      <input id="login-password" type="password" name="password" autocomplete="current-password" maxlength={128} required />
+      <input id="login-password" type="password" name="password" autocomplete="current-password" maxlength={128} required autofocus={!!user} />
     </>
   ) : mode === 'jwt' ? (
     <>
@@ -41,7 +42,7 @@ const Fields = ({ mode }: { mode: LoginMode }) =>
   );
 
 /** The sign-in page of every mode with a sign-in: it posts to /login and comes back here when that fails. */
-export const LoginPage = ({ next, problem, mode }: { next: string; problem: LoginProblem; mode: LoginMode }) => (
+export const LoginPage = ({ next, problem, mode, user = '' }: { next: string; problem: LoginProblem; mode: LoginMode; user?: string }) => (
   <Layout title="Sign in · threadchat">
     <main class="login">
       <form method="post" action="/login" class="login-form">
@@ -58,7 +59,7 @@ export const LoginPage = ({ next, problem, mode }: { next: string; problem: Logi
           </p>
         ) : null}
         <input type="hidden" name="next" value={next} />
-        <Fields mode={mode} />
+        <Fields mode={mode} user={user} />
         <button type="submit">Sign in</button>
       </form>
     </main>

@@ -35,7 +35,7 @@ export const RoomBar = ({ room, signOut = false }: { room: string; signOut?: boo
         →
       </button>
     </form>
-    {/* With --token: a plain form post, so it works without JavaScript. */}
+    {/* Signed in with a session: a plain form post, so it works without JavaScript. */}
     {signOut ? (
       <form class="sign-out" method="post" action="/logout">
         <button type="submit" id="sign-out">Sign out</button>

@@ -29,8 +29,10 @@ export interface RoomPageProps {
   retention?: number;
   /** Who was here when the page was rendered; app.js keeps it current from the stream's `presence` events. */
   presence: Pick<Presence, 'members' | 'count'>;
-  /** Whether the bar shows a sign-out button (the server runs with --token). */
+  /** Whether the bar shows a sign-out button (the page came with a session). */
   signOut?: boolean;
+  /** The signed-in name (accounts, jwt): the page never asks for one, and posts go by it. Null when anonymous. */
+  me?: string | null;
   /** A fresh Idempotency-Key for the form without JavaScript: a resent form (a refresh after a lost answer) is stored once. */
   sendKey?: string;
 }
@@ -44,9 +46,9 @@ export const streamUrl = (room: string, lastId: string | undefined) =>
   `/rooms/${room}/events?format=html&lastEventId=${lastId ?? '0'}`;
 
 /** A room: its recent history in the HTML (works without JavaScript), then live updates over SSE. */
-export const RoomPage = ({ room, messages, older = 'start', retention = 0, presence, signOut = false, sendKey = '' }: RoomPageProps) => (
+export const RoomPage = ({ room, messages, older = 'start', retention = 0, presence, signOut = false, me = null, sendKey = '' }: RoomPageProps) => (
   <Layout title={`#${room} · threadchat`} scripts={FEATURE_SCRIPTS}>
-    <div class="app" data-room={room}>
+    <div class="app" data-room={room} data-me={me ?? undefined}>
       <RoomBar room={room} signOut={signOut} />
       <People {...presence} />
       <main class="chat">
@@ -68,7 +70,7 @@ export const RoomPage = ({ room, messages, older = 'start', retention = 0, prese
           New messages ↓
         </button>
       </main>
-      <Composer room={room} sendKey={sendKey} />
+      <Composer room={room} sendKey={sendKey} me={me} />
     </div>
   </Layout>
 );

@@ -30,6 +30,15 @@ export async function openPage(browser: Browser, label: string, problems: string
 }
 
 /** Opens a room page, answers the one-time name question, and waits until its stream is live and lists this person. */
+/** Opens a room signed in (accounts, jwt): the page asks no name, shows the identity's, and its stream goes live. */
+export async function enterRoomSignedIn(page: Page, roomUrl: string, name: string): Promise<void> {
+  await page.goto(roomUrl);
+  await page.locator('#members .person.you', { hasText: name }).waitFor();
+  if (await page.locator('#name-form').isVisible()) throw new Error('a signed-in page asked for a name');
+  await page.locator('#sign-out').waitFor();
+  await waitFor(async () => (await page.locator('#status').getAttribute('data-state')) === 'live', `${name}'s stream to be live`);
+}
+
 export async function enterRoom(page: Page, roomUrl: string, name: string): Promise<void> {
   await page.goto(roomUrl);
   await page.locator('#name-input').fill(name);

@@ -1,7 +1,8 @@
 /**
  * Cross-site request forgery in real Chromium: a hostile page on another origin (a tiny server of the test's
  * own) posts into a room with a form that submits itself and with a `no-cors` fetch. Nothing may be stored, in
- * each server setup of SETUPS (open; --token with the browser signed in), while the room's own page still posts.
+ * each server setup of SETUPS (open; --token and accounts with the browser signed in), while the room's own page
+ * still posts.
  *
  * The hostile page comes from two origins: `http://127.0.0.1:OTHER` is same-site with the chat's
  * `http://127.0.0.1:PORT` (a site ignores the port), so the browser sends the SameSite=Strict sign-in cookie with
@@ -9,8 +10,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import type { Browser, Page, Response } from 'playwright-core';
-import { startServer, type ServerProcess } from '../helpers.ts';
-import { enterRoom, launchBrowser, openPage } from './browser-helpers.ts';
+import { join } from 'node:path';
+import { BUN, ROOT, startServer, tempDir, type ServerProcess } from '../helpers.ts';
+import { enterRoom, enterRoomSignedIn, launchBrowser, openPage } from './browser-helpers.ts';
 
 const TOKEN = 'a cross-origin token';
 
@@ -22,7 +24,12 @@ interface Setup {
   headers: Record<string, string>;
   /** Signs the browser's context in (nothing in open mode). */
   signIn(page: Page, base: string): Promise<void>;
+  /** Before the server starts: what it needs (accounts made), and the arguments that use it. */
+  prepare?(): Promise<string[]>;
 }
+
+const PASSWORD = 'a cross-origin password';
+const accountsData = tempDir();
 
 const SETUPS: Setup[] = [
   { name: 'open', args: [], headers: {}, signIn: async () => {} },
@@ -37,7 +44,25 @@ const SETUPS: Setup[] = [
       await page.waitForURL(`${base}/`);
     },
   },
+  {
+    name: 'accounts, the browser signed in',
+    args: [],
+    headers: { Authorization: `Basic ${Buffer.from(`alice:${PASSWORD}`).toString('base64')}` },
+    async prepare() {
+      const add = Bun.spawnSync([BUN, join(ROOT, 'scripts/user.ts'), 'add', 'alice', '--password-stdin', '--data', accountsData.path], { stdin: new Blob([PASSWORD]) });
+      if (add.exitCode !== 0) throw new Error(`user add failed: ${add.stderr.toString()}`);
+      return ['--store', 'sqlite', '--data', accountsData.path, '--auth', 'accounts'];
+    },
+    async signIn(page, base) {
+      await page.goto(`${base}/login`);
+      await page.locator('input[name=user]').fill('alice');
+      await page.locator('input[name=password]').fill(PASSWORD);
+      await page.locator('input[name=password]').press('Enter');
+      await page.waitForURL(`${base}/`);
+    },
+  },
 ];
+afterAll(() => accountsData.remove());
 
 /** The attacker's pages: `/form` submits a form to `target`, `/fetch` sends the same body with a no-cors fetch. */
 function hostileServer() {
@@ -70,7 +95,7 @@ for (const setup of SETUPS) {
     let browser: Browser;
     let hostile: ReturnType<typeof Bun.serve>;
     beforeAll(async () => {
-      server = await startServer(['--store', 'memory', ...setup.args]);
+      server = await startServer(setup.prepare ? await setup.prepare() : ['--store', 'memory', ...setup.args]);
       browser = await launchBrowser();
       hostile = hostileServer();
     });
@@ -106,7 +131,7 @@ for (const setup of SETUPS) {
       console.log(`cross-origin (${setup.name}): ${tried.map((t) => `${t.how} from ${t.from} -> ${t.status}${t.cookie ? ' (cookie sent)' : ''}`).join('; ')}`);
       for (const t of tried) expect({ ...t, status: t.status }).toEqual({ ...t, status: 403 });
       // Signed in, the same-site attempts carried the sign-in cookie: what refused them is the Origin check.
-      if (setup.args.includes('--token')) expect(tried.filter((t) => t.cookie).map((t) => `${t.how} ${t.from}`)).toEqual([`form http://127.0.0.1:${hostile.port}`]);
+      if (setup.name !== 'open') expect(tried.filter((t) => t.cookie).map((t) => `${t.how} ${t.from}`)).toEqual([`form http://127.0.0.1:${hostile.port}`]);
       expect(await history(room)).toEqual([]);
     });
 
@@ -115,7 +140,9 @@ for (const setup of SETUPS) {
       const problems: string[] = [];
       const page = await openPage(browser, 'alice', problems);
       await setup.signIn(page, server.url);
-      await enterRoom(page, `${server.url}/rooms/${room}`, 'alice');
+      // Signed in with an account, the page asks no name: it is the account's.
+      if (setup.name.startsWith('accounts')) await enterRoomSignedIn(page, `${server.url}/rooms/${room}`, 'alice');
+      else await enterRoom(page, `${server.url}/rooms/${room}`, 'alice');
       await page.locator('#text').fill('posted from the page');
       await page.locator('#text').press('Enter');
       await page.locator('#messages .text', { hasText: 'posted from the page' }).waitFor();

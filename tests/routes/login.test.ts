@@ -32,6 +32,19 @@ describe('GET /login', () => {
     expect(await (await page(token, '/login?next=//evil.example/')).text()).toContain('name="next" value="/"');
   });
 
+  it('keeps the name typed after a wrong password, escaped, and moves the focus to the password', async () => {
+    const res = await accounts.request('http://localhost/login', {
+      method: 'POST',
+      headers: { Accept: 'text/html', 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ user: 'al"ice<', password: 'not the password' }),
+    });
+    expect(res.status).toBe(401);
+    const html = await res.text();
+    expect(html).toContain('That name and password are not right.');
+    expect(html).toMatch(/name="user" value="al&quot;ice&lt;"/);
+    expect(html).toMatch(/name="password"[^>]*autofocus/);
+  });
+
   it('has nothing to sign in to in open mode: it goes to the room', async () => {
     const res = await page(open);
     expect(res.status).toBe(303);

@@ -287,7 +287,7 @@
   function setName(name) {
     myName = name;
     local.set('threadchat.name', name);
-    nameField.value = name;
+    if (nameField) nameField.value = name; // none when signed in: the name is the identity's
     const b = document.createElement('b');
     b.textContent = name;
     meButton.replaceChildren('as ', b);
@@ -328,6 +328,15 @@
   }
   nameForm.addEventListener('keydown', (e) => e.key === 'Escape' && myName && askName(false));
   meButton.addEventListener('click', () => askName(true, true));
-  if (myName) setName(myName);
-  askName(!myName);
+  // Signed in (accounts, jwt): the name is the identity's, shown and never asked; there is nothing to rename.
+  const signedInAs = app.dataset.me;
+  if (signedInAs) {
+    setName(signedInAs);
+    meButton.disabled = true;
+    meButton.title = `Signed in as ${signedInAs}`;
+    askName(false);
+  } else {
+    if (myName) setName(myName);
+    askName(!myName);
+  }
 })();
