@@ -27,8 +27,8 @@ export interface IdentifyOptions {
   jwt?: JwtCheck;
 }
 
-/** Paths that never look at credentials: a Bearer header there is neither checked nor counted. */
-const isOpenPath = (path: string) => path === '/healthz' || path.startsWith('/static/');
+/** Requests that never look at credentials: a Bearer header there is neither checked nor counted (nor refused). */
+const isOpenPath = (method: string, path: string) => path === '/healthz' || path.startsWith('/static/') || (method === 'GET' && path === '/login');
 
 const CHALLENGE = { token: 'Bearer realm="threadchat"', accounts: 'Basic realm="threadchat", charset="UTF-8", Bearer realm="threadchat"', jwt: 'Bearer realm="threadchat"' };
 
@@ -127,7 +127,7 @@ export function createIdentify({ config, identity, sessions, limit, jwt }: Ident
 
   /** The request's identity into `c.get('who')`. */
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (mode === 'open' || isOpenPath(c.req.path)) {
+    if (mode === 'open' || isOpenPath(c.req.method, c.req.path)) {
       c.set('who', anonymous(c));
       return next();
     }

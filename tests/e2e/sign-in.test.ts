@@ -191,7 +191,7 @@ describe('failed sign-ins (clients told apart by X-Forwarded-For from a trusted 
     expect(bearer.status).toBe(429);
     expect(bearer.headers.get('retry-after')).toBeTruthy();
     // /healthz and the static files never look at credentials: neither refused nor counted.
-    for (const path of ['/healthz', '/static/app.css']) {
+    for (const path of ['/healthz', '/static/app.css', '/login']) {
       const open = await fetch(`${server.url}${path}`, { headers: { 'X-Forwarded-For': stranger, Authorization: 'Bearer guess 14' } });
       expect(`${path} ${open.status}`).not.toStartWith(`${path} 4`);
     }
