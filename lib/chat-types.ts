@@ -10,6 +10,11 @@ export interface ChatMessage {
   ts: number;
   /** The sender's client id, used only to keep its own stream from echoing it; never sent to other clients. */
   client: string | null;
+  /**
+   * true: the name is a signed-in identity's. false: an anonymous sender chose it, where others sign in (accounts or
+   * jwt mode). Absent: nobody signs in (open and token modes), or the message is older than the mark.
+   */
+  verified?: boolean;
 }
 
 export interface NewMessage {
@@ -17,6 +22,7 @@ export interface NewMessage {
   name: string;
   text: string;
   client: string | null;
+  verified?: boolean;
 }
 
 /** One arrival, departure or rename in a room (`from`: the old name of a rename). */

@@ -1,6 +1,7 @@
 /** Validation of everything a client sends: rooms, names, texts, client ids, stream options. */
 import { z } from 'zod';
 import { digestOf } from './secrets.ts';
+import { normalizeName } from './names.ts';
 
 export const LIMITS = { name: 32, text: 4000, room: 64, client: 64, bodyBytes: 64 * 1024 } as const;
 
@@ -9,8 +10,11 @@ const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u
 
 // Both begin with toWellFormed(): a lone surrogate (JSON can carry "\ud83d") has no UTF-8 form; it becomes U+FFFD
 // here, as SQLite would store it anyway, so every backend and every stream format shows the same text.
-/** A single-line name: controls (newlines too) removed, spaces folded, trimmed. */
-export const cleanName = (s: string) => s.toWellFormed().replace(/[\t\n\r]/g, ' ').replace(CONTROLS, '').replace(/ {2,}/g, ' ').trim();
+/**
+ * A single-line name, normalised (lib/names.ts): NFKC, invisible characters and controls removed, spaces folded,
+ * trimmed. Every name a client sends goes through it, so `al\u200bice` is `alice` before anything compares it.
+ */
+export const cleanName = normalizeName;
 /** A message text: \r\n and \r become \n, tabs and newlines stay, other controls go, outer blank lines trimmed. */
 export const cleanText = (s: string) => s.toWellFormed().replace(/\r\n?/g, '\n').replace(CONTROLS, '').replace(/^\s*\n|\s+$/g, '');
 

@@ -6,6 +6,7 @@ import { valid } from '../lib/validate.ts';
 import { clientKeySchema, eventIdSchema, firstIssue, roomSchema, streamQuerySchema } from '../lib/input.ts';
 import { limitKey } from '../lib/ip-address.ts';
 import type { Who } from '../lib/identity.ts';
+import { checkName } from '../middleware/names.ts';
 
 export const RETRY_MS = 2000;
 
@@ -40,6 +41,7 @@ export const events = new Hono<AppEnv>().get(
     const checkedClient = fromClientHeader === undefined ? null : clientKeySchema.safeParse(fromClientHeader);
     if (checkedClient && !checkedClient.success) fail(400, firstIssue(checkedClient.error));
     const client = checkedClient?.data ?? query.client ?? null;
+    await checkName(c, query.name); // anonymous: not a signed-in person's name, nor a look-alike of it
 
     const stream = await hub.open({
       room,

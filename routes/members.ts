@@ -6,6 +6,7 @@ import { fail } from '../lib/errors.ts';
 import { clientKeySchema, firstIssue, nameSchema, roomSchema } from '../lib/input.ts';
 import { valid } from '../lib/validate.ts';
 import { readBodyFields } from '../middleware/message-body.ts';
+import { checkName } from '../middleware/names.ts';
 
 /** Who is in a room now (the same data as the SSE `presence` event), and renaming yourself in it. */
 export const members = new Hono<AppEnv>()
@@ -29,6 +30,7 @@ export const members = new Hono<AppEnv>()
       // Signed in, your name is your identity's: a rename keeps it (it names a stream that lost it, at most).
       const name = nameSchema.safeParse(c.get('who').name ?? fields.name);
       if (!name.success) fail(422, firstIssue(name.error));
+      await checkName(c, name.data); // anonymous: not a signed-in person's name, nor a look-alike of it
       const { hub } = c.get('deps');
       if (!hub.renameMember(room, client, name.data)) fail(404, `that client has no open stream in room ${room}`);
       const { change: _change, changes: _changes, ...presence } = hub.members(room);

@@ -7,6 +7,7 @@ import { valid } from '../lib/validate.ts';
 import { historyQuerySchema, LIMITS, roomSchema } from '../lib/input.ts';
 import { messageBody } from '../middleware/message-body.ts';
 import { idempotencyKey } from '../middleware/idempotency-key.ts';
+import { checkName, verifiedOf } from '../middleware/names.ts';
 import { renderMessage } from '../views/message.tsx';
 import { edgeOf, olderPageText, renderOlderPage } from '../views/older.tsx';
 
@@ -18,8 +19,9 @@ export const messages = new Hono<AppEnv>()
   .post('/rooms/:room/messages', params, limit, messageBody, async (c) => {
     const { store, hub, config, logger } = c.get('deps');
     const { room } = c.req.valid('param');
+    await checkName(c, c.get('message').name); // anonymous: not a signed-in person's name, nor a look-alike of it
     // Signed in, the name is the identity's; a name in the request counts only for the anonymous.
-    const input = { ...c.get('message'), name: c.get('who').name ?? c.get('message').name };
+    const input = { ...c.get('message'), name: c.get('who').name ?? c.get('message').name, ...verifiedOf(c) };
     const key = c.get('idempotencyKey');
     // With a key: once per key and sender (the client id; none is a sender of its own), a retry answered alike.
     const { message: saved, replayed } = key

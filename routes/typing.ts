@@ -6,6 +6,7 @@ import { fail } from '../lib/errors.ts';
 import { clientKeySchema, firstIssue, nameSchema, roomSchema } from '../lib/input.ts';
 import { valid } from '../lib/validate.ts';
 import { readBodyFields } from '../middleware/message-body.ts';
+import { checkName } from '../middleware/names.ts';
 
 /**
  * `POST /rooms/:room/typing`: the client is typing. Nothing is stored; the room's other streams get a `typing`
@@ -24,6 +25,7 @@ export const typing = new Hono<AppEnv>().post(
     if (!client.success) fail(400, 'a typing notice needs your client id (X-Client-Id: the one your stream was opened with), so your own streams do not get it back');
     const name = nameSchema.safeParse(c.get('who').name ?? fields.name ?? c.req.query('name')); // signed in: the identity's
     if (!name.success) fail(422, firstIssue(name.error));
+    await checkName(c, name.data); // anonymous: not a signed-in person's name, nor a look-alike of it
     hub.typing(room, client.data, name.data);
     return c.body(null, 204);
   },

@@ -41,7 +41,10 @@ export function parseEntry([id, fields]: Entry): { n: number | null; message: Ch
   const n = Number(f.n);
   return {
     n: f.n !== undefined && Number.isSafeInteger(n) ? n : null,
-    message: { id, room: f.room ?? '', name: f.name ?? '', text: f.text ?? '', ts: timeOf(id), client: f.client || null },
+    message: {
+      id, room: f.room ?? '', name: f.name ?? '', text: f.text ?? '', ts: timeOf(id), client: f.client || null,
+      ...(f.v === undefined ? {} : { verified: f.v === '1' }), // no `v`: not said (open mode, or an older entry)
+    },
   };
 }
 

@@ -31,7 +31,8 @@ export interface SqliteStoreOptions {
   diskFullFlag?: string;
 }
 
-const toMessage = (r: Row): ChatMessage => ({ ...r, id: String(r.id) });
+// `verified` is 1, 0 or NULL in the table; a message says it only when it was said (ChatMessage.verified).
+const toMessage = ({ verified, ...r }: Row): ChatMessage => ({ ...r, id: String(r.id), ...(verified == null ? {} : { verified: verified === 1 }) });
 
 /**
  * The default backend: one SQLite file in WAL mode. Writes go through a writer thread that commits whatever is

@@ -13,7 +13,8 @@ export type NamedEvent = 'presence' | 'typing' | 'reset' | 'bye';
  * the rights it was opened with ended, so a reconnect must sign in again).
  */
 export type EndReason = 'slow' | 'error' | 'shutdown' | 'closed' | 'revoked';
-export type MessagePayload = Pick<ChatMessage, 'id' | 'room' | 'name' | 'text' | 'ts'>;
+/** `verified`: true for a signed-in sender's name, false for one an anonymous sender chose; absent where nobody signs in. */
+export type MessagePayload = Pick<ChatMessage, 'id' | 'room' | 'name' | 'text' | 'ts' | 'verified'>;
 export interface ResetPayload {
   reason: 'gap' | 'unknown';
   after: string | null;
@@ -39,15 +40,26 @@ export function sseFrame(data: string, options: { id?: string; event?: NamedEven
   return frame + '\n';
 }
 
-const publicMessage = (m: ChatMessage): MessagePayload => ({ id: m.id, room: m.room, name: m.name, text: m.text, ts: m.ts });
+const publicMessage = (m: ChatMessage): MessagePayload =>
+  ({ id: m.id, room: m.room, name: m.name, text: m.text, ts: m.ts, ...(m.verified === undefined ? {} : { verified: m.verified }) });
 
-/** A terminal line: `[hh:mm:ss] name: text`, in the server's local time; continuation lines are indented. */
+/**
+ * The name as a terminal shows it: `~name` for a name an anonymous sender chose where others sign in (as IRC marks
+ * an unverified user), so it never reads as a signed-in person's; a verified name, or any name where nobody signs
+ * in, as it is.
+ */
+export const textName = (m: Pick<ChatMessage, 'name' | 'verified'>) => (m.verified === false ? `~${m.name}` : m.name);
+
+/**
+ * A terminal line: `[hh:mm:ss] name: text`, in the server's local time; continuation lines are indented. The name
+ * is `textName`'s.
+ */
 export function textLine(m: ChatMessage): string {
   const t = new Date(m.ts);
   const hh = String(t.getHours()).padStart(2, '0');
   const mm = String(t.getMinutes()).padStart(2, '0');
   const ss = String(t.getSeconds()).padStart(2, '0');
-  return `[${hh}:${mm}:${ss}] ${m.name}: ${m.text.replaceAll('\n', '\n    ')}`;
+  return `[${hh}:${mm}:${ss}] ${textName(m)}: ${m.text.replaceAll('\n', '\n    ')}`;
 }
 
 /** A chat message: unnamed (htmx 4 swaps only unnamed events; EventSource's onmessage sees only those). */

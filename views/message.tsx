@@ -20,6 +20,22 @@ export function hue(name: string): number {
 /** The first character of a name (a whole code point, so an emoji stays whole), for the avatar. */
 export const initial = (name: string) => (Array.from(name)[0] ?? '?').toUpperCase();
 
+/**
+ * How the page tells names apart: a signed-in sender's name carries a ✓ (read out as "verified"); one an anonymous
+ * sender chose, where others sign in, is `~name` in the `anon` style (app.css) with a title that says so, as the text
+ * format writes it; where nobody signs in, neither (every name there is chosen). The mark sits inside the name's
+ * element, which the page's grid places whole.
+ */
+const Name = ({ name, verified }: { name: string; verified: boolean | undefined }) =>
+  verified === false ? (
+    <b class="name anon" title="not signed in">{name}</b>
+  ) : (
+    <b class="name">
+      {name}
+      {verified ? <span class="verified" role="img" aria-label="verified" title="signed in: a verified name">✓</span> : null}
+    </b>
+  );
+
 /** One chat message, the same markup in the page's history and in the SSE `html` stream. */
 export const MessageItem = ({ message }: { message: ChatMessage }) => {
   const iso = new Date(message.ts).toISOString();
@@ -28,7 +44,7 @@ export const MessageItem = ({ message }: { message: ChatMessage }) => {
       <span class="avatar" aria-hidden="true">{initial(message.name)}</span>
       <div class="bubble">
         <div class="meta">
-          <b class="name">{message.name}</b> <time datetime={iso} title={iso}>{clock(message.ts)}</time>
+          <Name name={message.name} verified={message.verified} /> <time datetime={iso} title={iso}>{clock(message.ts)}</time>
         </div>
         <p class="text">{message.text}</p>
       </div>

@@ -5,6 +5,7 @@ import { createSqliteStore } from '../../store/sqlite.ts';
 import { type ChatMessage } from '../../lib/chat-types.ts';
 import { compareIds, type Store } from '../../store/types.ts';
 import { tempDir } from '../helpers.ts';
+import { openSqlite } from '../../store/sqlite-driver.ts';
 import { DB, deleteKeys, SHARED_REDIS, storeUrl, uniquePrefix } from './redis-helpers.ts';
 
 const dirs: { remove(): void }[] = [];
@@ -129,6 +130,30 @@ for (const [kind, make] of Object.entries(backends)) {
       await store.close();
     });
 
+    it('keeps whether a name was verified in every read, and says nothing when nothing was said', async () => {
+      const store = await make();
+      const seen: ChatMessage[] = [];
+      const off = store.subscribe((m) => seen.push(m));
+      const said = [
+        await store.append({ ...msg('v', 'signed'), verified: true }),
+        await store.append({ ...msg('v', 'chosen'), verified: false }),
+        await store.append(msg('v', 'open')),
+      ];
+      const end = await store.append(msg('v', 'end'));
+      off();
+      const page = async (list: Promise<ChatMessage[]>) => (await list).filter((m) => m.id !== end.id);
+      const reads = [said, seen.slice(0, 3), await page(store.recent('v', 10)), await page(store.since('v', '0', 10).then((p) => p.messages)), (await store.before('v', end.id, 10)).messages];
+      for (const list of reads) {
+        expect(list.map((m) => m.verified)).toEqual([true, false, undefined]);
+        expect('verified' in list[2]!).toBe(false);
+      }
+      const key = { scope: 'c', key: 'k', fingerprint: 'f' };
+      expect((await store.appendOnce({ ...msg('v', 'once'), verified: true }, key)).message.verified).toBe(true);
+      const again = await store.appendOnce({ ...msg('v', 'once'), verified: true }, key);
+      expect(again).toMatchObject({ replayed: true, message: { verified: true } });
+      await store.close();
+    });
+
     it('keeps only the retained messages and reports a gap for an older position', async () => {
       const store = await make(100);
       const all: ChatMessage[] = [];
@@ -157,6 +182,22 @@ describe('store: sqlite durability', () => {
     expect((await second.recent('r', 10)).map((m) => m.text)).toEqual(['before']);
     const b = await second.append(msg('r', 'after'));
     expect(compareIds(b.id, a.id)).toBeGreaterThan(0);
+    await second.close();
+  });
+
+  it('adds the verified column to a database from before it, the older messages saying nothing', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const first = createSqliteStore({ dir: dir.path });
+    await first.append(msg('r', 'before the mark'));
+    await first.close();
+    const db = openSqlite(`${dir.path}/chat.sqlite`);
+    db.exec('ALTER TABLE messages DROP COLUMN verified'); // as a database made before the column
+    db.close();
+    const second = createSqliteStore({ dir: dir.path });
+    await second.append({ ...msg('r', 'signed'), verified: true });
+    const held = await second.recent('r', 10);
+    expect(held.map((m) => [m.text, m.verified])).toEqual([['before the mark', undefined], ['signed', true]]);
     await second.close();
   });
 });
