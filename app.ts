@@ -14,6 +14,7 @@ import { debug } from './routes/debug.ts';
 import { assets } from './routes/static.ts';
 import { createLogin } from './routes/login.ts';
 import { createGuards } from './middleware/guards.ts';
+import { createQuota } from './middleware/quota.ts';
 import { createSignInLimit } from './middleware/sign-in-limit.ts';
 import { createSessions } from './middleware/sessions.ts';
 import { createIdentify } from './middleware/identify.ts';
@@ -55,6 +56,8 @@ export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metri
   app.use('/status', requireAdmin(open));
   app.use('/metrics', requireAdmin(open));
   app.use('/rooms/:room/messages', guards.postLimit);
+  // After the rate: a flood is refused by its rate first; the quotas count what posts leave in the store.
+  app.use('/rooms/:room/messages', createQuota(deps.config));
   app.use('/rooms/:room/typing', guards.typingLimit);
   app.route('/', health);
   app.route('/', metrics);

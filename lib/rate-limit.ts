@@ -4,10 +4,16 @@
  * bound errs on the side of letting a message through, never of blocking one wrongly).
  */
 export interface RateLimiter {
-  /** Spends one token; returns 0 when allowed, else the seconds to wait before one is available. */
-  take(key: string): number;
-  /** Seconds until `key` could spend, without spending (0 when it could now). */
-  peek(key: string): number;
+  /** Spends `amount` tokens (default 1); returns 0 when allowed, else the seconds to wait before they are available. */
+  take(key: string, amount?: number): number;
+  /** Seconds until `key` could spend `amount` (default 1), without spending (0 when it could now). */
+  peek(key: string, amount?: number): number;
+  /**
+   * Spends `amount` whatever the balance, which may go below zero: for a cost known only once the work is done
+   * (a quota charged when a message is stored, after a peek). Requests that passed their peek at the same time
+   * all pay; the debt is paid off by the refill before the key's next peek or take succeeds.
+   */
+  charge(key: string, amount: number): void;
 }
 
 export function createRateLimiter(options: { perSecond: number; burst: number; maxKeys?: number }): RateLimiter {
@@ -29,20 +35,24 @@ export function createRateLimiter(options: { perSecond: number; burst: number; m
     buckets.set(key, bucket);
     return bucket;
   };
-  const wait = (tokens: number) => Math.max(1, Math.ceil((1 - tokens) / perSecond));
+  const wait = (tokens: number, amount: number) => Math.max(1, Math.ceil((amount - tokens) / perSecond));
 
   return {
-    take(key) {
+    take(key, amount = 1) {
       if (perSecond <= 0) return 0;
       const bucket = refill(key);
-      if (bucket.tokens < 1) return wait(bucket.tokens);
-      bucket.tokens -= 1;
+      if (bucket.tokens < amount) return wait(bucket.tokens, amount);
+      bucket.tokens -= amount;
       return 0;
     },
-    peek(key) {
+    peek(key, amount = 1) {
       if (perSecond <= 0) return 0;
       const bucket = refill(key);
-      return bucket.tokens < 1 ? wait(bucket.tokens) : 0;
+      return bucket.tokens < amount ? wait(bucket.tokens, amount) : 0;
+    },
+    charge(key, amount) {
+      if (perSecond <= 0) return;
+      refill(key).tokens -= amount;
     },
   };
 }

@@ -61,7 +61,7 @@ describe('GET /metrics', () => {
   });
 
   it('counts a client that stops reading as a stream ended slow', async () => {
-    const slowServer = await startServer(['--store', 'memory', '--slow-ms', '300', '--post-rate', '0', '--post-rate-ip', '0']);
+    const slowServer = await startServer(['--store', 'memory', '--slow-ms', '300', '--post-rate', '0', '--post-rate-ip', '0', '--quota-bytes-day', '0']);
     // Sends its request, then never reads: its socket buffers, response queue and ring fill up.
     const stalled = Bun.spawn(['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${slowServer.port}; printf 'GET /rooms/slow/events?history=0 HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3; sleep 60`]);
     try {

@@ -11,7 +11,8 @@ const prlimit = (pid: number, limit: string) => {
 };
 const rssMb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024;
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
-const UNLIMITED = ['--post-rate', '0', '--post-rate-ip', '0', '--max-streams-per-ip', '10000'];
+// No quota either: the slow-client tests post tens of MB of text from one address.
+const UNLIMITED = ['--post-rate', '0', '--post-rate-ip', '0', '--max-streams-per-ip', '10000', '--quota-bytes-day', '0'];
 /**
  * The process's RSS and the main thread's JavaScript heap, once that thread has collected its garbage (POST
  * /debug/gc, with --faults).
