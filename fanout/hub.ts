@@ -84,6 +84,7 @@ export function createHub(options: HubOptions): Hub {
   const shared = sharedPresenceOf(store);
   shared?.onRemoteTyping(publisher.typing);
   const unsubscribe = store.subscribe(publisher.message);
+  const stopRemovals = store.onRemoved(publisher.removed);
   const stopDrain = startReadyDrain(new Int32Array(control), slots.occupants);
   const sessionDeps: SessionDeps = { pool, pages, left: presence.leave, metrics, logger };
   let running = true;
@@ -140,6 +141,7 @@ export function createHub(options: HubOptions): Hub {
       running = false;
       clearInterval(expiry);
       unsubscribe();
+      stopRemovals();
       sampler.close();
       for (const session of slots.occupants) session?.end('shutdown');
       pool.close();

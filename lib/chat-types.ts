@@ -15,6 +15,8 @@ export interface ChatMessage {
    * jwt mode). Absent: nobody signs in (open and token modes), or the message is older than the mark.
    */
   verified?: boolean;
+  /** `Who.id` of a signed-in sender (who may delete it besides an admin); absent for the anonymous. Never sent to clients. */
+  author?: string;
 }
 
 export interface NewMessage {
@@ -23,6 +25,7 @@ export interface NewMessage {
   text: string;
   client: string | null;
   verified?: boolean;
+  author?: string;
 }
 
 /** One arrival, departure or rename in a room (`from`: the old name of a rename). */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { valid } from '../lib/validate.ts';
-import { historyQuerySchema, LIMITS, roomSchema } from '../lib/input.ts';
+import { eventIdSchema, historyQuerySchema, LIMITS, publicClient, roomSchema } from '../lib/input.ts';
 import { messageBody } from '../middleware/message-body.ts';
 import { idempotencyKey } from '../middleware/idempotency-key.ts';
 import { checkName, verifiedOf } from '../middleware/names.ts';
@@ -21,7 +21,9 @@ export const messages = new Hono<AppEnv>()
     const { room } = c.req.valid('param');
     await checkName(c, c.get('message').name); // anonymous: not a signed-in person's name, nor a look-alike of it
     // Signed in, the name is the identity's; a name in the request counts only for the anonymous.
-    const input = { ...c.get('message'), name: c.get('who').name ?? c.get('message').name, ...verifiedOf(c) };
+    const who = c.get('who');
+    // The author is kept (never shown) so that a signed-in sender, and only they or an admin, may delete it.
+    const input = { ...c.get('message'), name: who.name ?? c.get('message').name, ...verifiedOf(c), ...(who.via === 'anonymous' ? {} : { author: who.id }) };
     const key = c.get('idempotencyKey');
     // With a key: once per key and sender (the client id; none is a sender of its own), a retry answered alike.
     const { message: saved, replayed } = key
@@ -33,7 +35,7 @@ export const messages = new Hono<AppEnv>()
     // What people write stays out of the logs unless the operator asks for it (--log-messages).
     if (config['log-messages']) logger.info('message', { room, id: saved.id, name: saved.name, text: saved.text });
     else logger.debug('message', { room, id: saved.id, chars: saved.text.length });
-    const { client: _private, ...message } = saved;
+    const { client: _private, author: _author, ...message } = saved;
     if (c.req.header('hx-request')) return c.html(renderMessage(saved), 201);
     // A browser without JavaScript posted the page's form: back to the room page.
     if (!c.req.header('accept')?.includes('application/json') && c.req.header('accept')?.includes('text/html')) {
@@ -59,15 +61,36 @@ export const messages = new Hono<AppEnv>()
           if (page.messages[0]) c.header('X-Oldest-Id', page.messages[0].id);
           return c.text(olderPageText(room, page.messages, edgeOf(page), config.retention));
         }
-        const list = page.messages.map(({ client: _private, ...m }) => m);
+        const list = page.messages.map(({ client: _private, author: _author, ...m }) => m);
         // `trimmed`: nothing older is kept, and retention removed older messages (the room's start is gone).
         return c.json({ room, messages: list, more: page.more, gap: false, unknown: page.unknown ?? false, trimmed: page.trimmed });
       }
       const page = after === undefined
         ? { messages: await store.recent(room, limit), more: false, gap: false }
         : await store.since(room, after, limit);
-      const list = page.messages.map(({ client: _private, ...m }) => m);
+      const list = page.messages.map(({ client: _private, author: _author, ...m }) => m);
       // `unknown`: `after` is not an id of this store (it was reset since); the client should start again.
       return c.json({ room, messages: list, more: page.more, gap: page.gap, unknown: page.unknown ?? false });
     },
-  );
+  )
+  /**
+   * Deletes a message: its author (the signed-in identity that posted it; for an anonymous post, the client key it
+   * was posted with, in X-Client-Id) or an admin. Every stream of the room, on every instance, gets a `delete` event.
+   */
+  .delete('/rooms/:room/messages/:id', valid('param', z.object({ room: roomSchema, id: eventIdSchema })), async (c) => {
+    const { store, logger } = c.get('deps');
+    const { room, id } = c.req.valid('param');
+    const who = c.get('who');
+    const message = await store.find(room, id);
+    if (!message) fail(404, `there is no message ${id} in #${room} (deleted already, or never there)`);
+    const key = c.req.header('x-client-id');
+    const mine = message.author !== undefined
+      ? who.via !== 'anonymous' && message.author === who.id
+      : message.client !== null && key !== undefined && publicClient(key) === message.client;
+    if (!who.admin && !mine) {
+      fail(403, message.author === undefined ? 'only the client that posted it (its X-Client-Id), or an admin, may delete this message' : 'only its author, or an admin, may delete this message');
+    }
+    await store.remove(room, id);
+    logger.info('message deleted', { room, id, by: who.id });
+    return c.body(null, 204);
+  });

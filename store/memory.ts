@@ -19,6 +19,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store & Ide
   const retention = options.retention ?? 10_000;
   const rooms = new Map<string, { messages: ChatMessage[]; trimmedThrough: string | null }>();
   const emitter = createEmitter<ChatMessage>();
+  const removals = createEmitter<{ room: string; id: string }>();
   // Ids start at the creation time in ms × 1000: a store that replaces this one (a restart) issues larger ids, so
   // an id from before a restart is known as not this store's (SincePage.unknown).
   const firstId = Date.now() * 1000 + 1;
@@ -99,6 +100,18 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store & Ide
       return r && k > 0 ? r.messages.slice(-k) : [];
     },
     subscribe: emitter.subscribe,
+    async find(room, id) {
+      return rooms.get(room)?.messages.find((m) => m.id === id) ?? null;
+    },
+    async remove(room, id) {
+      const messages = rooms.get(room)?.messages;
+      const at = messages ? messages.findIndex((m) => m.id === id) : -1;
+      if (at < 0) return false;
+      messages!.splice(at, 1); // ids are known by their range (since, before), so the gap needs no marker
+      removals.emit({ room, id });
+      return true;
+    },
+    onRemoved: (listener) => removals.subscribe(({ room, id }) => listener(room, id)),
     async close() {
       rooms.clear();
     },

@@ -44,6 +44,7 @@ export function parseEntry([id, fields]: Entry): { n: number | null; message: Ch
     message: {
       id, room: f.room ?? '', name: f.name ?? '', text: f.text ?? '', ts: timeOf(id), client: f.client || null,
       ...(f.v === undefined ? {} : { verified: f.v === '1' }), // no `v`: not said (open mode, or an older entry)
+      ...(f.a ? { author: f.a } : {}),
     },
   };
 }

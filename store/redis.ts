@@ -27,6 +27,7 @@ import { createEmitter } from './emitter.ts';
 import { connectRedis, defineScript, globEscape, parseRedisUrl, unavailableOnFailure, watchOutages } from './redis-connection.ts';
 import { createRedisIdentityOn } from './redis-identity.ts';
 import { createRedisPresence } from './redis-presence.ts';
+import { createRedisRemoval } from './redis-removal.ts';
 import { feedPosition, parseEntry, startFeedTail, timeOf, type FeedKeys } from './redis-tail.ts';
 import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
 import type { IdentityStore } from './identity-types.ts';
@@ -53,7 +54,7 @@ export interface RedisStoreOptions {
 /**
  * KEYS: feed, room stream, rooms set, counter, idempotency key, first id. ARGV: room, feed maxlen, room maxlen, name,
  * text, client, fingerprint ('' for no idempotency key), key lifetime in ms, verified ('1', '0'; '' for not said:
- * the entry then has no `v`, as entries from before the mark have none).
+ * the entry then has no `v`, as entries from before the mark have none), author (`a`; '' for the anonymous: none).
  * Returns {'stored', id}, or {'held', 'FINGERPRINT ID'} when the idempotency key was stored before (nothing written).
  * Entries carry no `ts`: a message's time is its id's milliseconds, Redis's clock when it ordered the message, so
  * `ts` never runs backwards in id order, whichever instance appended (instance clocks disagree by milliseconds).
@@ -65,6 +66,7 @@ if ARGV[7] ~= '' then
 end
 local fields = {'room', ARGV[1], 'name', ARGV[4], 'text', ARGV[5], 'client', ARGV[6]}
 if ARGV[9] ~= '' then fields[#fields + 1] = 'v'; fields[#fields + 1] = ARGV[9] end
+if ARGV[10] ~= '' then fields[#fields + 1] = 'a'; fields[#fields + 1] = ARGV[10] end
 local n = redis.call('INCR', KEYS[4])
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'n', n, unpack(fields))
 local stored = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], id, unpack(fields))
@@ -213,6 +215,10 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     connections.forEach((c) => c.disconnect());
     throw error;
   });
+  // Deletions: told to every instance on their own channel, heard on the presence subscriber.
+  const { close: closeRemoval, ...removal } = await createRedisRemoval({
+    commands, subscriber, feed: keys.feed, room: keys.room, channel: `${prefix}removed@${target.db}`, logger: options.logger,
+  });
   let closing: Promise<void> | null = null;
 
   /** One range of a room's stream, read in one transaction with the XINFO of that stream and of the feed. */
@@ -241,7 +247,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
       await unavailableOnFailure('append', () =>
         appendScript(keys.feed, keys.room(input.room), keys.rooms, keys.seq, idemKey, keys.first,
           input.room, String(options.feedRetention ?? 10_000), String(retention), input.name, input.text, input.client ?? '',
-          key?.fingerprint ?? '', String(options.idempotencyTtlMs ?? IDEMPOTENCY_TTL_MS), input.verified === undefined ? '' : input.verified ? '1' : '0'),
+          key?.fingerprint ?? '', String(options.idempotencyTtlMs ?? IDEMPOTENCY_TTL_MS), input.verified === undefined ? '' : input.verified ? '1' : '0', input.author ?? ''),
       ),
     );
     if (!('stored' in reply)) {
@@ -255,6 +261,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
 
   return {
     ...identity,
+    ...removal,
     kind: 'redis',
     append: async (input) => (await appendOnce(input, null)).message,
     appendOnce,
@@ -296,6 +303,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
       closing ??= (async () => {
         await presence.close(); // withdraw this instance's members before the connection goes
         await closeIdentity();
+        await closeRemoval();
         outages.stop();
         await tail.stop();
         for (const connection of [commands, subscriber]) {

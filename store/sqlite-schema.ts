@@ -17,7 +17,7 @@ export function openDatabase(file: string, sync: SyncMode): SqlDatabase {
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     room TEXT NOT NULL, name TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL, client TEXT)`);
   db.exec('CREATE INDEX IF NOT EXISTS messages_room_id ON messages (room, id)');
-  addVerifiedColumn(db);
+  addLaterColumns(db);
   db.exec('CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, trimmed_through INTEGER NOT NULL)');
   db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)');
   // Idempotency keys (Store.appendOnce): the message first stored with each, kept whole so a retry is answered
@@ -37,16 +37,20 @@ export function openDatabase(file: string, sync: SyncMode): SqlDatabase {
 }
 
 /**
- * `verified` (ChatMessage.verified as 1 or 0; NULL: not said) came after the first databases: one without it gets
- * it, NULL for the messages it holds. Looked for again inside a write transaction, as both connections (and `bun
- * run user` beside a server) open the file and may find it missing at once.
+ * Columns that came after the first databases: `verified` (ChatMessage.verified as 1 or 0; NULL: not said) and
+ * `author` (ChatMessage.author; NULL: anonymous). A database without one gets it, NULL for the messages it holds.
+ * Looked for again inside a write transaction, as both connections (and `bun run user` beside a server) open the
+ * file and may find it missing at once.
  */
-function addVerifiedColumn(db: SqlDatabase) {
-  const has = () => db.prepare<{ name: string }>('PRAGMA table_info(messages)').all().some((c) => c.name === 'verified');
-  if (has()) return;
+function addLaterColumns(db: SqlDatabase) {
+  const missing = () => {
+    const have = new Set(db.prepare<{ name: string }>('PRAGMA table_info(messages)').all().map((c) => c.name));
+    return [['verified', 'INTEGER'], ['author', 'TEXT']].filter(([name]) => !have.has(name!));
+  };
+  if (missing().length === 0) return;
   db.exec('BEGIN IMMEDIATE');
   try {
-    if (!has()) db.exec('ALTER TABLE messages ADD COLUMN verified INTEGER');
+    for (const [name, type] of missing()) db.exec(`ALTER TABLE messages ADD COLUMN ${name} ${type}`);
     db.exec('COMMIT');
   } catch (error) {
     db.exec('ROLLBACK');
@@ -63,6 +67,7 @@ export interface Row {
   client: string | null;
   /** 1, 0 or null (not said); absent from a message kept under an idempotency key before the column. */
   verified?: number | null;
+  author?: string | null;
 }
 
 /** Between the store and its writer thread. */
@@ -70,7 +75,7 @@ export type WriterRequest =
   /** First message: which file to open and how. */
   | { type: 'open'; file: string; sync: SyncMode; retention: number; idempotencyTtlMs: number; diskFullFlag?: string | undefined }
   /** `key`: store it once per idempotency key (Store.appendOnce). */
-  | { type: 'append'; seq: number; room: string; name: string; text: string; ts: number; client: string | null; verified?: boolean; key?: IdempotencyKey }
+  | { type: 'append'; seq: number; room: string; name: string; text: string; ts: number; client: string | null; verified?: boolean; author?: string; key?: IdempotencyKey }
   | { type: 'close' };
 export type WriterReply =
   /** `replayed`: the key was held, `row` is the message first stored with it and nothing was stored now. */

@@ -32,7 +32,12 @@ export interface SqliteStoreOptions {
 }
 
 // `verified` is 1, 0 or NULL in the table; a message says it only when it was said (ChatMessage.verified).
-const toMessage = ({ verified, ...r }: Row): ChatMessage => ({ ...r, id: String(r.id), ...(verified == null ? {} : { verified: verified === 1 }) });
+const toMessage = ({ verified, author, ...r }: Row): ChatMessage => ({
+  ...r,
+  id: String(r.id),
+  ...(verified == null ? {} : { verified: verified === 1 }),
+  ...(author == null ? {} : { author }),
+});
 
 /**
  * The default backend: one SQLite file in WAL mode. Writes go through a writer thread that commits whatever is
@@ -60,6 +65,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & Identity
   const { close: closeIdentity, ...identity } = createSqliteIdentity({ db });
 
   const emitter = createEmitter<ChatMessage>();
+  const removals = createEmitter<{ room: string; id: string }>();
+  const one = db.prepare<Row, [string, number]>('SELECT * FROM messages WHERE room = ? AND id = ?');
+  // On this connection, not the writer's: a delete is rare and small, and SQLite serialises it with the batches.
+  const deleteOne = db.prepare<never, [string, number]>('DELETE FROM messages WHERE room = ? AND id = ?');
+  const asRowId = (id: string) => (/^\d{1,16}$/.test(id) ? Number(id) : -1);
   const waiting = new Map<number, { resolve(stored: AppendOnce): void; reject(e: Error): void }>();
   let nextSeq = 0;
   let closed: (() => void) | null = null;
@@ -150,6 +160,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & Identity
       return k > 0 ? last.all(room, k).map(toMessage) : [];
     },
     subscribe: emitter.subscribe,
+    async find(room, id) {
+      const row = one.get(room, asRowId(id));
+      return row ? toMessage(row) : null;
+    },
+    async remove(room, id) {
+      // Ids stay known by their range (since, before), so the row goes and nothing else needs to mark the gap.
+      if (!one.get(room, asRowId(id))) return false; // this thread is the only one that deletes
+      deleteOne.run(room, asRowId(id));
+      removals.emit({ room, id });
+      return true;
+    },
+    onRemoved: (listener) => removals.subscribe(({ room, id }) => listener(room, id)),
     /** Commits what is waiting, then closes both connections. */
     async close() {
       await closeIdentity(); // its poll stops before the connection goes

@@ -51,6 +51,16 @@ export interface Store {
   recent(room: string, k: number): Promise<ChatMessage[]>;
   /** Called with every appended message, in id order per room (for Redis: from every instance). */
   subscribe(listener: (message: ChatMessage) => void): () => void;
+  /** The message `id` of `room`, or null when there is none (never was, deleted, or dropped by retention). */
+  find(room: string, id: string): Promise<ChatMessage | null>;
+  /**
+   * Deletes a message: history and resumes leave it out from now on, while its id stays one this store issued (a
+   * resume from it, or from before it, is answered as ever). False when there was none. Listeners of onRemoved
+   * hear it (for Redis: on every instance).
+   */
+  remove(room: string, id: string): Promise<boolean>;
+  /** Called once per deleted message (for Redis: deleted on any instance). */
+  onRemoved(listener: (room: string, id: string) => void): () => void;
   close(): Promise<void>;
 }
 

@@ -7,7 +7,7 @@ import { renderMessage } from './message.tsx';
  * (`ByePayload`), the stream's last.
  */
 export type StreamFormat = 'json' | 'html' | 'text';
-export type NamedEvent = 'presence' | 'typing' | 'reset' | 'bye';
+export type NamedEvent = 'presence' | 'typing' | 'reset' | 'bye' | 'delete';
 /**
  * Why the server ended a stream (`closed`: the client went away, so no `bye` reaches it; `revoked`: the session or
  * the rights it was opened with ended, so a reconnect must sign in again).
@@ -117,4 +117,15 @@ export function resetFrame(after: string | null, format: StreamFormat, reason: R
 export function byeFrame(reason: EndReason, format: StreamFormat): string {
   const data = format === 'text' ? `* disconnected by the server (${reason})` : JSON.stringify({ reason } satisfies ByePayload);
   return sseFrame(data, { event: 'bye' });
+}
+
+/** A message was deleted (`DELETE /rooms/:room/messages/:id`): pages remove it; history leaves it out from now on. */
+export interface DeletePayload {
+  room: string;
+  id: string;
+}
+
+/** The deletion of a message: JSON for json and html streams (the page's script removes it), a line for text. */
+export function deleteFrame(d: DeletePayload, format: StreamFormat): string {
+  return sseFrame(format === 'text' ? `* a message was deleted (${d.id})` : JSON.stringify(d satisfies DeletePayload), { event: 'delete' });
 }

@@ -17,6 +17,8 @@ export const KIND_PRESENCE = 1;
 export const KIND_TYPING = 2;
 /** A status snapshot (fanout/status-sampler.ts), for the status room's streams only. */
 export const KIND_STATUS = 3;
+/** A message was deleted: every stream of its room gets it, the deleter's too. */
+export const KIND_DELETE = 4;
 
 // ---- Metadata of an entry, Int32 fields after the index slot's own [seq, offset, length, roomWord] ----
 export const META_KIND = 0;

@@ -45,7 +45,12 @@ export interface FuzzApp {
 }
 
 /** The app as server.ts builds it, over `store`, with a hub of real Workers and rate limits lifted. */
-export function createFuzzApp(store: Store, env: Record<string, string> = {}): FuzzApp {
+/**
+ * The app on `store`, as a fuzz target. `peers: 'many'`: each request from an address of its own, as from many
+ * strangers: a wrong token is then refused at once, never slowed down as one from a place the token was used before
+ * (middleware/sign-in-limit.ts), which would make the run wait a second per wrong try.
+ */
+export function createFuzzApp(store: Store, env: Record<string, string> = {}, peers: 'one' | 'many' = 'one'): FuzzApp {
   const appended: ChatMessage[] = [];
   // Record what is stored, whatever route stored it.
   const recording: Store = {
@@ -64,7 +69,9 @@ export function createFuzzApp(store: Store, env: Record<string, string> = {}): F
   });
   const logger = createLogger('silent');
   const hub = createHub({ store: recording, logger, maxStreams: 20, replayPage: 100, pool: { minIdle: 1, maxIdle: 4 } });
-  const runtime = { name: 'bun' as const, peer: () => '127.0.0.1:1', address: () => '127.0.0.1', keepOpen: () => {} };
+  let n = 0;
+  const address = () => (peers === 'one' ? '127.0.0.1' : `10.${(++n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`);
+  const runtime = { name: 'bun' as const, peer: () => `${address()}:1`, address, keepOpen: () => {} };
   const app = createApp({ config, store: recording, hub, logger, runtime });
   return {
     app, hub, store, appended,

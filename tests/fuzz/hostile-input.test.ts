@@ -59,7 +59,7 @@ describe('hostile input, in process', () => {
   }, TIMEOUT);
 
   it('with --token set, answers 500 random requests the same way and stores nothing without the token', async () => {
-    const target = createFuzzApp(createMemoryStore(), { CHAT_TOKEN: 'a secret for the fuzz' });
+    const target = createFuzzApp(createMemoryStore(), { CHAT_TOKEN: 'a secret for the fuzz' }, 'many');
     opened.push(target);
     const carriesToken = (h: RequestSpec['headers']) =>
       // No cookie can sign in here: a session id is random, made at a sign-in the fuzz never does.

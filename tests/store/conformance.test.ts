@@ -4,7 +4,7 @@ import { createRedisStore } from '../../store/redis.ts';
 import { createSqliteStore } from '../../store/sqlite.ts';
 import { type ChatMessage } from '../../lib/chat-types.ts';
 import { compareIds, type Store } from '../../store/types.ts';
-import { tempDir } from '../helpers.ts';
+import { tempDir, waitFor } from '../helpers.ts';
 import { openSqlite } from '../../store/sqlite-driver.ts';
 import { DB, deleteKeys, SHARED_REDIS, storeUrl, uniquePrefix } from './redis-helpers.ts';
 
@@ -151,6 +151,31 @@ for (const [kind, make] of Object.entries(backends)) {
       expect((await store.appendOnce({ ...msg('v', 'once'), verified: true }, key)).message.verified).toBe(true);
       const again = await store.appendOnce({ ...msg('v', 'once'), verified: true }, key);
       expect(again).toMatchObject({ replayed: true, message: { verified: true } });
+      await store.close();
+    });
+
+    it('finds a message by id, keeps its author, and deletes it: gone from history, its id still a known place', async () => {
+      const store = await make();
+      const heard: [string, string][] = [];
+      store.onRemoved((room, id) => heard.push([room, id]));
+      const a = await store.append({ ...msg('del', 'first'), author: 'user:ann' });
+      const b = await store.append(msg('del', 'second'));
+      const c = await store.append(msg('del', 'third'));
+      expect(await store.find('del', a.id)).toMatchObject({ id: a.id, text: 'first', author: 'user:ann' });
+      expect((await store.find('del', b.id))?.author).toBeUndefined();
+      expect(await store.find('other-room', a.id)).toBeNull();
+      expect(await store.remove('other-room', b.id)).toBe(false); // a message is deleted in its own room only
+      expect(await store.remove('del', b.id)).toBe(true);
+      expect(await store.remove('del', b.id)).toBe(false);
+      expect(await store.find('del', b.id)).toBeNull();
+      expect((await store.recent('del', 10)).map((m) => m.text)).toEqual(['first', 'third']);
+      const resumed = await store.since('del', b.id, 10); // a client whose last id is the deleted one
+      expect(resumed.unknown).toBeFalsy();
+      expect(resumed.messages.map((m) => m.id)).toEqual([c.id]);
+      expect((await store.since('del', a.id, 10)).messages.map((m) => m.text)).toEqual(['third']);
+      expect((await store.before('del', c.id, 10)).messages.map((m) => m.text)).toEqual(['first']);
+      await waitFor(() => heard.length > 0, 'the deletion told to listeners'); // Redis: through its channel, to the deleter too
+      expect(heard).toEqual([['del', b.id]]);
       await store.close();
     });
 

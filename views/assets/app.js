@@ -272,6 +272,11 @@
     if (!event && id) lastStreamId = id;
   });
   on('bye', () => setState('reconnecting')); // the server is restarting; hx-sse reconnects
+  on('delete', (e) => {
+    let deleted;
+    try { deleted = JSON.parse(e.detail.data); } catch { return; }
+    if (typeof deleted?.id === 'string') document.getElementById(`m-${deleted.id}`)?.remove();
+  });
   on('reset', (e) => {
     let reset = {};
     try { reset = JSON.parse(e.detail.data); } catch { /* a reset all the same */ }
