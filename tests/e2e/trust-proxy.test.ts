@@ -98,6 +98,19 @@ describe('--trust-proxy 127.0.0.1', () => {
     expect(v6).toBe(201);
   });
 
+  it('counts an IPv6 client by its /64: another address of the same /64 shares its limits, another /64 does not', async () => {
+    await exhaust(server.url, '2001:db8:1:2::1');
+    const [sameNet] = await postStatuses(server.url, '127.0.0.1', () => ({ 'X-Forwarded-For': '2001:db8:1:2:ffff:eeee:dddd:1' }));
+    expect(sameNet).toBe(429);
+    const [otherNet] = await postStatuses(server.url, '127.0.0.1', () => ({ 'X-Forwarded-For': '2001:db8:1:3::1' }));
+    expect(otherNet).toBe(201);
+    await noStreams(server);
+    await expectOneStreamOnly(
+      () => streamFrom(server.url, '127.0.0.1', { 'X-Forwarded-For': '2001:db8:9:9::1' }),
+      () => streamFrom(server.url, '127.0.0.1', { 'X-Forwarded-For': '2001:db8:9:9::2' }),
+    );
+  });
+
   it('gives each forwarded client its own per-address stream limit, and logs it with the proxy', async () => {
     await noStreams(server);
     const first = await openStream(`${server.url}/rooms/proxied/events`, { 'X-Forwarded-For': '203.0.113.3' });
