@@ -81,6 +81,20 @@ describe('accounts on SQLite, managed with bun run user while the server runs', 
     expect((await fetch(`${server.url}/status/events`, { headers: bob })).status).toBe(403); // admins only
   });
 
+  it('ends the open streams of someone denied a room they follow, within 2 s, and refuses them there after', async () => {
+    const bob = basic('bob', BOB);
+    const stream = await openStream(`${server.url}/rooms/lounge/events?history=0`, bob);
+    expect(stream.status).toBe(200);
+    expect((await user(store, ['access', 'bob', 'lounge', 'deny'])).code).toBe(0);
+    const bye = await stream.next((e) => e.event === 'bye', 'the stream ending within 2 s', 2_500);
+    expect(JSON.parse(bye.data)).toEqual({ reason: 'revoked' });
+    expect((await openStream(`${server.url}/rooms/lounge/events?history=0`, bob)).status).toBe(403);
+    expect((await user(store, ['access', 'bob', 'lounge', 'read-write'])).code).toBe(0);
+    const again = await openStream(`${server.url}/rooms/lounge/events?history=0`, bob);
+    expect(again.status).toBe(200);
+    again.close();
+  });
+
   it('signs the page in with user and password, and a new password ends the sessions and their open streams', async () => {
     const res = await signIn(server.url, 'bob', BOB);
     expect(res.status).toBe(303);

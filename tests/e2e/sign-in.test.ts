@@ -207,6 +207,27 @@ describe('failed sign-ins (clients told apart by X-Forwarded-For from a trusted 
     expect(await access(server.url, { Cookie: parseSetCookie(right.headers.get('set-cookie')).pair })).toEqual(SIGNED_IN);
   });
 
+  it('reads at most 4 KiB of a sign-in, and not a byte once the address is limited', async () => {
+    const rssMb = () => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${server.proc.pid}/status`, 'utf8'))![1]) / 1024;
+    const before = rssMb();
+    /** A body of `mb` MiB, streamed, so this side holds only a chunk at a time. */
+    const huge = (mb: number) => {
+      const chunk = new Uint8Array(1024 * 1024).fill(0x61);
+      let sent = 0;
+      return new ReadableStream<Uint8Array>({ pull: (c) => (sent++ < mb ? c.enqueue(chunk) : c.close()) });
+    };
+    const send = (from: string) => fetch(`${server.url}/login`, {
+      method: 'POST', body: huge(100), duplex: 'half', headers: { 'X-Forwarded-For': from, 'Content-Type': 'application/x-www-form-urlencoded' },
+    } as RequestInit).then((r) => r.status, () => 0); // 0: the server closed the connection mid-body, as it may
+    const statuses = await Promise.all(['203.0.113.50', '203.0.113.51', '203.0.113.52'].map(send));
+    for (const status of statuses) expect([0, 413]).toContain(status);
+    console.log(`three 100 MiB sign-ins: ${statuses.join(', ')}; RSS ${before.toFixed(0)} -> ${rssMb().toFixed(0)} MB`);
+    expect(rssMb() - before).toBeLessThan(60); // the bodies were refused, not held (it was +760 MB)
+    // A limited address is refused before its body is read.
+    for (let i = 0; i < 10; i++) await from('203.0.113.53', `guess ${i}`);
+    expect(await send('203.0.113.53')).toBeOneOf([0, 429]);
+  });
+
   it('10,000 at once get 401 or 429, never a 5xx, and leave the heap as it was', async () => {
     const heap = async () => ((await (await fetch(`${server.url}/debug/gc`, { method: 'POST', headers: BEARER })).json()) as { heapBytes: number }).heapBytes;
     const statuses = new Map<number, number>();
