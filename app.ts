@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv, Deps } from './middleware/app-env.ts';
+import { unixSocketOf } from './lib/config.ts';
 import { IdempotencyConflictError, StoreUnavailableError } from './store/types.ts';
 import { HubFullError } from './fanout/hub-api.ts';
 import { events } from './routes/events.ts';
@@ -32,7 +33,8 @@ export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metri
   const deps: Deps = { ...given, identity: given.identity ?? identityStoreOf(given.store), metrics: given.metrics ?? createAppMetrics() };
   const app = new Hono<AppEnv>();
   const guards = createGuards(deps.config);
-  app.use(clientAddress(deps.config['trust-proxy'], deps.runtime)); // first: everything after may ask who this is
+  // First: everything after may ask who this is. On a unix socket (--listen) the peer is a local process, the proxy.
+  app.use(clientAddress(deps.config['trust-proxy'], deps.runtime, unixSocketOf(deps.config.listen) !== null));
   const signIn = createSignInLimit(deps.config); // wrong credentials per address and account, on the form and in headers
   const sessions = deps.identity && deps.config.auth !== 'open' ? createSessions(deps.config, deps.identity) : undefined;
   app.use(async (c, next) => {

@@ -3,7 +3,7 @@
  * runtime/) and shuts down cleanly on SIGINT/SIGTERM.
  */
 import './runtime/worker-jit.ts'; // first: may restart the process with JIT options for many Workers
-import { ConfigError, helpText, loadConfig } from './lib/config.ts';
+import { ConfigError, helpText, loadConfig, unixSocketOf } from './lib/config.ts';
 import { readTlsFiles, type TlsFiles } from './lib/tls-files.ts';
 import { readJwtKey } from './lib/jwt-key.ts';
 import { createJwtVerifier, type JwtVerifierOptions } from './lib/jwt.ts';
@@ -11,6 +11,8 @@ import { createApp } from './app.ts';
 import { createAppMetrics } from './middleware/app-metrics.ts';
 import { announce, createLogger } from './lib/logger.ts';
 import { currentPlatform } from './runtime/current-platform.ts';
+import { claimSocketPath, UnixSocketError } from './runtime/unix-socket.ts';
+import { isTrusted, parseTrustList } from './lib/ip-address.ts';
 import { createStore } from './store/index.ts';
 import { StoreStartError } from './store/types.ts';
 import { identityStoreOf } from './store/identity-types.ts';
@@ -61,11 +63,24 @@ const jwt = jwtKey ? createJwtVerifier(jwtKey) : undefined;
 // A sign-out, a deleted account or changed rights, here, on another instance or by `bun run user`: its streams end.
 const stopRevoking = identityStoreOf(store)?.onIdentityChange((change) => hub.revoke(change.subject, change.session));
 const app = createApp({ config, store, hub, logger, runtime: platform.runtime, metrics, jwt });
-const server = await platform.serve(app.fetch, { port: config.port, host: config.host, tls }).catch((error: unknown) => {
-  process.stderr.write(`threadchat: cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}\n`);
+const socket = unixSocketOf(config.listen);
+// A unix socket's file outlives a killed server: a stale one is removed, a live one (another server) stops this start.
+if (socket) {
+  await claimSocketPath(socket).catch((error: unknown) => {
+    if (!(error instanceof UnixSocketError)) throw error;
+    process.stderr.write(`threadchat: ${error.message}\n`);
+    process.exit(2);
+  });
+  if (!isTrusted('127.0.0.1', parseTrustList(config['trust-proxy']))) {
+    logger.warn(`listening on a unix socket without --trust-proxy 127.0.0.1: every client counts as one address, the proxy's (per-address limits and quotas are shared); add it to believe the proxy's X-Forwarded-For`);
+  }
+}
+const where = socket ? `unix:${socket}` : `${config.host}:${config.port}`;
+const server = await platform.serve(app.fetch, { port: config.port, host: config.host, tls, unix: socket }).catch((error: unknown) => {
+  process.stderr.write(`threadchat: cannot listen on ${where}: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });
-const url = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}/`;
+const url = socket ? `unix:${socket}` : `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}/`;
 announce(logMode, `threadchat listening on ${url}${budget.lowered ? ` (${budget.lowered})` : ''}`, { store: store.kind, runtime: platform.runtime.name });
 
 let stopping = false;

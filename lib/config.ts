@@ -50,6 +50,22 @@ export function durationMs(text: string): number | null {
 }
 const durationProblem = (v: string) => (durationMs(v) ? null : 'must be a duration such as 30m, 12h or 7d');
 
+/** The longest path a unix socket can have on Linux: `sun_path` holds 108 bytes with its terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 107;
+/** `--listen`'s unix socket path, or null for TCP on --host and --port. */
+export function unixSocketOf(listen: string): string | null {
+  return listen.startsWith('unix:') ? listen.slice('unix:'.length) : null;
+}
+function listenProblem(value: string): string | null {
+  if (value === '') return null;
+  const path = unixSocketOf(value);
+  if (path === null || !path.startsWith('/') || path.endsWith('/') || path.includes('\0')) {
+    return 'must be unix: and the absolute path of a socket file, e.g. unix:/run/threadchat/chat.sock (or empty for TCP on --host and --port)';
+  }
+  const bytes = Buffer.byteLength(path);
+  return bytes > MAX_SOCKET_PATH_BYTES ? `the socket path is ${bytes} bytes; a unix socket's path may have ${MAX_SOCKET_PATH_BYTES} at most` : null;
+}
+
 /** A shared token shorter than this is refused at start: it could be guessed. */
 export const MIN_TOKEN_LENGTH = 16;
 
@@ -58,6 +74,7 @@ const positive = (max: number) => (v: number) => (v >= 1 && v <= max ? null : `m
 export const OPTIONS = {
   port: { env: 'CHAT_PORT', kind: 'int', default: 3000, fallbackEnv: 'PORT', help: 'TCP port to listen on (0: any free port); PORT also works', check: (v: number) => (v >= 0 && v <= 65535 ? null : 'must be 0..65535') },
   host: { env: 'CHAT_HOST', kind: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 for every interface)' },
+  listen: { env: 'CHAT_LISTEN', kind: 'string', default: '', help: 'unix:/path/to.sock: listen on a unix socket (mode 0660) instead of --host and --port, for a reverse proxy on this machine; its peers count as 127.0.0.1 for --trust-proxy (empty: TCP on --host and --port)', checkText: listenProblem },
   'public-url': { env: 'CHAT_PUBLIC_URL', kind: 'string', default: '', help: 'the URLs people reach the server by, comma-separated, e.g. https://chat.example.com (behind a proxy, its public ones): their host names are answered and their origins may post; loopback names always are (empty: on a loopback --host, loopback names only)', checkText: publicUrlProblem },
   'tls-cert': { env: 'CHAT_TLS_CERT', kind: 'string', default: '', help: 'PEM certificate file: serve HTTPS, with HTTP/2 and HTTP/1.1 on the port (needs --tls-key)' },
   'tls-key': { env: 'CHAT_TLS_KEY', kind: 'string', default: '', help: 'PEM private key file of --tls-cert' },
@@ -155,6 +172,9 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     const textProblem = typeof value === 'string' ? spec.checkText?.(value) : null;
     if (textProblem) throw new ConfigError(`--${name} (${spec.env}): ${textProblem} (in "${value}")`);
     config[name] = value;
+  }
+  if (config.listen && (config['tls-cert'] || config['tls-key'])) {
+    throw new ConfigError('--listen unix: serves plain HTTP to a proxy on this machine, which does the TLS: --tls-cert and --tls-key are for TCP; give one or the other');
   }
   if (config['token-file']) config.token = readTokenFile(String(config['token-file']), String(config.token));
   config.auth = authMode(String(config.auth), String(config.token));

@@ -8,12 +8,16 @@ import type { Runtime } from '../runtime/platform.ts';
  * Works out who sent the request once, before anything else runs, and keeps it as `c.get('client')`: the
  * client's address (from a trusted proxy's X-Forwarded-For or Forwarded when the peer is in --trust-proxy, else
  * the peer's), whether it came over https, and a peer for logs that names the proxy too.
+ *
+ * `unixSocket`: the server listens on a unix socket (--listen unix:PATH), whose peers have no address. Only
+ * processes of this machine that the socket's mode lets in can connect (the reverse proxy), so each counts as
+ * 127.0.0.1: `--trust-proxy 127.0.0.1` then believes the proxy's X-Forwarded-For, as it would over loopback TCP.
  */
-export function clientAddress(trustProxy: string, runtime: Runtime) {
+export function clientAddress(trustProxy: string, runtime: Runtime, unixSocket = false) {
   const trust = parseTrustList(trustProxy); // checked by loadConfig already
   return createMiddleware<AppEnv>(async (c, next) => {
-    const socket = runtime.peer(c.req.raw, c.env);
-    const peerAddress = runtime.address(c.req.raw, c.env);
+    const socket = unixSocket ? 'unix' : runtime.peer(c.req.raw, c.env);
+    const peerAddress = unixSocket ? '127.0.0.1' : runtime.address(c.req.raw, c.env);
     const found = resolveClient(c.req.url, peerAddress, c.req.raw.headers, trust);
     c.set('client', {
       address: found.address,

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from './app-env.ts';
-import type { Config } from '../lib/config.ts';
+import { unixSocketOf, type Config } from '../lib/config.ts';
 import type { Logger } from '../lib/logger.ts';
 import { fail } from '../lib/errors.ts';
 import { isLoopbackHost, isLoopbackName, parsePublicUrls } from '../lib/public-url.ts';
@@ -17,7 +17,8 @@ import { isLoopbackHost, isLoopbackName, parsePublicUrls } from '../lib/public-u
  */
 export function hostName(config: Config, logger: Logger) {
   const { hostnames } = parsePublicUrls(config['public-url']); // checked by loadConfig already
-  if (hostnames.size === 0 && !isLoopbackHost(config.host)) {
+  // On a unix socket --host is not listened on: only this machine's processes (the proxy) connect, as on loopback.
+  if (hostnames.size === 0 && !isLoopbackHost(config.host) && unixSocketOf(config.listen) === null) {
     logger.warn(`listening on ${config.host} without --public-url: every Host name is answered, so a page whose name points at this server (DNS rebinding) can use it as its own; give the URLs people use with --public-url`);
     return createMiddleware<AppEnv>((_c, next) => next());
   }

@@ -1,4 +1,4 @@
-import { serve, type HttpBindings } from '@hono/node-server';
+import { createAdaptorServer, serve, type HttpBindings } from '@hono/node-server';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2Session } from 'node:http2';
@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Platform } from './platform.ts';
+import { listenOnSocket } from './unix-socket.ts';
 
 /** On Node, the `env` a request handler gets is `{ incoming, outgoing }` (@hono/node-server). */
 const socket = (env: unknown) => (env as HttpBindings).incoming.socket;
@@ -50,6 +51,19 @@ export const nodePlatform: Platform = {
     },
   },
   serve(fetch, at) {
+    const unix = at.unix;
+    if (unix) {
+      // Plain HTTP to a proxy on this machine (loadConfig refuses TLS here). node:net binds a path within
+      // listen() (the primary process, no cluster), and close() removes the socket file.
+      return new Promise((resolve, reject) => {
+        const server = createAdaptorServer({ fetch }) as Server;
+        server.once('error', reject);
+        listenOnSocket(unix, () => server.listen(unix, () => {
+          server.off('error', reject);
+          resolve({ port: 0, stop: () => stop(server) });
+        }));
+      });
+    }
     return new Promise((resolve, reject) => {
       const tls = at.tls;
       const options = tls

@@ -13,7 +13,7 @@ export interface Runtime {
 
 /** A listening HTTP server. */
 export interface Listening {
-  /** The port it listens on (the one picked when 0 was asked for). */
+  /** The port it listens on (the one picked when 0 was asked for); 0 on a unix socket. */
   port: number;
   /** Stops accepting, lets the requests in flight finish, then resolves. */
   stop(): Promise<void>;
@@ -23,6 +23,8 @@ export interface Listening {
 export interface ServeAt {
   port: number;
   host: string;
+  /** A unix socket's path to listen on instead of host and port (runtime/unix-socket.ts claimed it: free, or stale and removed). */
+  unix?: string | null;
   tls?: { cert: string; key: string } | null;
 }
 

@@ -43,7 +43,7 @@ describe('loadConfig', () => {
   it('reads every option from its environment variable', () => {
     const samples: Record<string, string> = { int: '1', string: '', bool: 'yes' };
     for (const [name, spec] of Object.entries(OPTIONS)) {
-      const special: Record<string, string> = { auth: 'accounts', 'default-access': 'read-only', 'session-idle': '12h', 'session-max': '2d', token: 'a token of 16 or more', 'jwt-alg': 'ES256', 'public-url': 'https://chat.example.com' };
+      const special: Record<string, string> = { auth: 'accounts', 'default-access': 'read-only', 'session-idle': '12h', 'session-max': '2d', token: 'a token of 16 or more', 'jwt-alg': 'ES256', 'public-url': 'https://chat.example.com', listen: 'unix:/run/threadchat/chat.sock' };
       const value = special[name] ?? (name === 'store' ? 'memory' : name === 'sync' ? 'normal' : name === 'log' ? 'json' : name === 'log-level' ? 'warn' : name === 'trust-proxy' ? '127.0.0.1,::1' : samples[spec.kind] || 'x');
       if (name === 'token-file') continue; // reads a file: its own test below
       const config = loadConfig([], { [spec.env]: value }) as unknown as Record<string, unknown>;

@@ -35,6 +35,8 @@ export interface NginxOptions {
   readTimeout?: string;
   /** The port nginx listens on (default: a free one): known before the server starts, for its --public-url. */
   port?: number;
+  /** Another site block of the doc, its upstreams already put in (`upstreams` unused): only its `listen 80;` is replaced. */
+  site?: string;
 }
 
 /** The doc's block with this test's ports and timeouts, and the port nginx will listen on. */
@@ -78,7 +80,7 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
     `  fastcgi_temp_path ${path('fastcgi')};`,
     `  uwsgi_temp_path ${path('uwsgi')};`,
     `  scgi_temp_path ${path('scgi')};`,
-    siteConfig(options, port),
+    options.site ? replaceOnce(options.site, /^(\s*)listen 80;$/m, `$1listen 127.0.0.1:${port};`) : siteConfig(options, port),
     '}',
     '',
   ].join('\n');
