@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import type { Browser, Page } from 'playwright-core';
-import { startServer, waitFor, type ServerProcess } from '../helpers.ts';
+import { openStream, post, startServer, waitFor, type ServerProcess } from '../helpers.ts';
 import { enterRoom, launchBrowser, openPage } from './browser-helpers.ts';
 
 describe('typing on the page', () => {
@@ -48,5 +48,37 @@ describe('typing on the page', () => {
     await waitFor(async () => (await shownText(alice)) === null, 'the notice to go after silence', 15_000);
     expect(Date.now() - shownAt).toBeGreaterThan(3000); // it stayed a few seconds: not cleared by anything else
     expect(problems).toEqual([]);
+  });
+
+  it('never shows a notice that arrives after the typist\'s message (a quick "ok" and Enter, a paste)', async () => {
+    // A reader of the room's json stream sees the same events, in the same order, as bob's page.
+    const watcher = await openStream(`${server.url}/rooms/typing/events?history=0`);
+    try {
+      // Bob's page records every moment its typing line is shown.
+      await bob.evaluate(() => {
+        const line = document.getElementById('typing')!;
+        const seen: string[] = ((window as unknown as { shownTyping: string[] }).shownTyping = []);
+        new MutationObserver(() => !line.hidden && seen.push(line.textContent ?? '')).observe(line, { attributes: true, childList: true, characterData: true, subtree: true });
+      });
+      for (const [i, text] of ['ok', 'a pasted paragraph, sent at once'].entries()) {
+        await alice.locator('#text').fill(text); // one input event, as a paste makes
+        await alice.locator('#text').press('Enter');
+        await bob.locator('#messages .msg', { hasText: text }).waitFor();
+        // The server sends a room's typing notices in waves about 250 ms apart: the notice of this quick send
+        // reaches the room after the message itself.
+        const notice = await watcher.next((e) => e.event === 'typing' && watcher.events.filter((f) => f.event === 'typing').indexOf(e) === i, `alice's notice ${i + 1}`);
+        const message = watcher.events.findIndex((e) => !e.event && JSON.parse(e.data).text === text);
+        expect(message).toBeGreaterThanOrEqual(0);
+        expect(watcher.events.indexOf(notice)).toBeGreaterThan(message);
+        // Then a later message: once bob's page shows it, it has handled the notice before it.
+        await post(server.url, 'typing', { name: 'carol', text: `marker ${i}` });
+        await bob.locator('#messages .msg', { hasText: `marker ${i}` }).waitFor();
+        expect(await shownText(bob)).toBeNull();
+      }
+      expect(await bob.evaluate(() => (window as unknown as { shownTyping: string[] }).shownTyping)).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      watcher.close();
+    }
   });
 });

@@ -2,7 +2,9 @@
  * "alice is typing…" for the room page, served as /static/typing.js after app.js. This tab tells the room while its
  * user types (a notice at most every EVERY_MS, within the server's limit of one a second), and shows who else is
  * typing from the stream's `typing` events: each for SHOWN_MS unless another notice of theirs follows, and no
- * longer once their message arrives. The server keeps a tab's own notices off its stream.
+ * longer once their message arrives. The server keeps a tab's own notices off its stream, and sends a room's notices
+ * in waves about 250 ms apart: after a quick send (a paste, "ok" and Enter) the notice arrives after the message it
+ * announced, so a notice from someone whose message arrived less than STALE_MS ago is old news, and not shown.
  */
 (() => {
   'use strict';
@@ -13,6 +15,8 @@
   const EVERY_MS = 2500;
   /** Longer than EVERY_MS, so someone who keeps typing stays shown without a flicker. */
   const SHOWN_MS = 6000;
+  /** Longer than the server's wave (250 ms) and the way here; shorter than EVERY_MS, so a next message's notice shows. */
+  const STALE_MS = 1000;
 
   let lastSent = 0;
   box.addEventListener('input', () => {
@@ -30,6 +34,8 @@
 
   /** Who is typing: name → the timer that forgets them. */
   const typists = new Map();
+  /** When each name's last message arrived (bounded: the names of the last few seconds are all it needs). */
+  const posted = new Map();
   function render() {
     const names = [...typists.keys()];
     line.textContent = names.length === 1 ? `${names[0]} is typing…`
@@ -46,9 +52,16 @@
     try { notice = JSON.parse(e.detail.data); } catch { return; }
     const name = notice?.name;
     if (typeof name !== 'string' || name === chat.name()) return; // your own name, typing in another tab
+    if (Date.now() - (posted.get(name) ?? -Infinity) < STALE_MS) return; // sent before the message that just came
     clearTimeout(typists.get(name));
     typists.set(name, setTimeout(stopped, SHOWN_MS, name));
     render();
   });
-  chat.list.addEventListener('chat:message', (e) => e.detail.live && stopped(e.target.dataset.name));
+  chat.list.addEventListener('chat:message', (e) => {
+    if (!e.detail.live) return;
+    const name = e.target.dataset.name;
+    if (posted.size > 100) posted.clear();
+    posted.set(name, Date.now());
+    stopped(name);
+  });
 })();
