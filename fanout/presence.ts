@@ -102,12 +102,17 @@ export function createPresence(shared?: SharedPresence) {
       if (there !== name) shared?.renameElsewhere(room, client, name);
       return true;
     },
-    /** Who is in the room now: every name (sorted) and the count of streams, here and elsewhere. */
+    /**
+     * Who is in the room now: every name (sorted), the count of streams, and how many of those have no name
+     * (`watching`), here and elsewhere.
+     */
     get(room: string): Presence {
       const members = rooms.get(room);
-      const names = new Set<string>(Object.keys(remote(room).names));
-      for (const m of members?.values() ?? []) if (m.name) names.add(m.name);
-      return { room, members: [...names].sort(), count: (members?.size ?? 0) + remote(room).streams, change: null };
+      const there = remote(room);
+      const names = new Set<string>(Object.keys(there.names));
+      let watching = Math.max(0, there.streams - Object.values(there.names).reduce((sum, n) => sum + n, 0));
+      for (const m of members?.values() ?? []) if (m.name) names.add(m.name); else watching++;
+      return { room, members: [...names].sort(), count: (members?.size ?? 0) + there.streams, watching, change: null };
     },
   };
 }

@@ -39,7 +39,10 @@ export interface PresenceChange {
 export interface Presence {
   room: string;
   members: string[];
+  /** Open streams (a person with two tabs has two), the status page's left out. */
   count: number;
+  /** Of those, the streams without a name: readers who are not in `members` (a page shows "and N watching"). */
+  watching?: number;
   /** What changed, for join/leave notices (the last change when several are reported together). */
   change: PresenceChange | null;
   /** Every change since the previous presence event, oldest first (presence events are coalesced). */

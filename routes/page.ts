@@ -44,10 +44,10 @@ const renderRoom = async (c: Context<AppEnv>, room: string) => {
   const messages = await store.recent(room, config.history);
   // Limit 0: only whether older messages are kept (the page then scrolls back to them), or why not.
   const older = messages[0] ? edgeOf(await store.before(room, messages[0].id, 0)) : 'start';
-  const { members, count } = hub.members(room);
+  const { members, count, watching } = hub.members(room);
   // The page carries live state (history, who is here): always fetch it fresh; its assets are versioned instead.
   c.header('Cache-Control', 'no-cache');
-  return c.html('<!DOCTYPE html>' + String(RoomPage({ room, messages, older, retention: config.retention, presence: { members, count }, signOut: who.session !== null, me: who.via === 'anonymous' ? null : who.name, sendKey: crypto.randomUUID() })));
+  return c.html('<!DOCTYPE html>' + String(RoomPage({ room, messages, older, retention: config.retention, presence: { members, count, watching }, signOut: who.session !== null, me: who.via === 'anonymous' ? null : who.name, sendKey: crypto.randomUUID() })));
 };
 
 /** The htmx page of a room; `/` is room `main`; `/rooms?room=NAME` is the room switcher without JavaScript. */

@@ -28,7 +28,7 @@ export interface RoomPageProps {
   older?: HistoryEdge;
   retention?: number;
   /** Who was here when the page was rendered; app.js keeps it current from the stream's `presence` events. */
-  presence: Pick<Presence, 'members' | 'count'>;
+  presence: Pick<Presence, 'members' | 'count' | 'watching'>;
   /** Whether the bar shows a sign-out button (the page came with a session). */
   signOut?: boolean;
   /** The signed-in name (accounts, jwt): the page never asks for one, and posts go by it. Null when anonymous. */

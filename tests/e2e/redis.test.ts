@@ -91,9 +91,9 @@ describe('several instances on one Redis', () => {
     const bob = await openStream(`${b.url}/rooms/${room}/events?name=bob`);
     const joined = await presence(watcher, (p) => p.members.includes('bob'), 'bob (on B) in a presence event on A');
     expect(JSON.parse(joined.data).changes).toContainEqual({ kind: 'join', name: 'bob' });
-    expect(await members(a.url, room)).toEqual({ room, members: ['bob', 'walt'], count: 2 } as never);
+    expect(await members(a.url, room)).toEqual({ room, members: ['bob', 'walt'], count: 2, watching: 0 } as never);
     await waitFor(async () => (await members(b.url, room)).count === 2, 'both members listed on B');
-    expect(await members(b.url, room)).toEqual({ room, members: ['bob', 'walt'], count: 2 } as never);
+    expect(await members(b.url, room)).toEqual({ room, members: ['bob', 'walt'], count: 2, watching: 0 } as never);
     bob.close();
     const left = await presence(watcher, (p) => has(p, 'leave', 'bob'), 'bob leaving, seen on A');
     expect(JSON.parse(left.data).members).toEqual(['walt']);

@@ -86,7 +86,7 @@ describe('hub', () => {
     expect(hub.members('names')).toMatchObject({ members: ['anna'], count: 1 });
     const presence = await waitFor(() => stream.all().match(/event: presence\ndata: (.*)\n\n/)?.[1], 'a presence event');
     expect(JSON.parse(presence)).toEqual({
-      room: 'names', members: ['anna'], count: 1, change: { kind: 'rename', name: 'anna', from: 'ann' },
+      room: 'names', members: ['anna'], count: 1, watching: 0, change: { kind: 'rename', name: 'anna', from: 'ann' },
       changes: [{ kind: 'join', name: 'ann' }, { kind: 'rename', name: 'anna', from: 'ann' }],
     });
     await stream.cancel();

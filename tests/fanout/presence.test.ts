@@ -34,15 +34,15 @@ describe('presence', () => {
     expect(changes).toEqual([['main', null]]);
   });
 
-  it('lists who is here, names sorted once each, and counts streams', () => {
+  it('lists who is here, names sorted once each, and counts streams, and those without a name', () => {
     const { presence } = recorded();
     presence.join('main', 0, { name: 'cy', client: null });
     presence.join('main', 1, { name: 'ann', client: null });
     presence.join('main', 2, { name: 'cy', client: null });
     presence.join('main', 3, { name: null, client: null });
     presence.join('elsewhere', 4, { name: 'bo', client: null });
-    expect(presence.get('main')).toEqual({ room: 'main', members: ['ann', 'cy'], count: 4, change: null });
-    expect(presence.get('empty')).toEqual({ room: 'empty', members: [], count: 0, change: null });
+    expect(presence.get('main')).toEqual({ room: 'main', members: ['ann', 'cy'], count: 4, watching: 1, change: null });
+    expect(presence.get('empty')).toEqual({ room: 'empty', members: [], count: 0, watching: 0, change: null });
   });
 
   it("renames a client's streams in place: a rename, or a join for a stream that had no name", () => {
@@ -91,6 +91,10 @@ describe('presence shared with other instances', () => {
     presence.join('main', 1, { name: null, client: 'c2' });
     expect(fake.shares.at(-1)!.share).toEqual({ streams: 2, names: { ann: 1 }, clients: { c1: 'ann', c2: '' } });
     // c9's streams are on another instance, under "bo".
+    fake.setOthers({ streams: 1, names: { bo: 1 }, clients: { c9: 'bo' } });
+    expect(presence.get('main')).toMatchObject({ members: ['ann', 'bo'], count: 3, watching: 1 });
+    fake.setOthers({ streams: 4, names: { bo: 1, ann: 2 }, clients: { c9: 'bo' } }); // one stream there has no name
+    expect(presence.get('main')).toMatchObject({ members: ['ann', 'bo'], count: 6, watching: 2 });
     fake.setOthers({ streams: 1, names: { bo: 1 }, clients: { c9: 'bo' } });
     expect(presence.renameEverywhere('main', 'c9', 'bob')).toBe(true);
     expect(presence.renameEverywhere('main', 'c9', 'bo')).toBe(true); // already its name there: nothing to ask

@@ -1,8 +1,8 @@
 /*
- * Who is here, for the room page, served as /static/people.js after app.js: the member list and count from the
- * stream's `presence` events, and join, leave and rename notices. A leave followed soon by a join of the same name
- * is a reconnect, not news, and just after this page's own reconnect (say the server restarted) joins are people
- * reconnecting too: neither is shown.
+ * Who is here, for the room page, served as /static/people.js after app.js: the member list, how many people it
+ * shows and how many readers without a name are watching, from the stream's `presence` events; and join, leave and
+ * rename notices. A leave followed soon by a join of the same name is a reconnect, not news, and just after this
+ * page's own reconnect (say the server restarted) joins are people reconnecting too: neither is shown.
  */
 (() => {
   'use strict';
@@ -10,6 +10,7 @@
   if (!chat) return;
   const members = document.getElementById('members');
   const count = document.getElementById('count');
+  const watching = document.getElementById('watching');
 
   /** A name's colour bucket; must match hue() in views/message.tsx. */
   function hue(name) {
@@ -53,7 +54,12 @@
   chat.onStream('presence', (e) => {
     let presence;
     try { presence = JSON.parse(e.detail.data); } catch { return; }
-    count.textContent = String(presence.count);
+    // The people listed, each name once; and the streams without a name, less this page's own before it has one.
+    count.textContent = String(presence.members.length);
+    const own = chat.name() && presence.members.includes(chat.name()) ? 0 : 1;
+    const readers = Math.max(0, (Number(presence.watching) || 0) - own);
+    watching.textContent = readers ? ` and ${readers} watching` : ''; // a space: the heading reads as one line
+    watching.hidden = readers === 0;
     members.replaceChildren(...presence.members.map(person));
     for (const change of presence.changes ?? (presence.change ? [presence.change] : [])) announce(change);
   });
