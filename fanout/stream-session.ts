@@ -99,7 +99,7 @@ export class StreamSession {
     deps.metrics.ended(reason);
     this.pump(true);
     try {
-      if (reason !== 'closed') this.controller?.enqueue(encoder.encode(byeFrame(reason, request.format)));
+      if (reason !== 'closed' && reason !== 'done') this.controller?.enqueue(encoder.encode(byeFrame(reason, request.format)));
       this.controller?.close();
     } catch {
       // already closed by the client

@@ -86,7 +86,10 @@ export const OPTIONS = {
   'max-streams': { env: 'CHAT_MAX_STREAMS', kind: 'int', default: 5000, help: 'open streams (Workers) allowed at once; more get 503', check: positive(100_000) },
   warm: { env: 'CHAT_WARM', kind: 'int', default: 16, help: 'idle stream Workers started at launch and kept ready (more when connects come faster)', check: (v: number) => (v >= 1 && v <= 100_000 ? null : 'must be a whole number from 1 to 100000') },
   'max-connecting': { env: 'CHAT_MAX_CONNECTING', kind: 'int', default: 256, help: 'streams at once still waiting for their Worker to start; more get 503 with Retry-After', check: positive(100_000) },
-  heartbeat: { env: 'CHAT_HEARTBEAT_MS', kind: 'int', default: 15_000, help: 'milliseconds between keep-alive comments on a stream', check: positive(3_600_000) },
+  heartbeat: { env: 'CHAT_HEARTBEAT_MS', kind: 'int', default: 15_000, help: 'milliseconds between keep-alive comments on a stream (1000 at the least)',
+    // A following Worker runs its timers about once a second (it sleeps on the room's word in between), so a shorter
+    // interval would not be kept: refused rather than silently stretched.
+    check: (v: number) => (v >= 1000 && v <= 3_600_000 ? null : 'must be from 1000 to 3600000 ms: a stream\'s Worker keeps no shorter beat') },
   'slow-ms': { env: 'CHAT_SLOW_MS', kind: 'int', default: 10_000, help: 'a stream whose buffer stays full this long is dropped', check: positive(3_600_000) },
   'max-streams-per-ip': { env: 'CHAT_MAX_STREAMS_PER_IP', kind: 'int', default: 100, help: 'open streams allowed from one IP address; more get 503', check: positive(100_000) },
   'post-rate': { env: 'CHAT_POST_RATE', kind: 'int', default: 5, help: 'messages per second one client id may keep posting (0: no limit)', check: (v: number) => (v <= 100_000 ? null : 'must be 0..100000') },

@@ -57,8 +57,23 @@ export const newMessageSchema = z.object({
 });
 export type MessageInput = z.infer<typeof newMessageSchema>;
 
+/** `since=`: an id, a duration back from now (`30s`, `10m`, `2h`, `7d`), or `all`. */
+const SINCE = /^(all|\d{1,20}(-\d{1,20})?|\d{1,6}[smhd])$/;
+export type Since = { id: string } | { ms: number } | { all: true };
+const sinceSchema = z
+  .string()
+  .regex(SINCE, 'since must be an id, a duration such as 10m, 2h or 7d, or all')
+  .transform((s): Since => {
+    if (s === 'all') return { all: true };
+    const duration = /^(\d+)([smhd])$/.exec(s);
+    return duration ? { ms: Number(duration[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 's' | 'm' | 'h' | 'd'] } : { id: s };
+  });
+const pollSchema = z.enum(['1', 'true', '0', 'false'], { error: 'poll must be 1 or 0' }).transform((v) => v === '1' || v === 'true');
+
 export const streamQuerySchema = z.object({
-  format: z.enum(['json', 'html', 'text'], { error: 'format must be json, html or text' }).default('json'),
+  format: z.enum(['json', 'html', 'text', 'raw', 'ndjson'], { error: 'format must be json, html, text, raw or ndjson' }).default('json'),
+  since: sinceSchema.optional(),
+  poll: pollSchema.optional(),
   history: z.coerce.number().int().min(0).max(1000, 'history is at most 1000').optional(),
   lastEventId: eventIdSchema.optional(),
   client: clientKeySchema.optional(),
@@ -71,13 +86,14 @@ export const historyQuerySchema = z
     after: eventIdSchema.optional(),
     before: z.string().regex(STORE_ID, 'before must be the id of a message this server sent').optional(),
     limit: z.coerce.number().int().min(1, 'limit must be at least 1').max(1000, 'limit is at most 1000').default(100),
-    format: z.enum(['json', 'html', 'text'], { error: 'format must be json, html or text' }).optional(),
+    since: sinceSchema.optional(),
+    format: z.enum(['json', 'html', 'text', 'raw', 'ndjson'], { error: 'format must be json, html, text, raw or ndjson' }).optional(),
   })
-  .refine((q) => q.after === undefined || q.before === undefined, {
-    error: 'give after= (newer than an id) or before= (older than an id), not both',
+  .refine((q) => [q.after, q.before, q.since].filter((v) => v !== undefined).length <= 1, {
+    error: 'give one of after= (newer than an id), since= (an id, a duration or all) or before= (older than an id)',
   })
-  .refine((q) => q.before !== undefined || (q.format ?? 'json') === 'json', {
-    error: 'format=html and format=text are for before= pages; other history is JSON',
+  .refine((q) => q.before !== undefined || q.format !== 'html', {
+    error: 'format=html is for before= pages (the page scrolling back); other history is json, text, raw or ndjson',
   });
 
 /** The first problem zod found, as one sentence. */

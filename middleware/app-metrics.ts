@@ -7,7 +7,7 @@ import type { HubStats } from '../fanout/hub-api.ts';
 import type { EndReason } from '../views/frames.ts';
 import { createRegistry } from '../lib/metrics.ts';
 
-const END_REASONS: readonly EndReason[] = ['closed', 'slow', 'error', 'shutdown', 'revoked'];
+const END_REASONS: readonly EndReason[] = ['closed', 'slow', 'error', 'shutdown', 'revoked', 'done'];
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 export type StatusClass = (typeof STATUS_CLASSES)[number];
 

@@ -9,6 +9,8 @@ import { messageBody } from '../middleware/message-body.ts';
 import { idempotencyKey } from '../middleware/idempotency-key.ts';
 import { checkName, verifiedOf } from '../middleware/names.ts';
 import { renderMessage } from '../views/message.tsx';
+import { messageFrame } from '../views/frames.ts';
+import { startOf } from './events.ts';
 import { edgeOf, olderPageText, renderOlderPage } from '../views/older.tsx';
 
 const params = valid('param', z.object({ room: roomSchema }));
@@ -50,13 +52,15 @@ export const messages = new Hono<AppEnv>()
     async (c) => {
       const { store, config } = c.get('deps');
       const { room } = c.req.valid('param');
-      const { after, before, limit, format } = c.req.valid('query');
+      const { after: afterId, before, limit, format, since } = c.req.valid('query');
+      const after = since ? await startOf(store, room, since) : afterId;
       if (before !== undefined) {
         const page = await store.before(room, before, limit);
         // htmx (the page's scroll-back sentinel) gets the messages and what is before them as <li> items.
         const as = format ?? (c.req.header('hx-request') ? 'html' : 'json');
         if (as === 'html') return c.html(renderOlderPage(room, page.messages, edgeOf(page), config.retention));
-        if (as === 'text') {
+        if (as === 'ndjson') return c.body(page.messages.map((m) => messageFrame(m, 'ndjson')).join(''), 200, { 'Content-Type': 'application/x-ndjson' });
+        if (as === 'text' || as === 'raw') {
           // bin/chat's /more: the next page back is the one before this header's id.
           if (page.messages[0]) c.header('X-Oldest-Id', page.messages[0].id);
           return c.text(olderPageText(room, page.messages, edgeOf(page), config.retention));
@@ -68,6 +72,9 @@ export const messages = new Hono<AppEnv>()
       const page = after === undefined
         ? { messages: await store.recent(room, limit), more: false, gap: false }
         : await store.since(room, after, limit);
+      // Plain lines for curl and scripts: terminal lines (text, raw), or one JSON object per line (ndjson).
+      if (format === 'text' || format === 'raw') return c.text(page.messages.map((m) => messageFrame(m, 'raw')).join(''));
+      if (format === 'ndjson') return c.body(page.messages.map((m) => messageFrame(m, 'ndjson')).join(''), 200, { 'Content-Type': 'application/x-ndjson' });
       const list = page.messages.map(({ client: _private, author: _author, ...m }) => m);
       // `unknown`: `after` is not an id of this store (it was reset since); the client should start again.
       return c.json({ room, messages: list, more: page.more, gap: page.gap, unknown: page.unknown ?? false });

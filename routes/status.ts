@@ -7,7 +7,7 @@ import { streamQuerySchema } from '../lib/input.ts';
 import { limitKey } from '../lib/ip-address.ts';
 import { StatusPage } from '../views/status.tsx';
 import { csp } from './page.ts';
-import { ownerOf, RETRY_MS, SSE_HEADERS } from './events.ts';
+import { ownerOf, RETRY_MS, streamHeaders } from './events.ts';
 
 /** The page's own stream: snapshots as html, which hx-sse swaps in. */
 const STATUS_STREAM_URL = '/status/events?format=html';
@@ -24,7 +24,7 @@ export const status = new Hono<AppEnv>()
     return c.html('<!DOCTYPE html>' + String(StatusPage({ streamUrl: STATUS_STREAM_URL })));
   })
   .get('/status/events', valid('query', z.object({ format: streamQuerySchema.shape.format })), async (c) => {
-    if (c.req.method === 'HEAD') return new Response(null, { headers: SSE_HEADERS }); // no stream for nobody (events.ts)
+    if (c.req.method === 'HEAD') return new Response(null, { headers: streamHeaders(c.req.valid('query').format) }); // no stream for nobody (events.ts)
     const { hub, config, runtime } = c.get('deps');
     const client = c.get('client');
     const stream = await hub.open({
@@ -43,5 +43,5 @@ export const status = new Hono<AppEnv>()
       owner: ownerOf(c.get('who')),
     });
     runtime.keepOpen(c.req.raw, c.env);
-    return new Response(stream, { headers: SSE_HEADERS });
+    return new Response(stream, { headers: streamHeaders(c.req.valid('query').format) });
   });

@@ -72,7 +72,7 @@ NODE_E2E=(tests/e2e/chat.test.ts tests/e2e/fanout.test.ts tests/e2e/curl.test.ts
 TLS_E2E=(tests/e2e/chat.test.ts tests/e2e/fanout.test.ts tests/e2e/curl.test.ts tests/e2e/redis.test.ts
   tests/e2e/reset.test.ts tests/e2e/typing.test.ts tests/e2e/soak.test.ts tests/e2e/status.test.ts tests/e2e/idempotency.test.ts
   tests/e2e/accounts.test.ts tests/e2e/jwt-mode.test.ts tests/e2e/stream-key.test.ts
-  tests/e2e/thread-limit.test.ts tests/e2e/moderation.test.ts)
+  tests/e2e/thread-limit.test.ts tests/e2e/moderation.test.ts tests/e2e/plain-formats.test.ts)
 
 total_passed=0
 total_failed=0

@@ -43,7 +43,7 @@ describe('loadConfig', () => {
   it('reads every option from its environment variable', () => {
     const samples: Record<string, string> = { int: '1', string: '', bool: 'yes' };
     for (const [name, spec] of Object.entries(OPTIONS)) {
-      const special: Record<string, string> = { auth: 'accounts', 'default-access': 'read-only', 'session-idle': '12h', 'session-max': '2d', token: 'a token of 16 or more', 'jwt-alg': 'ES256', 'public-url': 'https://chat.example.com', listen: 'unix:/run/threadchat/chat.sock' };
+      const special: Record<string, string> = { auth: 'accounts', 'default-access': 'read-only', 'session-idle': '12h', 'session-max': '2d', token: 'a token of 16 or more', 'jwt-alg': 'ES256', 'public-url': 'https://chat.example.com', listen: 'unix:/run/threadchat/chat.sock', heartbeat: '1000' };
       const value = special[name] ?? (name === 'store' ? 'memory' : name === 'sync' ? 'normal' : name === 'log' ? 'json' : name === 'log-level' ? 'warn' : name === 'trust-proxy' ? '127.0.0.1,::1' : samples[spec.kind] || 'x');
       if (name === 'token-file') continue; // reads a file: its own test below
       const config = loadConfig([], { [spec.env]: value }) as unknown as Record<string, unknown>;
@@ -91,6 +91,7 @@ describe('loadConfig', () => {
       throw new Error(`accepted ${JSON.stringify({ argv, env })}`);
     };
     expect(refused(['--port', '70000'])).toBe('--port (CHAT_PORT): "70000" must be 0..65535');
+    expect(refused(['--heartbeat', '500'])).toBe('--heartbeat (CHAT_HEARTBEAT_MS): "500" must be from 1000 to 3600000 ms: a stream\'s Worker keeps no shorter beat');
     expect(refused([], { CHAT_HISTORY: 'lots' })).toBe('--history (CHAT_HISTORY): "lots" is not a whole number');
     expect(refused([], { CHAT_LOG_LEVEL: 'loud' })).toBe('--log-level (CHAT_LOG_LEVEL): "loud" must be debug, info, warn or error');
     expect(refused([], { CHAT_FAULTS: 'maybe' })).toBe('--faults (CHAT_FAULTS): "maybe" must be true or false (or 1/0, yes/no, on/off)');

@@ -1,18 +1,23 @@
 import type { ChatMessage, Presence } from '../lib/chat-types.ts';
 import { renderMessage } from './message.tsx';
+import { ndjsonLine, rawLine } from './plain-frames.ts';
+
+export { isSse } from './plain-frames.ts';
 
 /**
  * What a stream carries, in one place. Chat messages are unnamed events (`MessagePayload` in json); the named
  * ones are `presence` (`Presence`), `typing` (`TypingPayload`), `reset` (`ResetPayload`) and `bye`
  * (`ByePayload`), the stream's last.
  */
-export type StreamFormat = 'json' | 'html' | 'text';
+/** SSE with JSON, HTML (the page) or terminal lines; `raw` and `ndjson` without SSE framing (views/plain-frames.ts). */
+export type StreamFormat = 'json' | 'html' | 'text' | 'raw' | 'ndjson';
 export type NamedEvent = 'presence' | 'typing' | 'reset' | 'bye' | 'delete';
 /**
  * Why the server ended a stream (`closed`: the client went away, so no `bye` reaches it; `revoked`: the session or
- * the rights it was opened with ended, so a reconnect must sign in again).
+ * the rights it was opened with ended, so a reconnect must sign in again; `done`: a `poll=1` stream sent what there
+ * was, and ends without a `bye`).
  */
-export type EndReason = 'slow' | 'error' | 'shutdown' | 'closed' | 'revoked';
+export type EndReason = 'slow' | 'error' | 'shutdown' | 'closed' | 'revoked' | 'done';
 /** `verified`: true for a signed-in sender's name, false for one an anonymous sender chose; absent where nobody signs in. */
 export type MessagePayload = Pick<ChatMessage, 'id' | 'room' | 'name' | 'text' | 'ts' | 'verified'>;
 export interface ResetPayload {
@@ -71,6 +76,10 @@ export function messageFrame(m: ChatMessage, format: StreamFormat): string {
       return sseFrame(renderMessage(m), { id: m.id });
     case 'text':
       return sseFrame(textLine(m), { id: m.id });
+    case 'raw':
+      return rawLine(textLine(m));
+    case 'ndjson':
+      return ndjsonLine('message', m.id, publicMessage(m));
   }
 }
 
@@ -86,8 +95,10 @@ export function presenceLine(p: Presence, change: Presence['change'] = p.change)
  * with `changes`; the text format gets one readable line, that is one event, per change.
  */
 export function presenceFrame(p: Presence, format: StreamFormat): string {
-  if (format !== 'text') return sseFrame(JSON.stringify(p), { event: 'presence' });
+  if (format === 'ndjson') return ndjsonLine('presence', undefined, p);
   const changes = p.changes ?? (p.change ? [p.change] : []);
+  if (format === 'raw') return (changes.length ? changes : [null]).map((change) => rawLine(presenceLine(p, change))).join('');
+  if (format !== 'text') return sseFrame(JSON.stringify(p), { event: 'presence' });
   if (changes.length <= 1) return sseFrame(presenceLine(p, changes[0] ?? null), { event: 'presence' });
   return changes.map((change) => sseFrame(presenceLine(p, change), { event: 'presence' })).join('');
 }
@@ -97,7 +108,8 @@ export function presenceFrame(p: Presence, format: StreamFormat): string {
  * typing events, so terminals stay quiet: its frame is empty, and a Worker writes nothing for an empty frame.
  */
 export function typingFrame(t: TypingPayload, format: StreamFormat): string {
-  return format === 'text' ? '' : sseFrame(JSON.stringify(t satisfies TypingPayload), { event: 'typing' });
+  if (format === 'ndjson') return ndjsonLine('typing', undefined, t);
+  return format === 'text' || format === 'raw' ? '' : sseFrame(JSON.stringify(t satisfies TypingPayload), { event: 'typing' });
 }
 
 /**
@@ -105,16 +117,19 @@ export function typingFrame(t: TypingPayload, format: StreamFormat): string {
  * follows), or is not an id of this store at all (`unknown`: the recent history follows).
  */
 export function resetFrame(after: string | null, format: StreamFormat, reason: ResetPayload['reason'] = 'gap'): string {
-  const data = format === 'text'
+  if (format === 'ndjson') return ndjsonLine('reset', undefined, { reason, after } satisfies ResetPayload);
+  const data = format === 'text' || format === 'raw'
     ? reason === 'gap'
       ? `* some messages after ${after} are no longer kept; showing what is left`
       : `* ${after} is not a message of this server (its history was reset); showing the recent history`
     : JSON.stringify({ reason, after } satisfies ResetPayload);
-  return sseFrame(data, { event: 'reset' });
+  return format === 'raw' ? rawLine(data) : sseFrame(data, { event: 'reset' });
 }
 
 /** The last event of a stream the server ends. */
 export function byeFrame(reason: EndReason, format: StreamFormat): string {
+  if (format === 'ndjson') return ndjsonLine('bye', undefined, { reason } satisfies ByePayload);
+  if (format === 'raw') return rawLine(`* disconnected by the server (${reason})`);
   const data = format === 'text' ? `* disconnected by the server (${reason})` : JSON.stringify({ reason } satisfies ByePayload);
   return sseFrame(data, { event: 'bye' });
 }
@@ -127,5 +142,7 @@ export interface DeletePayload {
 
 /** The deletion of a message: JSON for json and html streams (the page's script removes it), a line for text. */
 export function deleteFrame(d: DeletePayload, format: StreamFormat): string {
+  if (format === 'ndjson') return ndjsonLine('delete', undefined, d);
+  if (format === 'raw') return rawLine(`* a message was deleted (${d.id})`);
   return sseFrame(format === 'text' ? `* a message was deleted (${d.id})` : JSON.stringify(d satisfies DeletePayload), { event: 'delete' });
 }

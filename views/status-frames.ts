@@ -1,4 +1,5 @@
 import { sseFrame, type StreamFormat } from './frames.ts';
+import { ndjsonLine, rawLine } from './plain-frames.ts';
 import { renderStatusView } from './status.tsx';
 import { clock, formatBytes, formatMs, formatRate, type StatusSnapshot } from './status-snapshot.ts';
 
@@ -28,5 +29,9 @@ export function statusFrame(s: StatusSnapshot, format: StreamFormat): string {
       return sseFrame(renderStatusView(s));
     case 'text':
       return sseFrame(statusLine(s));
+    case 'raw':
+      return rawLine(statusLine(s));
+    case 'ndjson':
+      return ndjsonLine('status', undefined, s);
   }
 }

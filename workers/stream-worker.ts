@@ -17,11 +17,17 @@ import { LastId } from './last-id.ts';
 import { rehearse, type Shared } from './rehearsal.ts';
 import { createRingOutput } from './ring-output.ts';
 import { createStopSignal, Stopped } from './stop-signal.ts';
+import type { StreamFormat } from '../views/frames.ts';
+// Not views/frames.ts itself: it would bring the page's markup code into every Worker.
+import { isSse, NDJSON_KEEPALIVE, RAW_KEEPALIVE } from '../views/plain-frames.ts';
 
 const parent = connectParent<MainToWorker, WorkerToMain>(); // Bun: self; Node: worker_threads' parentPort
 
 const encoder = new TextEncoder();
-const HEARTBEAT = encoder.encode(': keep-alive\n\n');
+const SSE_HEARTBEAT = encoder.encode(': keep-alive\n\n');
+/** A keep-alive in each format: an SSE comment, or a line the plain formats' readers can skip (views/plain-frames.ts). */
+const heartbeatOf = (format: StreamFormat) =>
+  format === 'raw' ? encoder.encode(RAW_KEEPALIVE) : format === 'ndjson' ? encoder.encode(NDJSON_KEEPALIVE) : SSE_HEARTBEAT;
 const post = (message: WorkerToMain) => parent.postMessage(message);
 
 let shared: Shared | null = null;
@@ -101,12 +107,14 @@ function createStream(
 
   return {
     async run() {
-      await output.write(encoder.encode(`retry: ${options.retryMs}\n\n`));
+      if (isSse(options.format)) await output.write(encoder.encode(`retry: ${options.retryMs}\n\n`));
+      const beat = heartbeatOf(options.format);
       const heartbeat = setInterval(() => {
-        if (output.ring.write(HEARTBEAT)) output.ringBell();
+        if (output.ring.write(beat)) output.ringBell();
       }, options.heartbeatMs);
       try {
         let seq = await history.replay();
+        if (options.poll) return post({ type: 'ended', reason: 'done' }); // what was there went out: the end
         if (options.fault === 'throw') setTimeout(() => { throw new Error('injected fault'); });
         for (;;) {
           await follow(seq);

@@ -8,8 +8,8 @@
  */
 import type { StreamFormat } from '../../views/frames.ts';
 
-export const FORMATS: readonly StreamFormat[] = ['json', 'html', 'text'];
-export const FORMAT_INDEX: Record<StreamFormat, number> = { json: 0, html: 1, text: 2 };
+export const FORMATS: readonly StreamFormat[] = ['json', 'html', 'text', 'raw', 'ndjson'];
+export const FORMAT_INDEX: Record<StreamFormat, number> = { json: 0, html: 1, text: 2, raw: 3, ndjson: 4 };
 
 export const KIND_MESSAGE = 0;
 export const KIND_PRESENCE = 1;

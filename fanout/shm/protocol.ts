@@ -131,6 +131,8 @@ export interface StreamOptions {
    * the first wave's baton for STALL_MS, as a Worker descheduled for that long would.
    */
   fault: 'throw' | 'stall' | null;
+  /** `poll=1`: the history, then the stream ends (reason `done`) instead of following the room. */
+  poll?: boolean;
 }
 
 /** Shared memory every Worker gets once, when it is spawned. */

@@ -131,7 +131,7 @@ describe('one server behind nginx', () => {
 
 describe('heartbeats behind nginx', () => {
   it('keep a quiet stream open past proxy_read_timeout (2 s), and it still gets the next message', async () => {
-    const server = await startServer(['--store', 'memory', '--heartbeat', '500']);
+    const server = await startServer(['--store', 'memory', '--heartbeat', '1000']);
     let nginx: Nginx | null = null;
     try {
       nginx = await startNginx({ upstreams: [server.port], readTimeout: '2s' });

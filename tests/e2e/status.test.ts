@@ -51,7 +51,7 @@ describe('GET /status/events', () => {
   let clock: Awaited<ReturnType<typeof heartbeatClock>>;
 
   beforeAll(async () => {
-    server = await startServer(['--store', 'memory', '--heartbeat', '250', '--warm', '2', '--max-streams', '6']);
+    server = await startServer(['--store', 'memory', '--heartbeat', '1000', '--warm', '2', '--max-streams', '6']);
     for (const [room, name] of [['alpha', 'ann'], ['alpha', 'al'], ['beta', 'bea']] as const) {
       streams.push(await openStream(`${server.url}/rooms/${room}/events?name=${name}`));
     }
@@ -142,7 +142,7 @@ describe('GET /status/events', () => {
   it('refuses a bad format with a 400 and a reason', async () => {
     const res = await fetch(`${server.url}/status/events?format=xml`);
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toBe('format must be json, html or text');
+    expect((await res.json()).error).toBe('format must be json, html, text, raw or ndjson');
   });
 });
 
