@@ -62,8 +62,10 @@ function withQuota(store: Store, id: string, quotas: Quotas): Store {
       const wait = bytes.peek(id, size);
       if (wait) refuse(wait, `over the quota of ${bytesPerDay} bytes of messages a day (the server's --quota-bytes-day); this message (${size} bytes) fits again in ${wait} s`);
     }
-    // A room is new when it has no message yet. Asked only while the rooms quota is on: one indexed read.
-    const opens = rooms !== null && (await store.recent(message.room, 1)).length === 0;
+    // A room is new when it has no message yet. Asked only while the rooms quota is on: one indexed read. A read
+    // that fails (the store away) counts the room as not new: the append that follows then fails or succeeds on its
+    // own, and its answer (503 stored "unknown" on a timeout) stays true, where this read's failure would not be.
+    const opens = rooms !== null && (await store.recent(message.room, 1).then((m) => m.length === 0, () => false));
     if (opens) {
       const wait = rooms.peek(id);
       if (wait) refuse(wait, `over the quota of ${roomsPerHour} new rooms an hour (the server's --quota-rooms-hour); posting into rooms that have messages still works, and another new room in ${wait} s`);
