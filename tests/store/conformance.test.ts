@@ -217,7 +217,9 @@ describe('store: sqlite durability', () => {
     await first.append(msg('r', 'before the mark'));
     await first.close();
     const db = openSqlite(`${dir.path}/chat.sqlite`);
+    db.exec('PRAGMA busy_timeout = 5000'); // the closed store's threads may still be letting go of the file
     db.exec('ALTER TABLE messages DROP COLUMN verified'); // as a database made before the column
+    db.exec('ALTER TABLE messages DROP COLUMN author');
     db.close();
     const second = createSqliteStore({ dir: dir.path });
     await second.append({ ...msg('r', 'signed'), verified: true });
