@@ -39,13 +39,15 @@ describe('terminal clients over HTTPS', () => {
   it('bin/chat chats over https when it trusts the certificate, or with --insecure; untrusted, it says what to do', async () => {
     const room = 'tls-chat';
     tmux.must('new-session', '-d', '-s', 'tls', '-x', '160', '-y', '40', chatLine([`CURL_CA_BUNDLE=${tls.cert}`], '--url', server.url, '--room', room, '--name', 'trusting'));
+    tmux.must('set-option', '-w', '-t', 'tls:0', 'remain-on-exit', 'on'); // the untrusted client exits: keep its last words
     tmux.must('split-window', '-t', 'tls:0', chatLine([], '--url', server.url, '--room', room, '--name', 'insecure', '--insecure'));
-    tmux.must('split-window', '-t', 'tls:0', chatLine([], '--url', server.url, '--room', room, '--name', 'untrusted'));
+    tmux.must('split-window', '-t', 'tls:0', `${chatLine([], '--url', server.url, '--room', room, '--name', 'untrusted')}; echo "exit=$?"`);
     tmux.must('select-layout', '-t', 'tls:0', 'even-vertical');
     const [trusting, insecure, untrusted] = ['tls:0.0', 'tls:0.1', 'tls:0.2'];
     for (const pane of [trusting, insecure, untrusted]) for (const pid of processTree(tmux.panePid(pane))) started.add(pid);
     await waitFor(async () => (await members(server.url, room)).join() === 'insecure,trusting', 'both clients that connect in the room');
     await tmux.waitForPane(untrusted, (t) => t.includes('is not trusted here: trust it with CURL_CA_BUNDLE=cert.pem, or pass --insecure'), 'the untrusted client saying why');
+    await tmux.waitForPane(untrusted, (t) => t.includes('exit=1'), 'the untrusted client to exit 1 (retrying cannot help)');
     await tmux.waitForPane(trusting, (t) => t.includes('2 here: insecure, trusting'), 'the other client at trusting');
     tmux.type(trusting, 'over https');
     await tmux.waitForPane(insecure, (t) => t.includes('trusting: over https'), 'the line at the --insecure client');
