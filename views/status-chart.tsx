@@ -1,9 +1,8 @@
 /** @jsxImportSource hono/jsx */
 import { formatMs, type LatencyPoint } from './status-snapshot.ts';
 
-const W = 900;
-const H = 170;
-const PAD = { left: 44, right: 8, top: 10, bottom: 20 };
+/** The lines' own units: 0-1000 each way, stretched over the plot (app.css sizes it). */
+const UNITS = 1000;
 
 /** A round top for the y axis (1, 2 or 5 times a power of ten) at or above `ms`. */
 export function niceCeiling(ms: number): number {
@@ -15,43 +14,53 @@ export function niceCeiling(ms: number): number {
 
 /**
  * Fan-out latency p50 and p99 over the last minute, one point per second that saw a latency, drawn on the server
- * as inline SVG (no chart library, no script; colours come from app.css classes, so both themes apply).
+ * as inline SVG (no chart library, no script; colours come from app.css classes, so both themes apply). The axis
+ * labels are HTML beside the drawing, not text in it: a drawing scaled down to a phone's width would shrink them
+ * past reading. The plot stretches to its box: the lines are drawn in their own units and keep their stroke
+ * (non-scaling), and the dots are placed in percent, so they stay round.
  */
 export const LatencyChart = ({ points }: { points: LatencyPoint[] }) => {
   const seen = points.filter((p) => p.p99 !== null);
   const top = niceCeiling(Math.max(0, ...seen.map((p) => p.p99!)));
   const last = Math.max(1, points.length - 1);
-  const x = (ago: number) => PAD.left + ((last - ago) / last) * (W - PAD.left - PAD.right);
-  const y = (ms: number) => PAD.top + (1 - Math.min(ms, top) / top) * (H - PAD.top - PAD.bottom);
+  /** Where a point goes, as a share (0-1) of the plot's width and height from its top left corner. */
+  const x = (ago: number) => (last - ago) / last;
+  const y = (ms: number) => 1 - Math.min(ms, top) / top;
   const line = (pick: (p: LatencyPoint) => number | null) =>
-    seen.map((p) => `${x(p.ago).toFixed(1)},${y(pick(p)!).toFixed(1)}`).join(' ');
+    seen.map((p) => `${(x(p.ago) * UNITS).toFixed(1)},${(y(pick(p)!) * UNITS).toFixed(1)}`).join(' ');
+  const percent = (share: number) => `${(share * 100).toFixed(2)}%`;
   return (
-    <svg
-      class="latency-chart"
-      viewBox={`0 0 ${W} ${H}`}
-      role="img"
-      aria-label={`Fan-out latency, last minute: ${seen.length} seconds with messages`}
-      data-points={String(seen.length)}
-    >
-      <line class="axis" x1={PAD.left} y1={H - PAD.bottom} x2={W - PAD.right} y2={H - PAD.bottom} />
-      <line class="grid" x1={PAD.left} y1={y(top / 2)} x2={W - PAD.right} y2={y(top / 2)} />
-      <line class="grid" x1={PAD.left} y1={PAD.top} x2={W - PAD.right} y2={PAD.top} />
-      <text class="tick" x={PAD.left - 4} y={PAD.top + 4} text-anchor="end">{formatMs(top)}</text>
-      <text class="tick" x={PAD.left - 4} y={y(top / 2) + 4} text-anchor="end">{formatMs(top / 2)}</text>
-      <text class="tick" x={PAD.left - 4} y={H - PAD.bottom + 4} text-anchor="end">0</text>
-      <text class="tick" x={PAD.left} y={H - 4}>−60 s</text>
-      <text class="tick" x={W - PAD.right} y={H - 4} text-anchor="end">now</text>
-      {seen.length === 0 ? (
-        <text class="tick" x={W / 2} y={H / 2} text-anchor="middle">no messages in the last minute</text>
-      ) : null}
-      <polyline class="p99" fill="none" points={line((p) => p.p99)} />
-      <polyline class="p50" fill="none" points={line((p) => p.p50)} />
-      {seen.map((p) => (
-        <circle class="p99" cx={x(p.ago).toFixed(1)} cy={y(p.p99!).toFixed(1)} r="2.5" />
-      ))}
-      {seen.map((p) => (
-        <circle class="p50" cx={x(p.ago).toFixed(1)} cy={y(p.p50!).toFixed(1)} r="2.5" />
-      ))}
-    </svg>
+    <div class="chart">
+      <div class="chart-y" aria-hidden="true">
+        <span class="tick">{formatMs(top)}</span>
+        <span class="tick">{formatMs(top / 2)}</span>
+        <span class="tick">0</span>
+      </div>
+      <svg
+        class="latency-chart"
+        role="img"
+        aria-label={`Fan-out latency, last minute: ${seen.length} seconds with messages, on a scale of 0 to ${formatMs(top)}`}
+        data-points={String(seen.length)}
+      >
+        <line class="grid" x1="0" y1="0" x2="100%" y2="0" />
+        <line class="grid" x1="0" y1="50%" x2="100%" y2="50%" />
+        <line class="axis" x1="0" y1="100%" x2="100%" y2="100%" />
+        <svg class="chart-lines" viewBox={`0 0 ${UNITS} ${UNITS}`} preserveAspectRatio="none" width="100%" height="100%">
+          <polyline class="p99" fill="none" points={line((p) => p.p99)} />
+          <polyline class="p50" fill="none" points={line((p) => p.p50)} />
+        </svg>
+        {seen.map((p) => (
+          <circle class="p99" cx={percent(x(p.ago))} cy={percent(y(p.p99!))} r="2.5" />
+        ))}
+        {seen.map((p) => (
+          <circle class="p50" cx={percent(x(p.ago))} cy={percent(y(p.p50!))} r="2.5" />
+        ))}
+      </svg>
+      {seen.length === 0 ? <p class="chart-empty">no messages in the last minute</p> : null}
+      <div class="chart-x" aria-hidden="true">
+        <span class="tick">−60 s</span>
+        <span class="tick">now</span>
+      </div>
+    </div>
   );
 };

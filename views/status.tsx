@@ -52,7 +52,7 @@ export const StatusView = ({ s }: { s: StatusSnapshot }) => {
           since counts in).
         </p>
       </section>
-      <section class="stat-card">
+      <section class="stat-card stat-rates">
         <h2>Per second</h2>
         <dl class="stat-list" id="stat-rates">
           <dt>messages</dt>
