@@ -69,7 +69,7 @@ export function may(who: Who, right: Right, room: string): boolean {
 }
 
 /** A room pattern as `user access` and JWT claims take it: 1-64 of the room characters and `*`. */
-export const ROOM_PATTERN = /^[\p{L}\p{N}_*-]{1,64}$/u;
+export const ROOM_PATTERN = /^[\p{L}\p{M}\p{N}_*-]{1,64}$/u;
 
 /** Rules that allow everything at `level` (open mode: read-write; a `--default-access` for the anonymous). */
 export const everywhere = (level: AccessLevel): AccessRules => ({ '*': level });

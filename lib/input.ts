@@ -18,7 +18,17 @@ export const cleanName = normalizeName;
 /** A message text: \r\n and \r become \n, tabs and newlines stay, other controls go, outer blank lines trimmed. */
 export const cleanText = (s: string) => s.toWellFormed().replace(/\r\n?/g, '\n').replace(CONTROLS, '').replace(/^\s*\n|\s+$/g, '');
 
-export const roomSchema = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'room must be 1-64 of a-z, 0-9, _ and -');
+/**
+ * A room's name: letters of any script (with their marks), digits, `_` and `-`, 1-64 characters, in NFC and lower
+ * case, so `General`, `ŁÓDŹ` and a decomposed `łódź` name one room each. URLs carry it percent-encoded. The one rule
+ * for every route, the page's switcher (routes/page.ts roomSlug) and links.
+ */
+export const normalizeRoom = (room: string) => room.normalize('NFC').toLowerCase();
+export const ROOM_CHARS = /^[\p{L}\p{M}\p{N}_-]{1,64}$/u;
+export const ROOM_RULE = 'room must be 1-64 letters (of any script), digits, _ or -';
+export const roomSchema = z.string().transform(normalizeRoom).pipe(z.string().regex(ROOM_CHARS, ROOM_RULE));
+/** A room's path in a URL: `/rooms/` and the name percent-encoded (a Location header takes ASCII only). */
+export const roomPath = (room: string) => `/rooms/${encodeURIComponent(room)}`;
 /** A client id as the server passes it around: the public form of a client's key (below), or an older one. */
 export const clientSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'client id must be 1-64 of A-Z, a-z, 0-9, _ and -');
 

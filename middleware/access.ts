@@ -8,6 +8,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from './app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { may, type Right } from '../lib/identity.ts';
+import { normalizeRoom } from '../lib/input.ts';
 
 const wantsPage = (c: Context<AppEnv>) => c.req.method === 'GET' && (c.req.header('accept')?.includes('text/html') ?? false) && !c.req.path.endsWith('/events');
 
@@ -30,7 +31,7 @@ function refuse(c: Context<AppEnv>, what: string): never {
 /** Needs `right` in the route's `:room` (or in `room`, for routes whose room is fixed, such as `/`). */
 export const requireRight = (right: Exclude<Right, 'admin'>, fixedRoom?: string) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const room = fixedRoom ?? c.req.param('room') ?? '';
+    const room = normalizeRoom(fixedRoom ?? c.req.param('room') ?? ''); // as the route will read it (lib/input.ts)
     if (may(c.get('who'), right, room)) return next();
     if (c.get('who').via === 'anonymous' && wantsPage(c)) return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 303);
     refuse(c, `${right === 'read' ? 'read' : 'write in'} #${room}`);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { valid } from '../lib/validate.ts';
-import { eventIdSchema, historyQuerySchema, LIMITS, publicClient, roomSchema } from '../lib/input.ts';
+import { eventIdSchema, historyQuerySchema, LIMITS, publicClient, roomPath, roomSchema } from '../lib/input.ts';
 import { messageBody } from '../middleware/message-body.ts';
 import { idempotencyKey } from '../middleware/idempotency-key.ts';
 import { checkName, verifiedOf } from '../middleware/names.ts';
@@ -41,7 +41,7 @@ export const messages = new Hono<AppEnv>()
     if (c.req.header('hx-request')) return c.html(renderMessage(saved), 201);
     // A browser without JavaScript posted the page's form: back to the room page.
     if (!c.req.header('accept')?.includes('application/json') && c.req.header('accept')?.includes('text/html')) {
-      return c.redirect(`/rooms/${room}#m-${saved.id}`, 303);
+      return c.redirect(`${roomPath(room)}#m-${saved.id}`, 303);
     }
     return c.json(message, 201);
   })

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
-import { roomSchema } from '../lib/input.ts';
+import { normalizeRoom, ROOM_RULE, roomPath, roomSchema } from '../lib/input.ts';
 import { RoomPage } from '../views/room.tsx';
 import { edgeOf } from '../views/older.tsx';
 
@@ -26,15 +26,13 @@ export const csp = secureHeaders({
   },
 });
 
-/** What someone typed as a room name, as a room: `My Room` → `my-room`, `#dev` → `dev`. Null if nothing is left. */
+/**
+ * What someone typed as a room name, as a room: `My Room` → `my-room`, `#dev` → `dev`, `Łódź` → `łódź` (letters of
+ * any script stay; lib/input.ts has the rule). Null if nothing is left.
+ */
 export function roomSlug(typed: string): string | null {
-  const slug = typed
-    .trim()
-    .toLowerCase()
-    .replace(/^#+/, '')
-    .replace(/\s+/g, '-')
-    .replace(/[^a-z0-9_-]/g, '')
-    .slice(0, 64);
+  const kept = [...normalizeRoom(typed.trim().replace(/^#+/, '').replace(/\s+/g, '-'))].filter((ch) => /[\p{L}\p{M}\p{N}_-]/u.test(ch));
+  const slug = kept.slice(0, 64).join('');
   return roomSchema.safeParse(slug).success ? slug : null;
 }
 
@@ -57,15 +55,15 @@ export const page = new Hono<AppEnv>()
   .get('/', (c) => renderRoom(c, 'main'))
   .get('/rooms', (c) => {
     const room = roomSlug(c.req.query('room') ?? '');
-    if (room === null) fail(400, 'room must be 1-64 of a-z, 0-9, _ and -');
-    return c.redirect(`/rooms/${room}`, 303);
+    if (room === null) fail(400, ROOM_RULE);
+    return c.redirect(roomPath(room), 303);
   })
   .get('/rooms/:room', async (c) => {
     const typed = c.req.param('room');
     const room = roomSchema.safeParse(typed);
-    if (room.success) return renderRoom(c, room.data);
-    // A room typed into the address bar as `/rooms/Dev`: the room it means.
-    const slug = roomSlug(typed);
-    if (slug === null) fail(400, 'room must be 1-64 of a-z, 0-9, _ and -');
-    return c.redirect(`/rooms/${slug}`, 308);
+    if (room.success && room.data === typed) return renderRoom(c, room.data);
+    // A room typed into the address bar as `/rooms/Dev` or `/rooms/my room`: the page of the room it means.
+    const slug = room.success ? room.data : roomSlug(typed);
+    if (slug === null) fail(400, ROOM_RULE);
+    return c.redirect(roomPath(slug), 308);
   });
