@@ -41,7 +41,7 @@ export const messages = new Hono<AppEnv>()
     if (c.req.header('hx-request')) return c.html(renderMessage(saved), 201);
     // A browser without JavaScript posted the page's form: back to the room page.
     if (!c.req.header('accept')?.includes('application/json') && c.req.header('accept')?.includes('text/html')) {
-      return c.redirect(`${roomPath(room)}#m-${saved.id}`, 303);
+      return c.redirect(`${roomPath(room)}${who.via === 'anonymous' && input.name !== 'anonymous' ? `?name=${encodeURIComponent(input.name)}` : ''}#m-${saved.id}`, 303); // ?name=: the form's name field keeps it
     }
     return c.json(message, 201);
   })

@@ -45,7 +45,7 @@ const renderRoom = async (c: Context<AppEnv>, room: string) => {
   const { members, count, watching } = hub.members(room);
   // The page carries live state (history, who is here): always fetch it fresh; its assets are versioned instead.
   c.header('Cache-Control', 'no-cache');
-  return c.html('<!DOCTYPE html>' + String(RoomPage({ room, messages, older, retention: config.retention, presence: { members, count, watching }, signOut: who.session !== null, me: who.via === 'anonymous' ? null : who.name, sendKey: crypto.randomUUID() })));
+  return c.html('<!DOCTYPE html>' + String(RoomPage({ room, messages, older, retention: config.retention, presence: { members, count, watching }, signOut: who.session !== null, me: who.via === 'anonymous' ? null : who.name, sendKey: crypto.randomUUID(), name: c.req.query('name') })));
 };
 
 /** The htmx page of a room; `/` is room `main`; `/rooms?room=NAME` is the room switcher without JavaScript. */

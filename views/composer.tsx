@@ -2,19 +2,27 @@
 import { LIMITS } from '../lib/input.ts';
 
 /**
- * Writing a message. The form posts without JavaScript too (a 303 back to the page); with it, htmx posts it and
- * appends the returned message. The name form is app.js's: it asks for a name once, then remembers it.
+ * Writing a message. The form posts without JavaScript too (a 303 back to the page, whose `?name=` fills the name
+ * field again: `name`); with it, htmx posts it and appends the returned message. The name form is app.js's: it asks
+ * for a name once, then remembers it; asked again (the ✎ button) it is a rename, under a label of its own, beside
+ * the message box.
  */
-export const Composer = ({ room, sendKey, me = null }: { room: string; sendKey: string; me?: string | null }) => (
+export const Composer = ({ room, sendKey, me = null, name = '' }: { room: string; sendKey: string; me?: string | null; name?: string }) => (
   <footer class="composer">
     {/* typing.js: who else is typing, from the stream's `typing` events. */}
     <p id="typing" class="typing" aria-live="polite" hidden></p>
     <form id="name-form" class="name-form" hidden>
-      <label for="name-input">What should people call you?</label>
+      {/* app.js: "Change your name" and "Rename" (with Cancel) when you have one. */}
+      <label for="name-input" id="name-label" data-rename="Change your name">
+        What should people call you?
+      </label>
       <div class="row">
         <input id="name-input" maxlength={LIMITS.name} autocomplete="nickname" enterkeyhint="done" placeholder="Your name" required />
-        <button type="submit" class="primary">
+        <button type="submit" class="primary" id="name-submit" data-rename="Rename">
           Start chatting
+        </button>
+        <button type="button" class="secondary" id="name-cancel" hidden>
+          Cancel
         </button>
       </div>
     </form>
@@ -33,7 +41,7 @@ export const Composer = ({ room, sendKey, me = null }: { room: string; sendKey: 
       {me === null ? (
         <label class="name-field">
           <span>Name</span>
-          <input name="name" placeholder="anonymous" maxlength={LIMITS.name} autocomplete="nickname" />
+          <input name="name" value={name.slice(0, LIMITS.name) || undefined} placeholder="anonymous" maxlength={LIMITS.name} autocomplete="nickname" />
         </label>
       ) : null}
       <button type="button" id="me" class="me" title="Change your name" hidden></button>
@@ -47,6 +55,8 @@ export const Composer = ({ room, sendKey, me = null }: { room: string; sendKey: 
         </button>
       </div>
       <p id="form-error" class="form-error" role="alert" hidden></p>
+      {/* sending.js: a text longer than a message can be is not cut; Send posts what fits and keeps the rest. */}
+      <p id="length-note" class="length-note" role="status" hidden></p>
       {/* slow-post.js: why a send is still waiting (over HTTP/1.1, too many windows hold the connections). */}
       <p id="slow-post" class="slow-post" role="status" hidden></p>
     </form>

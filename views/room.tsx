@@ -35,6 +35,8 @@ export interface RoomPageProps {
   me?: string | null;
   /** A fresh Idempotency-Key for the form without JavaScript: a resent form (a refresh after a lost answer) is stored once. */
   sendKey?: string;
+  /** The name the form without JavaScript last posted under (`?name=` on the way back), for its name field. */
+  name?: string;
 }
 
 /**
@@ -46,7 +48,7 @@ export const streamUrl = (room: string, lastId: string | undefined) =>
   `/rooms/${room}/events?format=html&lastEventId=${lastId ?? '0'}`;
 
 /** A room: its recent history in the HTML (works without JavaScript), then live updates over SSE. */
-export const RoomPage = ({ room, messages, older = 'start', retention = 0, presence, signOut = false, me = null, sendKey = '' }: RoomPageProps) => (
+export const RoomPage = ({ room, messages, older = 'start', retention = 0, presence, signOut = false, me = null, sendKey = '', name = '' }: RoomPageProps) => (
   <Layout title={`#${room} · threadchat`} scripts={FEATURE_SCRIPTS}>
     <div class="app" data-room={room} data-me={me ?? undefined}>
       <RoomBar room={room} signOut={signOut} />
@@ -70,7 +72,7 @@ export const RoomPage = ({ room, messages, older = 'start', retention = 0, prese
           New messages ↓
         </button>
       </main>
-      <Composer room={room} sendKey={sendKey} me={me} />
+      <Composer room={room} sendKey={sendKey} me={me} name={name} />
     </div>
   </Layout>
 );

@@ -21,6 +21,9 @@
   const nameField = sendForm.elements.namedItem('name');
   const nameForm = $('name-form');
   const nameInput = $('name-input');
+  const nameLabel = $('name-label');
+  const nameSubmit = $('name-submit');
+  const nameCancel = $('name-cancel');
   const meButton = $('me');
   const jump = $('jump');
   const STREAM = 'hx-sse:connect';
@@ -299,10 +302,17 @@
     meButton.hidden = false;
     document.dispatchEvent(new CustomEvent('chat:name'));
   }
-  /** Shows the name step or the message box; focus follows, except unasked on a touch screen (it opens the keyboard). */
+  /**
+   * Shows the name step (a first visit: the message box waits for it) or a rename (the box stays, with its draft),
+   * or the message box alone; focus follows, except unasked on a touch screen (it opens the keyboard).
+   */
+  const FIRST_ASK = [nameLabel.textContent, nameSubmit.textContent];
   function askName(ask, focus = matchMedia('(pointer: fine)').matches) {
+    const renaming = ask && Boolean(myName);
     nameForm.hidden = !ask;
-    sendForm.hidden = ask;
+    sendForm.hidden = ask && !renaming;
+    nameCancel.hidden = !renaming;
+    [nameLabel.textContent, nameSubmit.textContent] = renaming ? [nameLabel.dataset.rename, nameSubmit.dataset.rename] : FIRST_ASK;
     if (ask) nameInput.value = myName;
     if (focus) (ask ? nameInput : textBox).focus();
   }
@@ -332,6 +342,7 @@
     reconnect();
   }
   nameForm.addEventListener('keydown', (e) => e.key === 'Escape' && myName && askName(false));
+  nameCancel.addEventListener('click', () => askName(false, true));
   meButton.addEventListener('click', () => askName(true, true));
   // Signed in (accounts, jwt): the name is the identity's, shown and never asked; there is nothing to rename.
   const signedInAs = app.dataset.me;
