@@ -9,7 +9,8 @@ export const HELP = `Usage: bun run launch [-c N] [options]
 
 Starts the threadchat server (unless one already answers on the port) and opens N terminal clients (bin/chat):
 in terminator when installed, else x-terminal-emulator, gnome-terminal, konsole or xterm when there is a
-display, else one tmux session with N panes. Ctrl-C ends everything it started.
+display, side by side (a tile of the screen each, in columns, then rows), else one tmux session with N panes.
+Each client titles its window or pane "#ROOM · NAME". Ctrl-C ends everything it started.
 
   -c, --count N        clients to open, 1-${MAX_CLIENTS} (default 3, or as many as --names)
   --room R             room to join (default main)

@@ -3,7 +3,8 @@
  * the terminal's SIGINT to the launcher's whole process group), once finding terminator and once with only xterm
  * on its PATH. Windows are counted from the X server, and what each window shows is read back from the byte
  * stream its terminal got (--log-dir: script(1) between the terminal and the client) and, for terminator, from
- * the text its VTE widget holds (a plugin of the test's own, fixtures/terminator_screen_text.py).
+ * the text its VTE widget holds (a plugin of the test's own, fixtures/terminator_screen_text.py). Each window is
+ * titled `#main · NAME` by its client (OSC 0), and the launcher tiles them: no window covers another.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,38 @@ const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 async function members(url: string): Promise<string[]> {
   return ((await (await fetch(`${url}/rooms/main/members`)).json()) as { members: string[] }).members;
+}
+
+/** A window of the X server: where it is (its border included) and its title. */
+interface Placed { id: string; title: string; x: number; y: number; width: number; height: number }
+
+/** The mapped windows of `display` titled `#main · ...` (bin/chat's title, OSC 0), with their rectangles. */
+function chatWindows(display: string): Placed[] {
+  const run = (args: string[]) => Bun.spawnSync(['xwininfo', ...args], { env: { ...process.env, DISPLAY: display }, stdout: 'pipe', stderr: 'pipe' });
+  const tree = run(['-root', '-tree']);
+  if (tree.exitCode !== 0) throw new Error(`xwininfo failed (apt-get install x11-utils): ${tree.stderr}`);
+  const placed: Placed[] = [];
+  for (const [, id, title] of tree.stdout.toString().matchAll(/^\s*(0x[0-9a-f]+) "(#main · [^"]*)"/gm)) {
+    const info = run(['-id', id!]).stdout.toString(); // a window closing between the two calls is gone
+    if (!/Map State: IsViewable/.test(info)) continue;
+    const field = (name: string) => Number(info.match(new RegExp(`${name}:\\s+(-?\\d+)`))?.[1]);
+    const border = field('Border width');
+    // xwininfo's upper-left is the outer corner of the border; Width and Height are inside it
+    placed.push({ id: id!, title: title!, x: field('Absolute upper-left X'), y: field('Absolute upper-left Y'), width: field('Width') + 2 * border, height: field('Height') + 2 * border });
+  }
+  return placed;
+}
+
+/** Pairs of windows that overlap, and windows not wholly on the 1280x1024 screen (x11-helpers' Xvfb). */
+function badPlacing(windows: Placed[]): string[] {
+  const bad: string[] = [];
+  for (const w of windows) if (w.x < 0 || w.y < 0 || w.x + w.width > 1280 || w.y + w.height > 1024) bad.push(`${w.title} off the screen`);
+  windows.forEach((a, i) => {
+    for (const b of windows.slice(i + 1)) {
+      if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height) bad.push(`${a.title} overlaps ${b.title}`);
+    }
+  });
+  return bad;
 }
 
 /** Every process whose command line names `needle` (catches one that left the launcher's tree). */
@@ -66,14 +99,20 @@ describe('bun run launch under X (Xvfb)', () => {
     try {
       await tmux.waitForPane(pane, (t) => t.includes('ends the clients and the server'), 'the launcher to be up', 40_000);
       expect(tmux.capture(pane)).toContain(`opening 3 clients in ${terminal}`);
-      const titles = NAMES.map((n) => `threadchat: ${n} in main`);
+      const titles = NAMES.map((n) => `#main · ${n}`); // each client names its window
       const windows = await waitFor(() => {
-        const open = x.chatWindows();
+        const open = chatWindows(x.display);
         return open.length >= 3 ? open : null;
-      }, 'three windows on the X server', 20_000).catch((error: Error) => {
-        throw new Error(`${error.message}: the X server has ${JSON.stringify(x.chatWindows())}\n--- the launcher's pane ---\n${tmux.capture(pane)}`);
+      }, 'three windows on the X server titled by their clients', 20_000).catch((error: Error) => {
+        const tree = Bun.spawnSync(['xwininfo', '-root', '-tree'], { env: { ...process.env, DISPLAY: x.display }, stdout: 'pipe', stderr: 'pipe' });
+        throw new Error(`${error.message}: the X server has\n${tree.stdout}${tree.stderr}\n--- the launcher's pane ---\n${tmux.capture(pane)}`);
       });
       expect(windows.map((w) => w.title).sort()).toEqual(titles);
+      // Side by side: no window hides another, all on the screen, each big enough to chat in.
+      await waitFor(() => badPlacing(chatWindows(x.display)).length === 0, 'the windows to be tiled', 10_000).catch(() => {
+        throw new Error(`the windows are not tiled: ${badPlacing(chatWindows(x.display)).join('; ')}\n${JSON.stringify(chatWindows(x.display))}`);
+      });
+      for (const w of chatWindows(x.display)) expect(Math.min(w.width, w.height)).toBeGreaterThanOrEqual(300);
       await waitFor(async () => (await members(url)).sort().join() === NAMES.join(), 'alice, bob and carol in presence', 20_000);
       for (const p of processTree(tmux.panePid(pane))) everything.add(p);
       const commands = [...everything].map(commandOf);
@@ -92,8 +131,8 @@ describe('bun run launch under X (Xvfb)', () => {
         expect(shown).toContain(`* ${name} in room main`); // this window is that client's
         if (terminal !== 'terminator') continue;
         // terminator: the text VTE holds for the window titled for this client, what the window draws
-        const screen = join(screens, `threadchat: ${name} in main.txt`);
-        await waitFor(() => existsSync(screen) && /\[\d\d:\d\d:\d\d\] zed: hello, windows/.test(readFileSync(screen, 'utf8')), `the message on ${name}'s screen`);
+        const screen = join(screens, `#main · ${name}.txt`);
+        await waitFor(() => existsSync(screen) && /\[\d\d:\d\d:\d\d\] zed: hello, windows/.test(readFileSync(screen, 'utf8')), `the message on ${name}'s screen`, 20_000);
         expect(readFileSync(screen, 'utf8')).toContain(`* ${name} in room main`);
       }
 
@@ -101,7 +140,7 @@ describe('bun run launch under X (Xvfb)', () => {
       else expect(Bun.spawnSync([BUN, 'run', 'launch', '--stop', '--port', String(port)], { cwd: ROOT, env: { ...process.env, ...env } }).exitCode).toBe(0);
       await tmux.waitForPane(pane, (t) => t.includes('launcher exited'), 'the launcher to exit', 30_000);
       expect(tmux.capture(pane)).toContain('launcher exited 0');
-      await waitFor(() => x.chatWindows().length === 0, 'every window to close');
+      await waitFor(() => chatWindows(x.display).length === 0, 'every window to close');
       const launcher = [...everything].filter((p) => p !== tmux.panePid(pane));
       await waitFor(() => !launcher.some(alive), 'every process the launcher started to end');
       expect(processesNaming(`127.0.0.1:${port}`)).toEqual([]); // no client, terminal or script anywhere

@@ -291,6 +291,9 @@ describe('bun run launch', () => {
       for (let i = 0; i < 3; i++) await tmux.waitForPane(`${session}:0.${i}`, (t) => t.includes('zed: hello, panes'), `the message in pane ${i}`);
       const names = [0, 1, 2].map((i) => tmux.capture(`${session}:0.${i}`).match(/\* (\w+) in room main/)?.[1]);
       expect(new Set(names).size).toBe(3);
+      // each pane titled by its client (bin/chat's OSC 0), shown on the pane's border
+      const titles = tmux.must('list-panes', '-t', `${session}:0`, '-F', '#{pane_title}').split('\n');
+      expect(titles).toEqual(names.map((name) => `#main · ${name}`));
       // --log-dir: each pane's bytes also in its file (script(1) writes the pane and the file one after the other)
       for (const name of names) await waitFor(() => existsSync(join(logs, `${name}.log`)) && readFileSync(join(logs, `${name}.log`), 'utf8').includes('zed: hello, panes'), `${name}.log`);
 
