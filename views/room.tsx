@@ -61,7 +61,8 @@ export const RoomPage = ({ room, messages, older = 'start', retention = 0, prese
             stays open in a background tab (hx-sse would close it): you are still in the room, and attention.js
             counts what arrives meanwhile. */}
         <div id="stream" hidden hx-sse:connect={streamUrl(room, messages.at(-1)?.id)} hx-config="sse.pauseOnBackground:false" hx-target="#messages" hx-swap="beforeend"></div>
-        <ol id="messages" class="messages" aria-label={`Messages in #${room}`} aria-live="polite">
+        {/* Focusable, so the keyboard scrolls it too (and so reaches older messages: scroll-back.js). */}
+        <ol id="messages" class="messages" aria-label={`Messages in #${room}`} aria-live="polite" tabindex={0}>
           <li class="empty">No messages yet. Say hello!</li>
           {messages[0] && <HistoryTop room={room} oldest={messages[0].id} edge={older} retention={retention} />}
           {messages.map((m) => (
