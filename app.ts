@@ -54,6 +54,7 @@ export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metri
   app.put('/rooms/:room/members/:client', requireRight('read'));
   app.post('/rooms/:room/messages', requireRight('write'));
   app.delete('/rooms/:room/messages/:id', requireRight('read')); // and its author's or an admin's (routes/messages.ts)
+  app.patch('/rooms/:room/messages/:id', requireRight('write')); // and its author's (routes/messages.ts)
   app.post('/rooms/:room/typing', requireRight('write'));
   app.use('/status/*', requireAdmin(open));
   app.use('/status', requireAdmin(open));

@@ -85,6 +85,7 @@ export function createHub(options: HubOptions): Hub {
   shared?.onRemoteTyping(publisher.typing);
   const unsubscribe = store.subscribe(publisher.message);
   const stopRemovals = store.onRemoved(publisher.removed);
+  const stopEdits = store.onEdited(publisher.edited);
   const stopDrain = startReadyDrain(new Int32Array(control), slots.occupants);
   const sessionDeps: SessionDeps = { pool, pages, left: presence.leave, metrics, logger };
   let running = true;
@@ -142,6 +143,7 @@ export function createHub(options: HubOptions): Hub {
       clearInterval(expiry);
       unsubscribe();
       stopRemovals();
+      stopEdits();
       sampler.close();
       for (const session of slots.occupants) session?.end('shutdown');
       pool.close();

@@ -1,7 +1,7 @@
-import { deleteFrame, messageFrame, presenceFrame, typingFrame } from '../views/frames.ts';
+import { deleteFrame, editFrame, messageFrame, presenceFrame, typingFrame } from '../views/frames.ts';
 import type { ChatMessage, Presence, PresenceChange } from '../lib/chat-types.ts';
 import type { FanoutMetrics } from './metrics.ts';
-import { encodeEntry, FORMATS, KIND_DELETE, KIND_MESSAGE, KIND_PRESENCE, KIND_STATUS, KIND_TYPING, type EncodedEntry } from './shm/entry.ts';
+import { encodeEntry, FORMATS, KIND_DELETE, KIND_EDIT, KIND_MESSAGE, KIND_PRESENCE, KIND_STATUS, KIND_TYPING, type EncodedEntry } from './shm/entry.ts';
 import type { LogWriter } from './shm/shared-log.ts';
 import type { RoomWords } from './shm/room-words.ts';
 
@@ -71,6 +71,11 @@ export function createPublisher(options: PublisherOptions) {
     removed(room: string, id: string) {
       if (rooms.wordOf(room) < 0) return; // nobody here follows the room
       append(room, encodeEntry({ kind: KIND_DELETE, id: '', clientNo: -1, frames: FORMATS.map((f) => deleteFrame({ room, id }, f)) }), false);
+    },
+    /** A message was edited (here or on another instance): its room's streams are told, so pages show the new text. */
+    edited(m: ChatMessage) {
+      if (rooms.wordOf(m.room) < 0) return; // nobody here follows the room
+      append(m.room, encodeEntry({ kind: KIND_EDIT, id: '', clientNo: -1, frames: FORMATS.map((f) => editFrame(m, f)) }), false);
     },
     /** A status snapshot, rendered in every format (FORMATS order), for `room`: not timed, it is no chat event. */
     status(room: string, frames: string[]) {

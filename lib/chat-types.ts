@@ -17,6 +17,8 @@ export interface ChatMessage {
   verified?: boolean;
   /** `Who.id` of a signed-in sender (who may delete it besides an admin); absent for the anonymous. Never sent to clients. */
   author?: string;
+  /** Milliseconds since the epoch of its last edit (`PATCH …/messages/:id`); absent for a message never edited. */
+  edited?: number;
 }
 
 export interface NewMessage {

@@ -4,8 +4,10 @@ import { z } from 'zod';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { valid } from '../lib/validate.ts';
-import { eventIdSchema, historyQuerySchema, LIMITS, publicClient, roomPath, roomSchema } from '../lib/input.ts';
-import { messageBody } from '../middleware/message-body.ts';
+import { eventIdSchema, firstIssue, historyQuerySchema, LIMITS, newMessageSchema, publicClient, roomPath, roomSchema } from '../lib/input.ts';
+import type { ChatMessage } from '../lib/chat-types.ts';
+import type { Who } from '../lib/identity.ts';
+import { messageBody, readBodyFields } from '../middleware/message-body.ts';
 import { idempotencyKey } from '../middleware/idempotency-key.ts';
 import { checkName, verifiedOf } from '../middleware/names.ts';
 import { renderMessage } from '../views/message.tsx';
@@ -15,6 +17,18 @@ import { edgeOf, olderPageText, renderOlderPage } from '../views/older.tsx';
 
 const params = valid('param', z.object({ room: roomSchema }));
 const limit = bodyLimit({ maxSize: LIMITS.bodyBytes, onError: () => fail(413, `body is larger than ${LIMITS.bodyBytes} bytes`) });
+const messageParams = valid('param', z.object({ room: roomSchema, id: eventIdSchema }));
+/** An edit's body: its new text, cleaned and limited as a new message's is. */
+const editSchema = z.object({ text: newMessageSchema.shape.text });
+
+/**
+ * Whether `who` posted `message`: the same signed-in identity (its `author`), or, for an anonymous post, the client
+ * key it was posted with (`key`, the request's X-Client-Id).
+ */
+const postedBy = (message: ChatMessage, who: Who, key: string | undefined) =>
+  message.author !== undefined
+    ? who.via !== 'anonymous' && message.author === who.id
+    : message.client !== null && key !== undefined && publicClient(key) === message.client;
 
 /** Posting messages and reading a room's history: JSON, or for older pages (scroll back) also HTML or text. */
 export const messages = new Hono<AppEnv>()
@@ -84,20 +98,39 @@ export const messages = new Hono<AppEnv>()
    * Deletes a message: its author (the signed-in identity that posted it; for an anonymous post, the client key it
    * was posted with, in X-Client-Id) or an admin. Every stream of the room, on every instance, gets a `delete` event.
    */
-  .delete('/rooms/:room/messages/:id', valid('param', z.object({ room: roomSchema, id: eventIdSchema })), async (c) => {
+  .delete('/rooms/:room/messages/:id', messageParams, async (c) => {
     const { store, logger } = c.get('deps');
     const { room, id } = c.req.valid('param');
     const who = c.get('who');
     const message = await store.find(room, id);
     if (!message) fail(404, `there is no message ${id} in #${room} (deleted already, or never there)`);
-    const key = c.req.header('x-client-id');
-    const mine = message.author !== undefined
-      ? who.via !== 'anonymous' && message.author === who.id
-      : message.client !== null && key !== undefined && publicClient(key) === message.client;
-    if (!who.admin && !mine) {
+    if (!who.admin && !postedBy(message, who, c.req.header('x-client-id'))) {
       fail(403, message.author === undefined ? 'only the client that posted it (its X-Client-Id), or an admin, may delete this message' : 'only its author, or an admin, may delete this message');
     }
     await store.remove(room, id);
     logger.info('message deleted', { room, id, by: who.id });
     return c.body(null, 204);
+  })
+  /**
+   * Edits a message's text (`{"text": …}`, a form, or a bare text body): only its author (as for a delete; an admin
+   * may not edit someone else's words). Every stream of the room, on every instance, gets an `edit` event; the answer
+   * is the message as edited.
+   */
+  .patch('/rooms/:room/messages/:id', messageParams, limit, async (c) => {
+    const { store, config, logger } = c.get('deps');
+    const { room, id } = c.req.valid('param');
+    const parsed = editSchema.safeParse(await readBodyFields(c.req.raw, 'text', config['body-timeout']));
+    if (!parsed.success) fail(422, firstIssue(parsed.error));
+    const who = c.get('who');
+    const message = await store.find(room, id);
+    if (!message) fail(404, `there is no message ${id} in #${room} (deleted, or never there)`);
+    if (!postedBy(message, who, c.req.header('x-client-id'))) {
+      fail(403, message.author === undefined ? 'only the client that posted it (its X-Client-Id) may edit this message' : 'only its author may edit this message');
+    }
+    const edited = await store.edit(room, id, parsed.data.text);
+    if (!edited) fail(404, `there is no message ${id} in #${room} (deleted, or never there)`); // deleted meanwhile
+    if (config['log-messages']) logger.info('message edited', { room, id, by: who.id, text: edited.text });
+    else logger.info('message edited', { room, id, by: who.id, chars: edited.text.length });
+    const { client: _private, author: _author, ...shown } = edited;
+    return c.json(shown);
   });

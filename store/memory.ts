@@ -20,6 +20,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store & Ide
   const rooms = new Map<string, { messages: ChatMessage[]; trimmedThrough: string | null }>();
   const emitter = createEmitter<ChatMessage>();
   const removals = createEmitter<{ room: string; id: string }>();
+  const edits = createEmitter<ChatMessage>();
   // Ids start at the creation time in ms × 1000: a store that replaces this one (a restart) issues larger ids, so
   // an id from before a restart is known as not this store's (SincePage.unknown).
   const firstId = Date.now() * 1000 + 1;
@@ -112,6 +113,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store & Ide
       return true;
     },
     onRemoved: (listener) => removals.subscribe(({ room, id }) => listener(room, id)),
+    async edit(room, id, text) {
+      const messages = rooms.get(room)?.messages;
+      const at = messages ? messages.findIndex((m) => m.id === id) : -1;
+      if (at < 0) return null;
+      // A new object in its place: a page of history handed out before keeps what it was given.
+      const edited: ChatMessage = { ...messages![at]!, text, edited: Math.max(Date.now(), messages![at]!.ts) };
+      messages![at] = edited;
+      edits.emit(edited);
+      return edited;
+    },
+    onEdited: edits.subscribe,
     async close() {
       rooms.clear();
     },

@@ -9,8 +9,6 @@ import { z } from 'zod';
 import type { Logger } from '../lib/logger.ts';
 import { createEmitter } from './emitter.ts';
 import { defineScript, unavailableOnFailure } from './redis-connection.ts';
-import { parseEntry } from './redis-tail.ts';
-import type { ChatMessage } from '../lib/chat-types.ts';
 
 /** KEYS: feed, room stream. ARGV: id, channel, notice. 1 when it was there, 0 when not (nothing is told). */
 const REMOVE_LUA = `
@@ -51,11 +49,6 @@ export async function createRedisRemoval({ commands, subscriber, feed, room: roo
   await subscriber.subscribe(channel);
 
   return {
-    async find(room: string, id: string): Promise<ChatMessage | null> {
-      if (!/^\d{1,20}-\d{1,20}$/.test(id)) return null;
-      const entries = (await unavailableOnFailure('find', () => commands.call('XRANGE', roomKey(room), id, id))) as [string, string[]][];
-      return entries[0] ? parseEntry(entries[0]).message : null;
-    },
     async remove(room: string, id: string): Promise<boolean> {
       if (!/^\d{1,20}-\d{1,20}$/.test(id)) return false;
       const notice = JSON.stringify({ room, id });

@@ -12,6 +12,7 @@
  * - `rooms`: the set of room names, to catch up room by room after such a jump.
  * - `first-id`: the first id issued since the data was created or wiped: older ids are not this data's.
  * - `idem:<scope length>:<scope>:<key>`: an idempotency key, `FINGERPRINT ID`, expiring after 24 hours.
+ * - `edits:<room>`: the room's edited messages, id → `{"text", "edited"}`, laid over every read (redis-edits.ts).
  * - `presence:<room>`: shared presence (redis-presence.ts).
  * - `account:<name>`, `accounts`, `token:<digest>`, `tokens-of:<name>`, `session:<digest>`, `sessions-of:<subject>`:
  *   accounts, access tokens and sessions (redis-identity.ts), their changes told on `identity@<db>`.
@@ -28,6 +29,7 @@ import { connectRedis, defineScript, globEscape, parseRedisUrl, unavailableOnFai
 import { createRedisIdentityOn } from './redis-identity.ts';
 import { createRedisPresence } from './redis-presence.ts';
 import { createRedisRemoval } from './redis-removal.ts';
+import { createRedisEdits } from './redis-edits.ts';
 import { feedPosition, parseEntry, startFeedTail, timeOf, type FeedKeys } from './redis-tail.ts';
 import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
 import type { IdentityStore } from './identity-types.ts';
@@ -157,6 +159,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     rooms: `${prefix}rooms`,
     room: (room) => `${prefix}room:${room}`,
   };
+  const editsKey = (room: string) => `${prefix}edits:${room}`;
   const connections: Redis[] = [];
   try {
     connections.push(await connectRedis(target, 'commands', 5000));
@@ -219,13 +222,20 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   const { close: closeRemoval, ...removal } = await createRedisRemoval({
     commands, subscriber, feed: keys.feed, room: keys.room, channel: `${prefix}removed@${target.db}`, logger: options.logger,
   });
+  // Edits: kept beside each room's stream, told to every instance on their own channel.
+  const { close: closeEdits, ...edits } = await createRedisEdits({
+    commands, subscriber, room: keys.room, edits: editsKey, channel: `${prefix}edited@${target.db}`, retention, logger: options.logger,
+  });
   let closing: Promise<void> | null = null;
 
-  /** One range of a room's stream, read in one transaction with the XINFO of that stream and of the feed. */
+  /**
+   * One range of a room's stream, read in one transaction with the XINFO of that stream and of the feed, and how
+   * many edits the room holds (none: its messages need no second read for them).
+   */
   const rangeWithInfo = async (op: string, room: string, range: [string, ...string[]]) => {
     const key = keys.room(room);
     const replies = await unavailableOnFailure(op, async () => {
-      const result = await commands.multi().call(...range).call('XINFO', 'STREAM', key).call('XINFO', 'STREAM', keys.feed).call('GET', keys.first).exec();
+      const result = await commands.multi().call(...range).call('XINFO', 'STREAM', key).call('XINFO', 'STREAM', keys.feed).call('GET', keys.first).call('HLEN', editsKey(room)).exec();
       if (!result) throw new Error('transaction aborted');
       return result;
     });
@@ -237,7 +247,8 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     const firstId = replies[3]![1] as string | null;
     /** Whether this Redis issued `id` (since its data was last wiped): between the first id and the last. */
     const issued = (id: string) => firstId !== null && compareIds(id, firstId) >= 0 && compareIds(id, lastIssued) <= 0;
-    return { range: entries, info, issued };
+    const edited = Number(replies[4]![1] ?? 0);
+    return { range: entries, info, issued, edited };
   };
 
   /** Appends through the script; `key`, when given, makes it once per idempotency key. */
@@ -262,6 +273,9 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   return {
     ...identity,
     ...removal,
+    find: edits.find, // the entry with its edit
+    edit: edits.edit,
+    onEdited: edits.onEdited,
     kind: 'redis',
     append: async (input) => (await appendOnce(input, null)).message,
     appendOnce,
@@ -269,9 +283,9 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
       const start = idAfter(afterId);
       const unknown = { messages: [], more: false, gap: false, unknown: true };
       if (start === null) return unknown;
-      const { range, info, issued } = await rangeWithInfo('since', room, ['XRANGE', keys.room(room), start, '+', 'COUNT', String(limit + 1)]);
+      const { range, info, issued, edited } = await rangeWithInfo('since', room, ['XRANGE', keys.room(room), start, '+', 'COUNT', String(limit + 1)]);
       if (afterId !== '0' && !issued(afterId)) return unknown;
-      const messages = toMessages(range);
+      const messages = await edits.overlay(room, toMessages(range), edited);
       return { messages: messages.slice(0, limit), more: messages.length > limit, gap: trimmedPast(info, start) };
     },
     async before(room, beforeId, limit): Promise<BeforePage> {
@@ -280,16 +294,21 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
       const unknown = { messages: [], more: false, trimmed: false, unknown: true };
       if (end === null) return unknown;
       // `(` makes the end exclusive: the page stops just before `beforeId`.
-      const { range, info, issued } = await rangeWithInfo('before', room, ['XREVRANGE', keys.room(room), `(${end}`, '-', 'COUNT', String(limit + 1)]);
+      const { range, info, issued, edited } = await rangeWithInfo('before', room, ['XREVRANGE', keys.room(room), `(${end}`, '-', 'COUNT', String(limit + 1)]);
       if (!issued(end)) return unknown;
-      const messages = toMessages(range).reverse();
+      const messages = (await edits.overlay(room, toMessages(range), edited)).reverse();
       const more = messages.length > limit;
       return { messages: messages.slice(more ? 1 : 0), more, trimmed: !more && everTrimmed(info) };
     },
     async recent(room, k) {
       if (k <= 0) return [];
-      const entries = await unavailableOnFailure('recent', () => commands.call('XREVRANGE', keys.room(room), '+', '-', 'COUNT', String(k)));
-      return toMessages(entries).reverse();
+      const [[rangeError, entries], [, edited]] = await unavailableOnFailure('recent', async () => {
+        const result = await commands.multi().call('XREVRANGE', keys.room(room), '+', '-', 'COUNT', String(k)).call('HLEN', editsKey(room)).exec();
+        if (!result) throw new Error('transaction aborted');
+        return result as [[Error | null, unknown], [Error | null, unknown]];
+      });
+      if (rangeError) throw rangeError;
+      return (await edits.overlay(room, toMessages(entries), Number(edited ?? 0))).reverse();
     },
     subscribe: emitter.subscribe,
     sharePresence: presence.sharePresence,
@@ -304,6 +323,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
         await presence.close(); // withdraw this instance's members before the connection goes
         await closeIdentity();
         await closeRemoval();
+        await closeEdits();
         outages.stop();
         await tail.stop();
         for (const connection of [commands, subscriber]) {

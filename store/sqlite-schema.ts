@@ -37,15 +37,16 @@ export function openDatabase(file: string, sync: SyncMode): SqlDatabase {
 }
 
 /**
- * Columns that came after the first databases: `verified` (ChatMessage.verified as 1 or 0; NULL: not said) and
- * `author` (ChatMessage.author; NULL: anonymous). A database without one gets it, NULL for the messages it holds.
+ * Columns that came after the first databases: `verified` (ChatMessage.verified as 1 or 0; NULL: not said),
+ * `author` (ChatMessage.author; NULL: anonymous) and `edited` (ChatMessage.edited; NULL: never edited). A database
+ * without one gets it, NULL for the messages it holds.
  * Looked for again inside a write transaction, as both connections (and `bun run user` beside a server) open the
  * file and may find it missing at once.
  */
 function addLaterColumns(db: SqlDatabase) {
   const missing = () => {
     const have = new Set(db.prepare<{ name: string }>('PRAGMA table_info(messages)').all().map((c) => c.name));
-    return [['verified', 'INTEGER'], ['author', 'TEXT']].filter(([name]) => !have.has(name!));
+    return [['verified', 'INTEGER'], ['author', 'TEXT'], ['edited', 'INTEGER']].filter(([name]) => !have.has(name!));
   };
   if (missing().length === 0) return;
   db.exec('BEGIN IMMEDIATE');
@@ -68,6 +69,8 @@ export interface Row {
   /** 1, 0 or null (not said); absent from a message kept under an idempotency key before the column. */
   verified?: number | null;
   author?: string | null;
+  /** When it was last edited; null: never (absent, as `verified`, from a message kept before the column). */
+  edited?: number | null;
 }
 
 /** Between the store and its writer thread. */

@@ -31,12 +31,14 @@ export interface SqliteStoreOptions {
   diskFullFlag?: string;
 }
 
-// `verified` is 1, 0 or NULL in the table; a message says it only when it was said (ChatMessage.verified).
-const toMessage = ({ verified, author, ...r }: Row): ChatMessage => ({
+// `verified` is 1, 0 or NULL in the table; a message says it only when it was said (ChatMessage.verified), and
+// `edited` only when it was edited.
+const toMessage = ({ verified, author, edited, ...r }: Row): ChatMessage => ({
   ...r,
   id: String(r.id),
   ...(verified == null ? {} : { verified: verified === 1 }),
   ...(author == null ? {} : { author }),
+  ...(edited == null ? {} : { edited }),
 });
 
 /**
@@ -69,6 +71,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & Identity
   const one = db.prepare<Row, [string, number]>('SELECT * FROM messages WHERE room = ? AND id = ?');
   // On this connection, not the writer's: a delete is rare and small, and SQLite serialises it with the batches.
   const deleteOne = db.prepare<never, [string, number]>('DELETE FROM messages WHERE room = ? AND id = ?');
+  // Edits too: `edited` is now, or the message's own time when the clock says earlier.
+  const editOne = db.prepare<Row, [string, number, string, number]>(
+    'UPDATE messages SET text = ?, edited = max(?, ts) WHERE room = ? AND id = ? RETURNING *',
+  );
+  const edits = createEmitter<ChatMessage>();
   const asRowId = (id: string) => (/^\d{1,16}$/.test(id) ? Number(id) : -1);
   const waiting = new Map<number, { resolve(stored: AppendOnce): void; reject(e: Error): void }>();
   let nextSeq = 0;
@@ -172,6 +179,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & Identity
       return true;
     },
     onRemoved: (listener) => removals.subscribe(({ room, id }) => listener(room, id)),
+    async edit(room, id, text) {
+      const row = editOne.get(text, Date.now(), room, asRowId(id));
+      if (!row) return null;
+      const edited = toMessage(row);
+      edits.emit(edited);
+      return edited;
+    },
+    onEdited: edits.subscribe,
     /** Commits what is waiting, then closes both connections. */
     async close() {
       await closeIdentity(); // its poll stops before the connection goes

@@ -61,6 +61,14 @@ export interface Store {
   remove(room: string, id: string): Promise<boolean>;
   /** Called once per deleted message (for Redis: deleted on any instance). */
   onRemoved(listener: (room: string, id: string) => void): () => void;
+  /**
+   * Replaces a message's text and stamps it `edited` (now, never before its `ts`): find, history and resumes show
+   * the new text from now on. The edited message, or null when there is none (never was, deleted, or dropped by
+   * retention). Listeners of onEdited hear it (for Redis: on every instance).
+   */
+  edit(room: string, id: string, text: string): Promise<ChatMessage | null>;
+  /** Called once per edit, with the message as edited (for Redis: edited on any instance). */
+  onEdited(listener: (message: ChatMessage) => void): () => void;
   close(): Promise<void>;
 }
 

@@ -6,20 +6,23 @@ export { isSse } from './plain-frames.ts';
 
 /**
  * What a stream carries, in one place. Chat messages are unnamed events (`MessagePayload` in json); the named
- * ones are `presence` (`Presence`), `typing` (`TypingPayload`), `reset` (`ResetPayload`) and `bye`
- * (`ByePayload`), the stream's last.
+ * ones are `presence` (`Presence`), `typing` (`TypingPayload`), `reset` (`ResetPayload`), `delete`
+ * (`DeletePayload`), `edit` (`EditPayload`) and `bye` (`ByePayload`), the stream's last.
  */
 /** SSE with JSON, HTML (the page) or terminal lines; `raw` and `ndjson` without SSE framing (views/plain-frames.ts). */
 export type StreamFormat = 'json' | 'html' | 'text' | 'raw' | 'ndjson';
-export type NamedEvent = 'presence' | 'typing' | 'reset' | 'bye' | 'delete';
+export type NamedEvent = 'presence' | 'typing' | 'reset' | 'bye' | 'delete' | 'edit';
 /**
  * Why the server ended a stream (`closed`: the client went away, so no `bye` reaches it; `revoked`: the session or
  * the rights it was opened with ended, so a reconnect must sign in again; `done`: a `poll=1` stream sent what there
  * was, and ends without a `bye`).
  */
 export type EndReason = 'slow' | 'error' | 'shutdown' | 'closed' | 'revoked' | 'done';
-/** `verified`: true for a signed-in sender's name, false for one an anonymous sender chose; absent where nobody signs in. */
-export type MessagePayload = Pick<ChatMessage, 'id' | 'room' | 'name' | 'text' | 'ts' | 'verified'>;
+/**
+ * `verified`: true for a signed-in sender's name, false for one an anonymous sender chose; absent where nobody signs in.
+ * `edited`: when it was last edited, for a message that was (history, and a replay after the edit).
+ */
+export type MessagePayload = Pick<ChatMessage, 'id' | 'room' | 'name' | 'text' | 'ts' | 'verified' | 'edited'>;
 export interface ResetPayload {
   reason: 'gap' | 'unknown';
   after: string | null;
@@ -45,8 +48,11 @@ export function sseFrame(data: string, options: { id?: string; event?: NamedEven
   return frame + '\n';
 }
 
-const publicMessage = (m: ChatMessage): MessagePayload =>
-  ({ id: m.id, room: m.room, name: m.name, text: m.text, ts: m.ts, ...(m.verified === undefined ? {} : { verified: m.verified }) });
+const publicMessage = (m: ChatMessage): MessagePayload => ({
+  id: m.id, room: m.room, name: m.name, text: m.text, ts: m.ts,
+  ...(m.verified === undefined ? {} : { verified: m.verified }),
+  ...(m.edited === undefined ? {} : { edited: m.edited }),
+});
 
 /**
  * The name as a terminal shows it: `~name` for a name an anonymous sender chose where others sign in (as IRC marks
@@ -145,4 +151,30 @@ export function deleteFrame(d: DeletePayload, format: StreamFormat): string {
   if (format === 'ndjson') return ndjsonLine('delete', undefined, d);
   if (format === 'raw') return rawLine(`* a message was deleted (${d.id})`);
   return sseFrame(format === 'text' ? `* a message was deleted (${d.id})` : JSON.stringify(d satisfies DeletePayload), { event: 'delete' });
+}
+
+/** A message was edited (`PATCH /rooms/:room/messages/:id`): pages show the new text; history has it from now on. */
+export interface EditPayload {
+  room: string;
+  id: string;
+  text: string;
+  edited: number;
+}
+
+/** How much of an edited text the terminal line shows, in characters. */
+const EDIT_PREVIEW = 60;
+
+/** The terminal line of an edit: `* ann edited a message (ID): the new text, its first 60 characters…` on one line. */
+export function editLine(m: ChatMessage): string {
+  const chars = Array.from(m.text.replace(/\s+/g, ' ').trim());
+  const preview = chars.length > EDIT_PREVIEW ? `${chars.slice(0, EDIT_PREVIEW).join('')}…` : chars.join('');
+  return `* ${textName(m)} edited a message (${m.id}): ${preview}`;
+}
+
+/** The edit of a message: JSON for json, html (the page's script applies it) and ndjson streams, a line for text. */
+export function editFrame(m: ChatMessage, format: StreamFormat): string {
+  const payload: EditPayload = { room: m.room, id: m.id, text: m.text, edited: m.edited ?? m.ts };
+  if (format === 'ndjson') return ndjsonLine('edit', undefined, payload);
+  if (format === 'raw') return rawLine(editLine(m));
+  return sseFrame(format === 'text' ? editLine(m) : JSON.stringify(payload), { event: 'edit' });
 }

@@ -36,6 +36,9 @@ const Name = ({ name, verified }: { name: string; verified: boolean | undefined 
     </b>
   );
 
+/** An edited message's mark, after its time (views/assets/app.js adds the same when an `edit` event arrives). */
+const Edited = ({ edited }: { edited: number }) => <span class="edited" title={`edited ${new Date(edited).toISOString()}`}>(edited)</span>;
+
 /** One chat message, the same markup in the page's history and in the SSE `html` stream. */
 export const MessageItem = ({ message }: { message: ChatMessage }) => {
   const iso = new Date(message.ts).toISOString();
@@ -45,6 +48,7 @@ export const MessageItem = ({ message }: { message: ChatMessage }) => {
       <div class="bubble">
         <div class="meta">
           <Name name={message.name} verified={message.verified} /> <time datetime={iso} title={iso}>{clock(message.ts)}</time>
+          {message.edited === undefined ? null : <> <Edited edited={message.edited} /></>}
         </div>
         <p class="text">{message.text}</p>
       </div>

@@ -19,6 +19,8 @@ export const KIND_TYPING = 2;
 export const KIND_STATUS = 3;
 /** A message was deleted: every stream of its room gets it, the deleter's too. */
 export const KIND_DELETE = 4;
+/** A message was edited: every stream of its room gets it, the editor's too. */
+export const KIND_EDIT = 5;
 
 // ---- Metadata of an entry, Int32 fields after the index slot's own [seq, offset, length, roomWord] ----
 export const META_KIND = 0;

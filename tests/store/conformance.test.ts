@@ -179,6 +179,38 @@ for (const [kind, make] of Object.entries(backends)) {
       await store.close();
     });
 
+    it('edits a message: find, history and resumes show the new text and when it was edited, listeners hear it', async () => {
+      const store = await make();
+      const heard: ChatMessage[] = [];
+      store.onEdited((m) => heard.push(m));
+      const a = await store.append({ ...msg('ed', 'first'), author: 'user:ann', verified: true });
+      const b = await store.append(msg('ed', 'second'));
+      expect(await store.edit('other-room', a.id, 'nope')).toBeNull(); // a message is edited in its own room only
+      expect(await store.edit('ed', '123', 'nope')).toBeNull();
+      const from = Date.now();
+      const edited = await store.edit('ed', a.id, 'first, edited\nover two lines');
+      expect(edited).toMatchObject({ id: a.id, room: 'ed', name: 'tester', text: 'first, edited\nover two lines', ts: a.ts, author: 'user:ann', verified: true });
+      expect(edited!.edited).toBeGreaterThanOrEqual(Math.min(from, a.ts));
+      expect(edited!.edited).toBeLessThanOrEqual(Date.now() + 1000);
+      expect(await store.find('ed', a.id)).toEqual(edited);
+      const shown = (list: ChatMessage[]) => list.map((m) => [m.text, m.edited]);
+      const expected = [['first, edited\nover two lines', edited!.edited], ['second', undefined]];
+      expect(shown(await store.recent('ed', 10))).toEqual(expected);
+      expect(shown((await store.since('ed', '0', 10)).messages)).toEqual(expected);
+      expect(shown((await store.before('ed', b.id, 10)).messages)).toEqual(expected.slice(0, 1));
+      expect('edited' in (await store.recent('ed', 10))[1]!).toBe(false); // never edited: no `edited` at all
+      await waitFor(() => heard.length > 0, 'the edit told to listeners'); // Redis: through its channel, to the editor too
+      expect(heard).toEqual([edited!]);
+      const again = await store.edit('ed', a.id, 'third text');
+      expect((await store.find('ed', a.id))?.text).toBe('third text');
+      expect(again!.edited).toBeGreaterThanOrEqual(edited!.edited!);
+      await waitFor(() => heard.length > 1, 'the second edit told');
+      expect(heard.map((m) => m.text)).toEqual(['first, edited\nover two lines', 'third text']);
+      expect(await store.remove('ed', b.id)).toBe(true);
+      expect(await store.edit('ed', b.id, 'too late')).toBeNull(); // a deleted message cannot be edited
+      await store.close();
+    });
+
     it('keeps only the retained messages and reports a gap for an older position', async () => {
       const store = await make(100);
       const all: ChatMessage[] = [];
@@ -220,11 +252,14 @@ describe('store: sqlite durability', () => {
     db.exec('PRAGMA busy_timeout = 5000'); // the closed store's threads may still be letting go of the file
     db.exec('ALTER TABLE messages DROP COLUMN verified'); // as a database made before the column
     db.exec('ALTER TABLE messages DROP COLUMN author');
+    db.exec('ALTER TABLE messages DROP COLUMN edited');
     db.close();
     const second = createSqliteStore({ dir: dir.path });
     await second.append({ ...msg('r', 'signed'), verified: true });
     const held = await second.recent('r', 10);
     expect(held.map((m) => [m.text, m.verified])).toEqual([['before the mark', undefined], ['signed', true]]);
+    expect('edited' in held[0]!).toBe(false);
+    expect((await second.edit('r', held[0]!.id, 'edited after the mark'))?.text).toBe('edited after the mark');
     await second.close();
   });
 });

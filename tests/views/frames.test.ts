@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { ChatMessage, Presence } from '../../lib/chat-types.ts';
-import { byeFrame, messageFrame, presenceFrame, resetFrame, sseFrame, type EndReason, type StreamFormat } from '../../views/frames.ts';
+import { byeFrame, editFrame, messageFrame, presenceFrame, resetFrame, sseFrame, type EndReason, type StreamFormat } from '../../views/frames.ts';
 import { renderMessage } from '../../views/message.tsx';
 
 // The text format shows the server's local time: pinned to UTC here, so the lines below are exact (and given
@@ -120,5 +120,26 @@ describe('byeFrame', () => {
       expect(byeFrame(reason, 'html')).toBe(`event: bye\ndata: {"reason":"${reason}"}\n\n`);
       expect(byeFrame(reason, 'text')).toBe(`event: bye\ndata: * disconnected by the server (${reason})\n\n`);
     }
+  });
+});
+
+describe('editFrame', () => {
+  const edited: ChatMessage = { ...message, text: `  new text\nover lines, ${'0123456789'.repeat(6)}`, edited: message.ts + 5000, verified: false, author: 'user:ann' };
+  const payload = { room: 'main', id: message.id, text: edited.text, edited: message.ts + 5000 };
+
+  it('json, html and ndjson: the room, the id, the new text and when, and nothing private', () => {
+    for (const format of ['json', 'html'] as const) {
+      expect(editFrame(edited, format)).toBe(sseFrame(JSON.stringify(payload), { event: 'edit' }));
+      expect(parse(editFrame(edited, format))).toEqual([{ id: undefined, event: 'edit', data: JSON.stringify(payload) }]);
+    }
+    expect(JSON.parse(editFrame(edited, 'ndjson'))).toEqual({ event: 'edit', ...payload });
+    for (const format of ['json', 'html', 'text', 'raw', 'ndjson'] as const) expect(editFrame(edited, format)).not.toMatch(/secret-client|user:ann/);
+  });
+
+  it('text and raw: one line with the name as the text format writes it and the first 60 characters', () => {
+    const line = `* ~ann edited a message (${message.id}): new text over lines, ${'0123456789'.repeat(6).slice(0, 60 - 'new text over lines, '.length)}…`;
+    expect(editFrame(edited, 'text')).toBe(`event: edit\ndata: ${line}\n\n`);
+    expect(editFrame(edited, 'raw')).toBe(`${line}\n`);
+    expect(editFrame({ ...edited, text: 'short 😀', verified: true }, 'raw')).toBe(`* ann edited a message (${message.id}): short 😀\n`);
   });
 });

@@ -280,6 +280,24 @@
     try { deleted = JSON.parse(e.detail.data); } catch { return; }
     if (typeof deleted?.id === 'string') document.getElementById(`m-${deleted.id}`)?.remove();
   });
+  // An edit: the new text as text (never markup), and one "(edited)" mark after the time (views/message.tsx).
+  on('edit', (e) => {
+    let edit;
+    try { edit = JSON.parse(e.detail.data); } catch { return; }
+    if (typeof edit?.id !== 'string' || typeof edit.text !== 'string') return;
+    const li = document.getElementById(`m-${edit.id}`);
+    const text = li?.querySelector('.text');
+    if (!text) return;
+    text.textContent = edit.text;
+    if (!li.querySelector('.edited')) {
+      const mark = document.createElement('span');
+      mark.className = 'edited';
+      mark.textContent = '(edited)';
+      if (Number.isFinite(edit.edited)) mark.title = `edited ${new Date(edit.edited).toISOString()}`;
+      li.querySelector('.meta')?.append(' ', mark);
+    }
+    li.dispatchEvent(new CustomEvent('chat:edited', { bubbles: true })); // message-look.js makes its links again
+  });
   on('reset', (e) => {
     let reset = {};
     try { reset = JSON.parse(e.detail.data); } catch { /* a reset all the same */ }

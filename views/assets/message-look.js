@@ -75,4 +75,9 @@
   }
   for (const li of chat.list.querySelectorAll('.msg')) look(li);
   chat.list.addEventListener('chat:message', (e) => look(e.target));
+  // An edited message's text is new text (app.js): its links are made again.
+  chat.list.addEventListener('chat:edited', (e) => {
+    const text = e.target.querySelector('.text');
+    if (text) linkify(text);
+  });
 })();
