@@ -98,7 +98,8 @@ describe('publisher', () => {
     await waitFor(() => log.seq >= 2, 'the window');
     const rendered = (name: string) => FORMATS.map((f) => typingFrame({ room: 'main', name }, f)).join('');
     expect([text(0), text(1)]).toEqual([rendered('ann'), rendered('bo')]);
-    expect(text(0)).toBe('event: typing\ndata: {"room":"main","name":"ann"}\n\n'.repeat(2)); // json, html; text is empty
+    // json, html; text and raw carry none; ndjson a line of its own
+    expect(text(0)).toBe('event: typing\ndata: {"room":"main","name":"ann"}\n\n'.repeat(2) + '{"event":"typing","room":"main","name":"ann"}\n');
     expect([meta(0, META_KIND), meta(0, META_CLIENT), meta(1, META_CLIENT)]).toEqual([KIND_TYPING, 7, -1]);
     publisher.typing('main', 'poster', 'ann');
     await waitFor(() => log.seq >= 3, 'the next window');
