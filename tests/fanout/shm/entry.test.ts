@@ -25,7 +25,7 @@ const idOf = (meta: ArrayLike<number>) => ({
 
 describe('log entry encoding', () => {
   it('lays the frames end to end and gives each format its own [start, end), counted in bytes', () => {
-    const frames = ['id: 1\ndata: {"text":"ça va 😀"}\n\n', 'id: 1\ndata: <p>ça va 😀</p>\n\n', 'id: 1\ndata: ça va 😀\n\n'];
+    const frames = ['id: 1\ndata: {"text":"ça va 😀"}\n\n', 'id: 1\ndata: <p>ça va 😀</p>\n\n', 'id: 1\ndata: ça va 😀\n\n', 'ça va 😀\n', '{"event":"message","text":"ça va 😀"}\n'];
     const { bytes, meta } = encodeEntry({ kind: KIND_MESSAGE, id: '1', clientNo: 3, frames });
     expect(decoder.decode(bytes)).toBe(frames.join(''));
     expect(meta.length).toBe(META_INTS);
@@ -69,7 +69,7 @@ describe('log entry encoding', () => {
     const writer = createLogWriter({ indexSlots: 4, dataBytes: 1024 });
     const reader = createLogReader(writer.buffer, writer.sizes);
     writer.append(new Uint8Array(5)); // the entry does not start at 0: frame fields are relative to the entry
-    const frames = ['json-frame', 'html-frame!', 'text'];
+    const frames = ['json-frame', 'html-frame!', 'text', 'raw line', 'ndjson line'];
     const entry = encodeEntry({ kind: KIND_MESSAGE, id: '1764780000000-9', clientNo: 4, frames });
     const seq = writer.append(entry.bytes, 0, entry.meta);
     const at = reader.slot(seq);
