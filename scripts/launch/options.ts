@@ -1,6 +1,7 @@
 /** The launcher's command line: its --help, and its options read and checked. */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { roomSchema } from '../../lib/input.ts';
 
 const MAX_CLIENTS = 50;
 const FRIENDLY = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'niaj', 'olivia', 'peggy', 'rupert', 'sybil', 'trent', 'victor', 'walter', 'zoe'];
@@ -76,7 +77,7 @@ export function readOptions(argv: string[]) {
   const portText = url ? url.port || (url.protocol === 'https:' ? '443' : '80') : values.port;
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new UsageError(`--port must be 1-65535 (got "${portText}")`);
-  if (!/^[a-z0-9_-]{1,64}$/.test(values.room)) throw new UsageError(`--room "${values.room}" is not valid: use 1-64 of a-z, 0-9, _ and -`);
+  if (!roomSchema.safeParse(values.room).success) throw new UsageError(`--room "${values.room}" is not valid: use 1-64 letters (of any script), digits, _ or -`);
   const given = values.names === undefined ? [] : values.names.split(',').map((n) => n.trim());
   for (const n of given) if (!n || n.length > 32) throw new UsageError(`--names: each name needs 1-32 characters (got "${n}")`);
   const raw = values.count ?? String(given.length || 3);

@@ -3,7 +3,8 @@
  * lower case, percent-encoded in URLs; the page's switcher, POST, streams and links agree. Against a real server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { openStream, startServer, type ServerProcess } from '../helpers.ts';
+import { join } from 'node:path';
+import { openStream, ROOT, startServer, type ServerProcess } from '../helpers.ts';
 
 const path = (room: string) => `/rooms/${encodeURIComponent(room)}`;
 
@@ -50,6 +51,13 @@ describe('room names in any script', () => {
     const page = await fetch(`${server.url}${path('łódź')}`, { headers: { Accept: 'text/html' } });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('data-room="łódź"');
+  });
+
+  it('lets bin/chat join a room of any script, its URLs percent-encoded', async () => {
+    const chat = Bun.spawn(['bash', join(ROOT, 'bin/chat'), '--room', 'Żaba', '--name', 'zed', '--url', server.url], { stdin: new Blob(['from the terminal\n']), stdout: 'pipe', stderr: 'pipe' });
+    expect(await chat.exited).toBe(0); // it sends the line, then ends at the end of its input
+    const history = (await (await fetch(`${server.url}${path('żaba')}/messages`)).json()) as { messages: { text: string }[] };
+    expect(history.messages.map((m) => m.text)).toEqual(['from the terminal']);
   });
 
   it('refuses what is not a letter, digit, _ or -, with the rule in the reason', async () => {

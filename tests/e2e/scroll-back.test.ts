@@ -158,6 +158,6 @@ describe('scrolling back on the room page', () => {
     expect(await (await fetch(`${trimmed.url}/rooms/${room}/messages?before=${oldest}`)).json()).toMatchObject({ messages: [], more: false, trimmed: true });
     const both = await fetch(`${whole.url}/rooms/${room}/messages?before=${newest}&after=${posted[0]}`);
     expect(both.status).toBe(400);
-    expect((await both.json()).error).toBe('give after= (newer than an id) or before= (older than an id), not both');
+    expect((await both.json()).error).toBe('give one of after= (newer than an id), since= (an id, a duration or all) or before= (older than an id)');
   });
 });

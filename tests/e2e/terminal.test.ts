@@ -95,7 +95,7 @@ describe('bin/chat', () => {
     expect(help.stdout.toString()).toContain('--insecure');
     const bad = Bun.spawnSync([CHAT, '--room', 'Not A Room', '--name', 'x', '--url', server.url], { stdin: 'ignore' });
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr.toString()).toContain('1-64 of a-z');
+    expect(bad.stderr.toString()).toContain('1-64 letters (of any script), digits, _ or -');
   });
 });
 
