@@ -3,6 +3,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { normalizeRoom, ROOM_RULE, roomPath, roomSchema } from '../lib/input.ts';
+import { roomList } from './rooms.ts';
 import { RoomPage } from '../views/room.tsx';
 import { edgeOf } from '../views/older.tsx';
 
@@ -53,7 +54,8 @@ export const page = new Hono<AppEnv>()
   .use('/', csp)
   .use('/rooms/:room', csp)
   .get('/', (c) => renderRoom(c, 'main'))
-  .get('/rooms', (c) => {
+  .get('/rooms', async (c) => {
+    if (c.req.query('room') === undefined) return roomList(c); // the room list; with ?room=, the switcher's redirect
     const room = roomSlug(c.req.query('room') ?? '');
     if (room === null) fail(400, ROOM_RULE);
     return c.redirect(roomPath(room), 303);

@@ -101,6 +101,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store & Ide
       return r && k > 0 ? r.messages.slice(-k) : [];
     },
     subscribe: emitter.subscribe,
+    async rooms(limit) {
+      const kept = [...rooms].flatMap(([room, r]) => (r.messages.length ? [{ room, lastId: r.messages.at(-1)!.id, last: r.messages.at(-1)!.ts }] : []));
+      return kept.sort((a, b) => compareIds(b.lastId, a.lastId)).slice(0, limit);
+    },
     async find(room, id) {
       return rooms.get(room)?.messages.find((m) => m.id === id) ?? null;
     },

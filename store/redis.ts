@@ -29,6 +29,7 @@ import { connectRedis, defineScript, globEscape, parseRedisUrl, unavailableOnFai
 import { createRedisIdentityOn } from './redis-identity.ts';
 import { createRedisPresence } from './redis-presence.ts';
 import { createRedisRemoval } from './redis-removal.ts';
+import { listRooms } from './redis-rooms.ts';
 import { createRedisEdits } from './redis-edits.ts';
 import { feedPosition, parseEntry, startFeedTail, timeOf, type FeedKeys } from './redis-tail.ts';
 import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
@@ -277,6 +278,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     edit: edits.edit,
     onEdited: edits.onEdited,
     kind: 'redis',
+    rooms: (limit: number) => listRooms(commands, keys.rooms, keys.room, limit),
     append: async (input) => (await appendOnce(input, null)).message,
     appendOnce,
     async since(room, afterId, limit): Promise<SincePage> {

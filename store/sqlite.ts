@@ -69,6 +69,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & Identity
   const emitter = createEmitter<ChatMessage>();
   const removals = createEmitter<{ room: string; id: string }>();
   const one = db.prepare<Row, [string, number]>('SELECT * FROM messages WHERE room = ? AND id = ?');
+  // The newest message of each room: MAX(id) per room walks the (room, id) index once.
+  const newestPerRoom = db.prepare<{ room: string; id: number; ts: number }, [number]>(
+    'SELECT room, id, ts FROM messages WHERE id IN (SELECT MAX(id) FROM messages GROUP BY room) ORDER BY id DESC LIMIT ?',
+  );
   // On this connection, not the writer's: a delete is rare and small, and SQLite serialises it with the batches.
   const deleteOne = db.prepare<never, [string, number]>('DELETE FROM messages WHERE room = ? AND id = ?');
   // Edits too: `edited` is now, or the message's own time when the clock says earlier.
@@ -167,6 +171,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & Identity
       return k > 0 ? last.all(room, k).map(toMessage) : [];
     },
     subscribe: emitter.subscribe,
+    async rooms(limit) {
+      return newestPerRoom.all(limit).map((r) => ({ room: r.room, lastId: String(r.id), last: r.ts }));
+    },
     async find(room, id) {
       const row = one.get(room, asRowId(id));
       return row ? toMessage(row) : null;

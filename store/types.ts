@@ -51,6 +51,11 @@ export interface Store {
   recent(room: string, k: number): Promise<ChatMessage[]>;
   /** Called with every appended message, in id order per room (for Redis: from every instance). */
   subscribe(listener: (message: ChatMessage) => void): () => void;
+  /**
+   * The rooms that keep messages, each with its newest message's id and time, newest first, at most `limit` (the
+   * room list: GET /rooms).
+   */
+  rooms(limit: number): Promise<RoomSummary[]>;
   /** The message `id` of `room`, or null when there is none (never was, deleted, or dropped by retention). */
   find(room: string, id: string): Promise<ChatMessage | null>;
   /**
@@ -107,6 +112,13 @@ export class StoreUnavailableError extends Error {
  */
 export class StoreStartError extends Error {
   override name = 'StoreStartError';
+}
+
+/** A room in the room list: its name, and its newest message (id and time). */
+export interface RoomSummary {
+  room: string;
+  lastId: string;
+  last: number;
 }
 
 /** How long an idempotency key is remembered: 24 hours, as the IETF Idempotency-Key draft suggests. */

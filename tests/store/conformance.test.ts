@@ -211,6 +211,22 @@ for (const [kind, make] of Object.entries(backends)) {
       await store.close();
     });
 
+    it('lists the rooms that keep messages, newest first, each with its newest message', async () => {
+      const store = await make();
+      const a = await store.append(msg('list-a', 'one'));
+      const b = await store.append(msg('list-b', 'two'));
+      const a2 = await store.append(msg('list-a', 'three'));
+      expect(await store.rooms(10)).toEqual([
+        { room: 'list-a', lastId: a2.id, last: a2.ts },
+        { room: 'list-b', lastId: b.id, last: b.ts },
+      ]);
+      expect((await store.rooms(1)).map((r) => r.room)).toEqual(['list-a']);
+      await store.remove('list-b', b.id); // a room whose messages are all deleted keeps none to list
+      expect((await store.rooms(10)).map((r) => r.room)).toEqual(['list-a']);
+      expect(a.id).toBeTruthy();
+      await store.close();
+    });
+
     it('keeps only the retained messages and reports a gap for an older position', async () => {
       const store = await make(100);
       const all: ChatMessage[] = [];

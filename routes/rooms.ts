@@ -1,0 +1,29 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../middleware/app-env.ts';
+import { fail } from '../lib/errors.ts';
+import { may } from '../lib/identity.ts';
+import { roomListText, RoomListView, type RoomListing } from '../views/room-list.tsx';
+
+/** Rooms listed at the most: the newest by their last message. */
+const MAX_LISTED = 500;
+
+/**
+ * `GET /rooms` (without `?room=`, which is the switcher's redirect): the rooms the requester may read, newest first,
+ * each with who is in it and the time of its newest message, as JSON (`{"rooms": [...]}`), text lines
+ * (`format=text`), or an htmx fragment (`format=html`, or an htmx request).
+ */
+export async function roomList(c: Context<AppEnv>): Promise<Response> {
+  const { store, hub } = c.get('deps');
+  const who = c.get('who');
+  const format = c.req.query('format') ?? (c.req.header('hx-request') ? 'html' : 'json');
+  if (!['json', 'text', 'html'].includes(format)) fail(400, 'format must be json, text or html');
+  const rooms: RoomListing[] = (await store.rooms(MAX_LISTED))
+    .filter((r) => may(who, 'read', r.room))
+    .map((r) => {
+      const { members, watching } = hub.members(r.room);
+      return { name: r.room, here: members.length, watching: watching ?? 0, last: r.last };
+    });
+  if (format === 'text') return c.text(roomListText(rooms));
+  if (format === 'html') return c.html(RoomListView({ rooms }));
+  return c.json({ rooms });
+}
