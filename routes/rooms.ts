@@ -21,7 +21,7 @@ export async function roomList(c: Context<AppEnv>): Promise<Response> {
     .filter((r) => may(who, 'read', r.room))
     .map((r) => {
       const { members, watching } = hub.members(r.room);
-      return { name: r.room, here: members.length, watching: watching ?? 0, last: r.last };
+      return { name: r.room, here: members.length, watching: watching ?? 0, last: r.last, lastId: r.lastId };
     });
   if (format === 'text') return c.text(roomListText(rooms));
   if (format === 'html') return c.html(RoomListView({ rooms }));

@@ -8,6 +8,8 @@ export interface RoomListing {
   watching: number;
   /** ms since the epoch of its newest message. */
   last: number;
+  /** Its newest message's id: a page compares it with where it last read the room (its unread count). */
+  lastId: string;
 }
 
 /** The room list as an htmx fragment: links to the rooms, newest first. */

@@ -18,10 +18,10 @@ describe('the room list, open mode', () => {
     const second = await post(server.url, 'łódź', { name: 'ann', text: 'two' });
     const stream = await openStream(`${server.url}/rooms/${encodeURIComponent('łódź')}/events?name=bea&history=0`);
     const watcher = await openStream(`${server.url}/rooms/${encodeURIComponent('łódź')}/events?history=0`);
-    const body = (await (await fetch(`${server.url}/rooms`)).json()) as { rooms: { name: string; here: number; watching: number; last: number }[] };
+    const body = (await (await fetch(`${server.url}/rooms`)).json()) as { rooms: { name: string; here: number; watching: number; last: number; lastId: string }[] };
     expect(body.rooms).toEqual([
-      { name: 'łódź', here: 1, watching: 1, last: second.ts },
-      { name: 'alpha', here: 0, watching: 0, last: first.ts },
+      { name: 'łódź', here: 1, watching: 1, last: second.ts, lastId: second.id },
+      { name: 'alpha', here: 0, watching: 0, last: first.ts, lastId: first.id },
     ]);
     const text = await (await fetch(`${server.url}/rooms?format=text`)).text();
     expect(text.split('\n')[0]).toMatch(/^#łódź {2}1 here and 1 watching {2}last \d\d:\d\d:\d\d$/);

@@ -25,5 +25,42 @@
   input.addEventListener('input', () => input.setCustomValidity(''));
   const recent = (chat.local.get('threadchat.rooms') || '').split(',').filter((r) => /^[\p{L}\p{M}\p{N}_-]{1,64}$/u.test(r) && r !== chat.room);
   chat.local.set('threadchat.rooms', [chat.room, ...recent].slice(0, 8).join(','));
-  document.getElementById('recent-rooms').replaceChildren(...recent.map((r) => Object.assign(document.createElement('option'), { value: r })));
+  const options = document.getElementById('recent-rooms');
+  options.replaceChildren(...recent.map((r) => Object.assign(document.createElement('option'), { value: r })));
+
+  // Where this browser last read each room: the newest message the page showed while it was in view.
+  const readKey = (room) => `threadchat.read.${room}`;
+  const noteRead = () => {
+    const last = [...chat.list.querySelectorAll('.msg')].at(-1)?.dataset.id;
+    if (last && document.visibilityState === 'visible') chat.local.set(readKey(chat.room), last);
+  };
+  noteRead();
+  chat.list.addEventListener('chat:message', noteRead);
+  document.addEventListener('visibilitychange', noteRead);
+
+  /**
+   * The rooms this person may read (GET /rooms), newest first, each offered with its unread count where this
+   * browser read it before ("dev · 3 new"): counted from the history after that place, up to 99.
+   */
+  const unread = async (room) => {
+    const read = chat.local.get(readKey(room.name));
+    if (!read || read === room.lastId) return read ? 0 : null;
+    const res = await fetch(`/rooms/${encodeURIComponent(room.name)}/messages?after=${encodeURIComponent(read)}&limit=99&format=ndjson`);
+    return res.ok ? (await res.text()).split('\n').filter(Boolean).length : null;
+  };
+  let listed = 0;
+  const listRooms = async () => {
+    if (Date.now() - listed < 2_000) return; // a fresh list when the switcher is used, at most every 2 s
+    listed = Date.now();
+    const res = await fetch('/rooms?format=json', { headers: { Accept: 'application/json' } }).catch(() => null);
+    if (!res?.ok) return;
+    const rooms = ((await res.json()).rooms ?? []).filter((r) => r.name !== chat.room).slice(0, 20);
+    const counts = await Promise.all(rooms.map((r) => unread(r).catch(() => null)));
+    options.replaceChildren(...rooms.map((r, i) => Object.assign(document.createElement('option'), {
+      value: r.name,
+      label: `#${r.name}${counts[i] ? ` · ${counts[i] >= 99 ? '99+' : counts[i]} new` : ''}${r.here ? ` · ${r.here} here` : ''}`,
+    })));
+    options.dataset.listed = String(rooms.length);
+  };
+  input.addEventListener('focus', listRooms);
 })();
