@@ -2,8 +2,9 @@
 import { z } from 'zod';
 import { digestOf } from './secrets.ts';
 import { normalizeName } from './names.ts';
+import { searchWords } from './search.ts';
 
-export const LIMITS = { name: 32, text: 4000, room: 64, client: 64, bodyBytes: 64 * 1024 } as const;
+export const LIMITS = { name: 32, text: 4000, room: 64, client: 64, bodyBytes: 64 * 1024, search: 200 } as const;
 
 // C0 and C1 controls, DEL, and the bidi overrides that can disguise text; \n and \t are handled per field.
 const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -91,6 +92,17 @@ export const streamQuerySchema = z.object({
   fault: z.enum(['throw', 'stall']).optional(),
 });
 
+/** `q=`: the words to search a room for (lib/search.ts), spaces folded and trimmed, 1-200 characters, a word at least. */
+export const searchQuerySchema = z
+  .string()
+  .transform((s) => s.toWellFormed().replace(CONTROLS, '').replace(/\s+/g, ' ').trim())
+  .pipe(
+    z.string()
+      .min(1, 'q is empty: give the words to search for')
+      .max(LIMITS.search, `q is longer than ${LIMITS.search} characters`)
+      .refine((s) => searchWords(s).length > 0, 'q has no word to search for (letters or digits)'),
+  );
+
 export const historyQuerySchema = z
   .object({
     after: eventIdSchema.optional(),
@@ -98,12 +110,16 @@ export const historyQuerySchema = z
     limit: z.coerce.number().int().min(1, 'limit must be at least 1').max(1000, 'limit is at most 1000').default(100),
     since: sinceSchema.optional(),
     format: z.enum(['json', 'html', 'text', 'raw', 'ndjson'], { error: 'format must be json, html, text, raw or ndjson' }).optional(),
+    q: searchQuerySchema.optional(),
   })
   .refine((q) => [q.after, q.before, q.since].filter((v) => v !== undefined).length <= 1, {
     error: 'give one of after= (newer than an id), since= (an id, a duration or all) or before= (older than an id)',
   })
-  .refine((q) => q.before !== undefined || q.format !== 'html', {
-    error: 'format=html is for before= pages (the page scrolling back); other history is json, text, raw or ndjson',
+  .refine((q) => q.q === undefined || [q.after, q.before, q.since].every((v) => v === undefined), {
+    error: 'q= searches the whole room: not with after=, before= or since=',
+  })
+  .refine((q) => q.before !== undefined || q.q !== undefined || q.format !== 'html', {
+    error: 'format=html is for before= pages (the page scrolling back) and q= searches; other history is json, text, raw or ndjson',
   });
 
 /** The first problem zod found, as one sentence. */

@@ -14,6 +14,7 @@ import { renderMessage } from '../views/message.tsx';
 import { messageFrame } from '../views/frames.ts';
 import { startOf } from './events.ts';
 import { edgeOf, olderPageText, renderOlderPage } from '../views/older.tsx';
+import { renderSearchResults } from '../views/search.tsx';
 
 const params = valid('param', z.object({ room: roomSchema }));
 const limit = bodyLimit({ maxSize: LIMITS.bodyBytes, onError: () => fail(413, `body is larger than ${LIMITS.bodyBytes} bytes`) });
@@ -66,7 +67,16 @@ export const messages = new Hono<AppEnv>()
     async (c) => {
       const { store, config } = c.get('deps');
       const { room } = c.req.valid('param');
-      const { after: afterId, before, limit, format, since } = c.req.valid('query');
+      const { after: afterId, before, limit, format, since, q } = c.req.valid('query');
+      if (q !== undefined) {
+        // Search: the room's messages holding every word, newest first; the page's htmx search gets them as <li> links.
+        const found = await store.search(room, q, limit);
+        const as = format ?? (c.req.header('hx-request') ? 'html' : 'json');
+        if (as === 'html') return c.html(renderSearchResults(room, { query: q, messages: found, limit }));
+        if (as === 'text' || as === 'raw') return c.text(found.map((m) => messageFrame(m, 'raw')).join(''));
+        if (as === 'ndjson') return c.body(found.map((m) => messageFrame(m, 'ndjson')).join(''), 200, { 'Content-Type': 'application/x-ndjson' });
+        return c.json({ room, messages: found.map(({ client: _private, author: _author, ...m }) => m), query: q });
+      }
       const after = since ? await startOf(store, room, since) : afterId;
       if (before !== undefined) {
         const page = await store.before(room, before, limit);

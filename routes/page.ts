@@ -1,11 +1,14 @@
 import { Hono, type Context } from 'hono';
+import type { ChatMessage } from '../lib/chat-types.ts';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
-import { normalizeRoom, ROOM_RULE, roomPath, roomSchema } from '../lib/input.ts';
+import { eventIdSchema, firstIssue, LIMITS, normalizeRoom, ROOM_RULE, roomPath, roomSchema, searchQuerySchema } from '../lib/input.ts';
+import type { Store } from '../store/types.ts';
 import { roomList } from './rooms.ts';
 import { RoomPage } from '../views/room.tsx';
-import { edgeOf } from '../views/older.tsx';
+import { edgeOf, type HistoryEdge } from '../views/older.tsx';
+import type { SearchState } from '../views/search.tsx';
 
 /**
  * Strict CSP: scripts and styles only from this origin, nothing inline, no framing. Referrer-Policy same-origin,
@@ -37,16 +40,45 @@ export function roomSlug(typed: string): string | null {
   return roomSchema.safeParse(slug).success ? slug : null;
 }
 
+/** Results a search shows at most on the page (the box without JavaScript, and the htmx one: the route's default). */
+const SEARCH_RESULTS = 100;
+
+/**
+ * The history around message `id` (a search result opened): up to half the page's history before it and after it,
+ * and what is before those; null when the room has no such message (deleted, or no longer kept).
+ */
+async function around(store: Store, room: string, id: string, history: number): Promise<{ messages: ChatMessage[]; older: HistoryEdge } | null> {
+  const message = await store.find(room, id);
+  if (!message) return null;
+  const half = Math.max(1, Math.floor(history / 2));
+  const [before, after] = await Promise.all([store.before(room, id, half), store.since(room, id, half)]);
+  return { messages: [...before.messages, message, ...after.messages], older: edgeOf(before) };
+}
+
+/** `?q=` (the search box without JavaScript): its results, or why it could not search. */
+async function searchOf(store: Store, room: string, typed: string): Promise<SearchState> {
+  const query = searchQuerySchema.safeParse(typed);
+  if (!query.success) return { query: typed.slice(0, LIMITS.search), messages: [], limit: SEARCH_RESULTS, error: `${firstIssue(query.error)}.` };
+  return { query: query.data, messages: await store.search(room, query.data, SEARCH_RESULTS), limit: SEARCH_RESULTS };
+}
+
 const renderRoom = async (c: Context<AppEnv>, room: string) => {
   const { store, config, hub } = c.get('deps');
   const who = c.get('who');
-  const messages = await store.recent(room, config.history);
+  // `?at=ID`: the room around that message (a search result), highlighted, instead of the recent history.
+  const at = c.req.query('at');
+  if (at !== undefined && !eventIdSchema.safeParse(at).success) fail(400, 'at must be the id of a message');
+  const opened = at === undefined ? null : await around(store, room, at, config.history);
+  const messages = opened?.messages ?? (await store.recent(room, config.history));
   // Limit 0: only whether older messages are kept (the page then scrolls back to them), or why not.
-  const older = messages[0] ? edgeOf(await store.before(room, messages[0].id, 0)) : 'start';
+  const older = opened?.older ?? (messages[0] ? edgeOf(await store.before(room, messages[0].id, 0)) : 'start');
+  const q = c.req.query('q');
+  const search = q === undefined ? {} : { search: await searchOf(store, room, q) };
+  const place = opened ? { found: at } : at !== undefined ? { notice: 'That message is not here any more (deleted, or no longer kept): here is the recent history.' } : {};
   const { members, count, watching } = hub.members(room);
   // The page carries live state (history, who is here): always fetch it fresh; its assets are versioned instead.
   c.header('Cache-Control', 'no-cache');
-  return c.html('<!DOCTYPE html>' + String(RoomPage({ room, messages, older, retention: config.retention, presence: { members, count, watching }, signOut: who.session !== null, me: who.via === 'anonymous' ? null : who.name, sendKey: crypto.randomUUID(), name: c.req.query('name') })));
+  return c.html('<!DOCTYPE html>' + String(RoomPage({ room, messages, older, retention: config.retention, presence: { members, count, watching }, signOut: who.session !== null, me: who.via === 'anonymous' ? null : who.name, sendKey: crypto.randomUUID(), name: c.req.query('name'), ...search, ...place })));
 };
 
 /** The htmx page of a room; `/` is room `main`; `/rooms?room=NAME` is the room switcher without JavaScript. */

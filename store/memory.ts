@@ -2,6 +2,7 @@ import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
 import { compareIds, IDEMPOTENCY_TTL_MS, IdempotencyConflictError, type BeforePage, type SincePage, type Store } from './types.ts';
 import { createEmitter } from './emitter.ts';
 import { createMemoryIdentity } from './memory-identity.ts';
+import { holdsWords, searchWords } from '../lib/search.ts';
 import type { IdentityStore } from './identity-types.ts';
 
 export interface MemoryStoreOptions {
@@ -128,6 +129,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store & Ide
       return edited;
     },
     onEdited: edits.subscribe,
+    async search(room, query, limit) {
+      const words = searchWords(query);
+      const messages = words.length ? (rooms.get(room)?.messages ?? []) : [];
+      const found: ChatMessage[] = [];
+      for (let i = messages.length - 1; i >= 0 && found.length < limit; i--) {
+        if (holdsWords(messages[i]!.text, words)) found.push(messages[i]!);
+      }
+      return found;
+    },
     async close() {
       rooms.clear();
     },

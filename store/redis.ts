@@ -31,6 +31,7 @@ import { createRedisPresence } from './redis-presence.ts';
 import { createRedisRemoval } from './redis-removal.ts';
 import { listRooms } from './redis-rooms.ts';
 import { createRedisEdits } from './redis-edits.ts';
+import { createRedisSearch } from './redis-search.ts';
 import { feedPosition, parseEntry, startFeedTail, timeOf, type FeedKeys } from './redis-tail.ts';
 import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
 import type { IdentityStore } from './identity-types.ts';
@@ -277,6 +278,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     find: edits.find, // the entry with its edit
     edit: edits.edit,
     onEdited: edits.onEdited,
+    search: createRedisSearch({ commands, room: keys.room, edits: editsKey, overlay: edits.overlay, retention }),
     kind: 'redis',
     rooms: (limit: number) => listRooms(commands, keys.rooms, keys.room, limit),
     append: async (input) => (await appendOnce(input, null)).message,

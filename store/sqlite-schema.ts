@@ -18,6 +18,7 @@ export function openDatabase(file: string, sync: SyncMode): SqlDatabase {
     room TEXT NOT NULL, name TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL, client TEXT)`);
   db.exec('CREATE INDEX IF NOT EXISTS messages_room_id ON messages (room, id)');
   addLaterColumns(db);
+  addSearchIndex(db);
   db.exec('CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, trimmed_through INTEGER NOT NULL)');
   db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)');
   // Idempotency keys (Store.appendOnce): the message first stored with each, kept whole so a retry is answered
@@ -52,6 +53,38 @@ function addLaterColumns(db: SqlDatabase) {
   db.exec('BEGIN IMMEDIATE');
   try {
     for (const [name, type] of missing()) db.exec(`ALTER TABLE messages ADD COLUMN ${name} ${type}`);
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+/**
+ * Search (store/sqlite-search.ts): an FTS5 index of the messages' text, with `messages` as its external content
+ * (nothing stored twice), kept by triggers on insert (appends), delete (deletions, retention) and an update of the
+ * text (edits). The tokenizer is unicode61 with accents removed (lib/search.ts reads words the same way). A database
+ * without the index, or any of its triggers, gets them and the index filled from the messages it holds, once, in a
+ * write transaction, as both connections (and `bun run user`) may open the file at once.
+ */
+function addSearchIndex(db: SqlDatabase) {
+  const complete = () =>
+    db.prepare<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('messages_fts', 'messages_fts_insert', 'messages_fts_delete', 'messages_fts_update')").get()?.n === 4;
+  if (complete()) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    if (!complete()) {
+      db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(
+        text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2')`);
+      db.exec(`CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text); END`);
+      db.exec(`CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text); END`);
+      db.exec(`CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text); END`);
+      db.exec("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')");
+    }
     db.exec('COMMIT');
   } catch (error) {
     db.exec('ROLLBACK');

@@ -8,6 +8,7 @@ import type { Logger } from '../lib/logger.ts';
 import { IDEMPOTENCY_TTL_MS, IdempotencyConflictError, StoreUnavailableError, type AppendOnce, type BeforePage, type IdempotencyKey, type SincePage, type Store } from './types.ts';
 import { spawnThread } from '../runtime/thread.ts';
 import { createSqliteIdentity } from './sqlite-identity.ts';
+import { createSqliteSearch } from './sqlite-search.ts';
 import type { IdentityStore } from './identity-types.ts';
 
 export interface SqliteStoreOptions {
@@ -194,6 +195,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store & Identity
       return edited;
     },
     onEdited: edits.subscribe,
+    search: createSqliteSearch(db, toMessage),
     /** Commits what is waiting, then closes both connections. */
     async close() {
       await closeIdentity(); // its poll stops before the connection goes

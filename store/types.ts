@@ -74,6 +74,12 @@ export interface Store {
   edit(room: string, id: string, text: string): Promise<ChatMessage | null>;
   /** Called once per edit, with the message as edited (for Redis: edited on any instance). */
   onEdited(listener: (message: ChatMessage) => void): () => void;
+  /**
+   * The messages of `room` holding every word of `query` (lib/search.ts: any case, accents aside, each word whole or
+   * the start of one; none for a query without a word), newest first, at most `limit`, as history shows them (edited
+   * text; deleted ones gone). SQLite searches its FTS5 index; memory and Redis read the messages the room keeps.
+   */
+  search(room: string, query: string, limit: number): Promise<ChatMessage[]>;
   close(): Promise<void>;
 }
 

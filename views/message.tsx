@@ -39,11 +39,14 @@ const Name = ({ name, verified }: { name: string; verified: boolean | undefined 
 /** An edited message's mark, after its time (views/assets/app.js adds the same when an `edit` event arrives). */
 const Edited = ({ edited }: { edited: number }) => <span class="edited" title={`edited ${new Date(edited).toISOString()}`}>(edited)</span>;
 
-/** One chat message, the same markup in the page's history and in the SSE `html` stream. */
-export const MessageItem = ({ message }: { message: ChatMessage }) => {
+/**
+ * One chat message, the same markup in the page's history and in the SSE `html` stream. `found`: the message a
+ * search result opened the room at (routes/page.ts `at=`), highlighted.
+ */
+export const MessageItem = ({ message, found = false }: { message: ChatMessage; found?: boolean }) => {
   const iso = new Date(message.ts).toISOString();
   return (
-    <li class={`msg hue-${hue(message.name)}`} id={`m-${message.id}`} data-id={message.id} data-name={message.name}>
+    <li class={`msg hue-${hue(message.name)}${found ? ' found' : ''}`} id={`m-${message.id}`} data-id={message.id} data-name={message.name} aria-current={found ? 'true' : undefined}>
       <span class="avatar" aria-hidden="true">{initial(message.name)}</span>
       <div class="bubble">
         <div class="meta">

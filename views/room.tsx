@@ -6,6 +6,7 @@ import { MessageItem } from './message.tsx';
 import { HistoryTop, type HistoryEdge } from './older.tsx';
 import { People } from './people.tsx';
 import { RoomBar } from './room-bar.tsx';
+import { SearchArea, type SearchState } from './search.tsx';
 import type { AssetName } from './static-assets.ts';
 
 /** The room page's feature scripts, one file per feature (views/assets/), loaded after app.js. */
@@ -37,6 +38,12 @@ export interface RoomPageProps {
   sendKey?: string;
   /** The name the form without JavaScript last posted under (`?name=` on the way back), for its name field. */
   name?: string;
+  /** A search to show in the panel (`?q=`: the search box without JavaScript). */
+  search?: SearchState;
+  /** The message the page opens at (`?at=`: a search result), highlighted among the messages around it. */
+  found?: string;
+  /** A line above the messages (the message asked for is not there any more). */
+  notice?: string;
 }
 
 /**
@@ -48,7 +55,7 @@ export const streamUrl = (room: string, lastId: string | undefined) =>
   `/rooms/${room}/events?format=html&lastEventId=${lastId ?? '0'}`;
 
 /** A room: its recent history in the HTML (works without JavaScript), then live updates over SSE. */
-export const RoomPage = ({ room, messages, older = 'start', retention = 0, presence, signOut = false, me = null, sendKey = '', name = '' }: RoomPageProps) => (
+export const RoomPage = ({ room, messages, older = 'start', retention = 0, presence, signOut = false, me = null, sendKey = '', name = '', search, found, notice }: RoomPageProps) => (
   <Layout title={`#${room} · threadchat`} scripts={FEATURE_SCRIPTS}>
     <div class="app" data-room={room} data-me={me ?? undefined}>
       <RoomBar room={room} signOut={signOut} />
@@ -57,6 +64,8 @@ export const RoomPage = ({ room, messages, older = 'start', retention = 0, prese
         <noscript>
           <p class="banner">Live updates need JavaScript: reload the page to see new messages.</p>
         </noscript>
+        <SearchArea room={room} search={search} />
+        {notice ? <p class="banner" role="status">{notice}</p> : null}
         {/* The live stream: hx-sse appends each message to the list; app.js adds this tab's client id and name. It
             stays open in a background tab (hx-sse would close it): you are still in the room, and attention.js
             counts what arrives meanwhile. */}
@@ -66,7 +75,7 @@ export const RoomPage = ({ room, messages, older = 'start', retention = 0, prese
           <li class="empty">No messages yet. Say hello!</li>
           {messages[0] && <HistoryTop room={room} oldest={messages[0].id} edge={older} retention={retention} />}
           {messages.map((m) => (
-            <MessageItem message={m} />
+            <MessageItem message={m} found={m.id === found} />
           ))}
         </ol>
         <button type="button" id="jump" class="jump" hidden>

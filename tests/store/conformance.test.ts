@@ -241,6 +241,51 @@ for (const [kind, make] of Object.entries(backends)) {
       expect((await store.since('r', kept[0]!.id, 10)).gap).toBe(false);
       await store.close();
     });
+
+    it('searches a room: every word, in any order and any case, as a word or its start; newest first', async () => {
+      const store = await make();
+      const a = await store.append(msg('find', 'The Quick brown FOX jumps'));
+      const b = await store.append(msg('find', 'a lazy dog, NOT quick at all'));
+      const other = await store.append(msg('find-other', 'quick fox of another room'));
+      const c = await store.append(msg('find', 'Ünïcode: ÉCOLE naïve, ΟΔΥΣΣΕΥΣ'));
+      const d = await store.append(msg('find', 'to be deleted: quick fox'));
+      const e = await store.append(msg('find', 'old words here'));
+      const f = await store.append(msg('find', 'near the fox, or the "quick" one*'));
+      const ids = async (query: string, limit = 10) => (await store.search('find', query, limit)).map((m) => m.id);
+      expect(await ids('fox quick')).toEqual([f.id, d.id, a.id]);
+      expect(await ids('QUICK')).toEqual([f.id, d.id, b.id, a.id]);
+      expect(await ids('qui')).toEqual([f.id, d.id, b.id, a.id]); // the start of a word
+      expect(await ids('uick')).toEqual([]); // not the inside of one
+      expect(await ids('quick', 2)).toEqual([f.id, d.id]); // the newest `limit`
+      expect(await ids('école')).toEqual([c.id]);
+      expect(await ids('ecole NAIVE unicode')).toEqual([c.id]); // accents and case aside
+      expect(await ids('οδυσσευς')).toEqual([c.id]);
+      expect(await ids('another')).toEqual([]); // other rooms are not searched
+      expect((await store.search('find-other', 'fox quick', 10)).map((m) => m.id)).toEqual([other.id]);
+      expect(await store.search('nowhere', 'quick', 10)).toEqual([]);
+      expect((await store.search('find', 'jumps', 10))[0]).toEqual((await store.find('find', a.id))!); // the message whole
+
+      expect(await store.remove('find', d.id)).toBe(true);
+      expect(await ids('fox')).toEqual([f.id, a.id]); // deleted: no longer found
+      const edited = await store.edit('find', e.id, 'new wording entirely');
+      expect(await ids('wording new')).toEqual([e.id]); // edited: found by its new words
+      expect((await store.search('find', 'wording', 10))[0]).toMatchObject({ text: 'new wording entirely', edited: edited!.edited });
+      expect(await ids('old words')).toEqual([]); // and no longer by its old ones
+
+      // FTS5 syntax is nothing but words: quotes, stars, NEAR(), OR, AND, NOT, columns, carets, parentheses.
+      expect(await ids('"quick')).toEqual([f.id, b.id, a.id]);
+      expect(await ids('"quick" fox*')).toEqual([f.id, a.id]);
+      expect(await ids('NEAR(fox quick)')).toEqual([f.id]); // the word "near" too
+      expect(await ids('quick OR lazy')).toEqual([]); // no message has all three words
+      expect(await ids('NOT quick')).toEqual([b.id]);
+      expect(await ids('lazy AND')).toEqual([]);
+      for (const query of ['"', '""', '*', '"*"', 'quick"', 'NEAR(', 'text:quick', '^quick', '-quick', '+ ( ) { } : ^ *', "it's \"odd\"", 'a"b"c', '\\', 'OR', 'AND NOT', 'rowid:1']) {
+        const found = await store.search('find', query, 10); // never an error
+        expect(Array.isArray(found)).toBe(true);
+      }
+      expect(await ids('* " ( )')).toEqual([]); // no word at all: nothing
+      await store.close();
+    });
   });
 }
 
@@ -276,6 +321,23 @@ describe('store: sqlite durability', () => {
     expect(held.map((m) => [m.text, m.verified])).toEqual([['before the mark', undefined], ['signed', true]]);
     expect('edited' in held[0]!).toBe(false);
     expect((await second.edit('r', held[0]!.id, 'edited after the mark'))?.text).toBe('edited after the mark');
+    await second.close();
+  });
+
+  it('indexes for search the messages of a database from before the index, once', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const first = createSqliteStore({ dir: dir.path });
+    const old = await first.append(msg('r', 'written before the index'));
+    await first.close();
+    const db = openSqlite(`${dir.path}/chat.sqlite`);
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.exec('DROP TABLE IF EXISTS messages_fts'); // as a database made before the index
+    for (const on of ['insert', 'delete', 'update']) db.exec(`DROP TRIGGER IF EXISTS messages_fts_${on}`);
+    db.close();
+    const second = createSqliteStore({ dir: dir.path });
+    const now = await second.append(msg('r', 'written after the index'));
+    expect((await second.search('r', 'written index', 10)).map((m) => m.id)).toEqual([now.id, old.id]);
     await second.close();
   });
 });
