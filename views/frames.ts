@@ -1,4 +1,5 @@
 import type { ChatMessage, Presence } from '../lib/chat-types.ts';
+import { renderMarkdown } from './markdown.ts';
 import { renderMessage } from './message.tsx';
 import { ndjsonLine, rawLine } from './plain-frames.ts';
 
@@ -159,6 +160,8 @@ export interface EditPayload {
   id: string;
   text: string;
   edited: number;
+  /** html streams only: the new text as the page shows it (views/markdown.ts), which the page puts in place. */
+  html?: string;
 }
 
 /** How much of an edited text the terminal line shows, in characters. */
@@ -171,10 +174,14 @@ export function editLine(m: ChatMessage): string {
   return `* ${textName(m)} edited a message (${m.id}): ${preview}`;
 }
 
-/** The edit of a message: JSON for json, html (the page's script applies it) and ndjson streams, a line for text. */
+/**
+ * The edit of a message: JSON for json, html (the page's script applies it; with the rendered text as `html`) and
+ * ndjson streams, a line for text.
+ */
 export function editFrame(m: ChatMessage, format: StreamFormat): string {
   const payload: EditPayload = { room: m.room, id: m.id, text: m.text, edited: m.edited ?? m.ts };
   if (format === 'ndjson') return ndjsonLine('edit', undefined, payload);
   if (format === 'raw') return rawLine(editLine(m));
+  if (format === 'html') payload.html = renderMarkdown(m.text);
   return sseFrame(format === 'text' ? editLine(m) : JSON.stringify(payload), { event: 'edit' });
 }

@@ -1,5 +1,7 @@
 /** @jsxImportSource hono/jsx */
+import { raw } from 'hono/html';
 import type { ChatMessage } from '../lib/chat-types.ts';
+import { renderMarkdown } from './markdown.ts';
 
 /** Seconds-free UTC clock time; the page's script rewrites it into the viewer's local time. */
 export const clock = (ts: number) => `${new Date(ts).toISOString().slice(11, 16)} UTC`;
@@ -53,11 +55,12 @@ export const MessageItem = ({ message, found = false }: { message: ChatMessage; 
           <Name name={message.name} verified={message.verified} /> <time datetime={iso} title={iso}>{clock(message.ts)}</time>
           {message.edited === undefined ? null : <> <Edited edited={message.edited} /></>}
         </div>
-        <p class="text">{message.text}</p>
+        {/* Markdown rendered on the server with raw HTML off (views/markdown.ts): the one markup not escaped here. */}
+        <div class="text">{raw(renderMarkdown(message.text))}</div>
       </div>
     </li>
   );
 };
 
-/** The markup of one message as a string (escaped by hono/jsx). */
+/** The markup of one message as a string (escaped by hono/jsx, its text rendered by views/markdown.ts). */
 export const renderMessage = (message: ChatMessage): string => String(<MessageItem message={message} />);

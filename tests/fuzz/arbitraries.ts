@@ -25,6 +25,17 @@ export const hostileText = (maxLength = 40) =>
     { maxLength },
   ).map((parts) => parts.join(''));
 
+/** Markdown that tries to become markup or a script link on the page (views/markdown.ts), mixed with hostile text. */
+export const MARKDOWN = [
+  '**', '*', '_', '`', '```', '```js\n', '\n```\n', '    ', '- ', '1. ', '# ', '> ', '---', '[x](', ')', '](', '![x](', '<', '>',
+  'javascript:alert(1)', 'JaVaScRiPt:', 'jav&#x61;script:', 'data:text/html,', 'https://example.com/', 'mailto:a@b.c', '&lt;', '&#60;',
+  '[x](javascript:alert(1))', '<javascript:alert(1)>', '[x]: javascript:alert(1)\n\n[x]', '<img src=x onerror=alert(1)>',
+  '[a](https://example.com "t\\" onmouseover=\\"x")', '\n', '\n\n', '\\',
+];
+export const hostileMarkdown = (maxLength = 30) =>
+  fc.array(fc.oneof({ arbitrary: fc.constantFrom(...MARKDOWN), weight: 3 }, { arbitrary: hostileText(4), weight: 1 }), { maxLength })
+    .map((parts) => parts.join(''));
+
 const VALID_ROOM = /^[a-z0-9_-]{1,64}$/;
 /** Percent-encodes as a browser would: a lone surrogate (not encodable) becomes U+FFFD first. */
 const encode = (s: string) => encodeURIComponent(s.toWellFormed());

@@ -1,15 +1,18 @@
 /**
  * Property over a real server: messages with arbitrary text (full Unicode, CR, LF, CRLFCRLF, `event: bye`,
- * `id: 999`, `data: x`, `retry: 1`, ...) go in by every transport and come out of real SSE streams, parsed with
- * eventsource-parser, in every format: each as exactly one unnamed event with the right id whose decoded text
- * and name equal what the history says was stored, and nothing else (no injected field, event, retry or id).
+ * `id: 999`, `data: x`, `retry: 1`, Markdown's links and raw HTML, ...) go in by every transport and come out of real
+ * SSE streams, parsed with eventsource-parser, in every format: each as exactly one unnamed event with the right id
+ * whose decoded text and name equal what the history says was stored (html: whose text is its inert Markdown), and
+ * nothing else (no injected field, event, retry or id).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import fc from 'fast-check';
+import { renderMarkdown } from '../../views/markdown.ts';
 import { renderMessage } from '../../views/message.tsx';
+import { expectInert } from '../views/inert-html.ts';
 import { startServer, tempDir, waitFor, type ServerProcess } from '../helpers.ts';
-import { hostileText } from './arbitraries.ts';
+import { hostileMarkdown, hostileText } from './arbitraries.ts';
 
 const scale = Number(process.env.FUZZ_RUNS ?? 1);
 const FORMATS = ['json', 'html', 'text'] as const;
@@ -51,7 +54,6 @@ const encode = (s: string) => encodeURIComponent(s.toWellFormed());
 const at32 = (s: string) => [...s].slice(0, 32).join('');
 const unescapeHtml = (s: string) =>
   s.replace(/&(lt|gt|quot|#39|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', '#39': "'", amp: '&' })[e]!);
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&${({ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' })[ch]!};`);
 
 /** The text and name a stream's frame carries, decoded from its format without the server's code. */
 function decode(format: Format, data: string, stored: Stored): { name: string; text: string } {
@@ -64,9 +66,12 @@ function decode(format: Format, data: string, stored: Stored): { name: string; t
     case 'html': {
       expect(data).toBe(renderMessage({ ...stored, client: null }));
       const name = /<b class="name">([^<]*)<\/b>/.exec(data)?.[1];
-      const text = /<p class="text">([^<]*)<\/p>/.exec(data)?.[1];
-      expect(data).toContain(escapeHtml(stored.text)); // escaped, whatever the markup around it
-      return { name: name === undefined ? stored.name : unescapeHtml(name), text: text === undefined ? stored.text : unescapeHtml(text) };
+      // The text is its Markdown (views/markdown.ts), which cannot be read back into what was typed: it must be
+      // that rendering, and hold nothing but the allowed markup (tests/views/inert-html.ts).
+      const text = /<div class="text">([\s\S]*)<\/div><\/div><\/li>$/.exec(data)?.[1];
+      expect(text).toBe(renderMarkdown(stored.text));
+      expectInert(text!);
+      return { name: name === undefined ? stored.name : unescapeHtml(name), text: stored.text };
     }
     case 'text': {
       // `[hh:mm:ss] name: text`, each continuation line indented by four spaces.
@@ -84,7 +89,8 @@ function decode(format: Format, data: string, stored: Stored): { name: string; t
 const message = fc.record({
   name: hostileText(40),
   text: fc.oneof(
-    { arbitrary: hostileText(60), weight: 12 },
+    { arbitrary: hostileText(60), weight: 8 },
+    { arbitrary: hostileMarkdown(30), weight: 4 },
     { arbitrary: fc.constantFrom('"'.repeat(4000), '\n\n\nx'.repeat(1000), '\ud83d\ude00'.repeat(4000), 'event: bye\r\n\r\n'.repeat(300)), weight: 1 },
   ),
   via: fc.constantFrom('json', 'form', 'text', 'curl'),

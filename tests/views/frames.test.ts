@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { ChatMessage, Presence } from '../../lib/chat-types.ts';
 import { byeFrame, editFrame, messageFrame, presenceFrame, resetFrame, sseFrame, type EndReason, type StreamFormat } from '../../views/frames.ts';
+import { renderMarkdown } from '../../views/markdown.ts';
 import { renderMessage } from '../../views/message.tsx';
 
 // The text format shows the server's local time: pinned to UTC here, so the lines below are exact (and given
@@ -127,10 +128,10 @@ describe('editFrame', () => {
   const edited: ChatMessage = { ...message, text: `  new text\nover lines, ${'0123456789'.repeat(6)}`, edited: message.ts + 5000, verified: false, author: 'user:ann' };
   const payload = { room: 'main', id: message.id, text: edited.text, edited: message.ts + 5000 };
 
-  it('json, html and ndjson: the room, the id, the new text and when, and nothing private', () => {
-    for (const format of ['json', 'html'] as const) {
-      expect(editFrame(edited, format)).toBe(sseFrame(JSON.stringify(payload), { event: 'edit' }));
-      expect(parse(editFrame(edited, format))).toEqual([{ id: undefined, event: 'edit', data: JSON.stringify(payload) }]);
+  it('json, html and ndjson: the room, the id, the new text and when (html: rendered too), and nothing private', () => {
+    for (const [format, data] of [['json', payload], ['html', { ...payload, html: renderMarkdown(edited.text) }]] as const) {
+      expect(editFrame(edited, format)).toBe(sseFrame(JSON.stringify(data), { event: 'edit' }));
+      expect(parse(editFrame(edited, format))).toEqual([{ id: undefined, event: 'edit', data: JSON.stringify(data) }]);
     }
     expect(JSON.parse(editFrame(edited, 'ndjson'))).toEqual({ event: 'edit', ...payload });
     for (const format of ['json', 'html', 'text', 'raw', 'ndjson'] as const) expect(editFrame(edited, format)).not.toMatch(/secret-client|user:ann/);

@@ -4,7 +4,8 @@
  * hence one file over 250 lines; each further feature is a script of its own that follows this one and uses
  * window.threadchat (views/room.tsx lists them). The layout loads it deferred and before htmx: deferred scripts run
  * in document order once the page is parsed, so the stream URL below is complete (client id, name) before htmx
- * processes the page. Everything a user typed reaches the DOM as text (textContent), never as markup.
+ * processes the page. Everything a user typed reaches the DOM as text (textContent), or as the server's rendering of
+ * its Markdown (an edit's `html`, escaped there), never as markup of its own.
  */
 (() => {
   'use strict';
@@ -280,7 +281,11 @@
     try { deleted = JSON.parse(e.detail.data); } catch { return; }
     if (typeof deleted?.id === 'string') document.getElementById(`m-${deleted.id}`)?.remove();
   });
-  // An edit: the new text as text (never markup), and one "(edited)" mark after the time (views/message.tsx).
+  /**
+   * An edit: the new text as the server rendered it for this html stream (`html`: its Markdown, views/markdown.ts,
+   * raw HTML off, so everything typed arrives escaped; the one markup this page takes from a string, and only from
+   * its own server's stream), else as text; and one "(edited)" mark after the time (views/message.tsx).
+   */
   on('edit', (e) => {
     let edit;
     try { edit = JSON.parse(e.detail.data); } catch { return; }
@@ -288,7 +293,8 @@
     const li = document.getElementById(`m-${edit.id}`);
     const text = li?.querySelector('.text');
     if (!text) return;
-    text.textContent = edit.text;
+    if (typeof edit.html === 'string') text.innerHTML = edit.html;
+    else text.textContent = edit.text;
     if (!li.querySelector('.edited')) {
       const mark = document.createElement('span');
       mark.className = 'edited';
@@ -296,7 +302,7 @@
       if (Number.isFinite(edit.edited)) mark.title = `edited ${new Date(edit.edited).toISOString()}`;
       li.querySelector('.meta')?.append(' ', mark);
     }
-    li.dispatchEvent(new CustomEvent('chat:edited', { bubbles: true })); // message-look.js makes its links again
+    li.dispatchEvent(new CustomEvent('chat:edited', { bubbles: true })); // links made again (message-look.js), mentions marked (attention.js)
   });
   on('reset', (e) => {
     let reset = {};

@@ -35,7 +35,7 @@
   const WORD = '[\\p{L}\\p{N}_]';
   const mentionOf = (name) => new RegExp(`(?<!${WORD})@${escape(name)}(?!${WORD}|[.\\-']${WORD})`, 'giu');
 
-  /** Wraps each mention in the text's own text nodes (links are left whole) in a <mark>; whether there was one. */
+  /** Wraps each mention in the text (links and code are left whole) in a <mark>; whether there was one. */
   const markMentions = (text, pattern) => chat.wrapMatches(text, pattern, (mention) => {
     const mark = document.createElement('mark');
     mark.className = 'mention';
@@ -100,4 +100,12 @@
   // The history in the page was shown before this script ran; what comes next arrives as chat:message.
   for (const li of chat.list.querySelectorAll('.msg')) arrived(li, false, li.classList.contains('mine'));
   chat.list.addEventListener('chat:message', (e) => arrived(e.target, e.detail.live, e.detail.mine));
+  // An edited message's text is new (app.js): its mentions are marked again, and it counts as no new message.
+  chat.list.addEventListener('chat:edited', (e) => {
+    const li = e.target;
+    const text = li.querySelector('.text');
+    const name = chat.name();
+    if (li.classList.contains('mine') || !text) return;
+    li.classList.toggle('mention', Boolean(name) && markMentions(text, mentionOf(name)));
+  });
 })();

@@ -10,16 +10,28 @@
   if (!chat) return;
   const isMsg = (el) => el instanceof HTMLElement && el.classList.contains('msg');
 
+  /** Text these leave alone: a link (made already), code (as typed), a mark made here before. */
+  const WHOLE = new Set(['a', 'code', 'pre', 'mark']);
+  /** The text nodes under `el` (the server's Markdown: paragraphs, bold, lists), outside the elements kept whole. */
+  function textNodes(el) {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
+      acceptNode: (node) => node.nodeType === Node.TEXT_NODE ? NodeFilter.FILTER_ACCEPT
+        : WHOLE.has(node.localName) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_SKIP,
+    });
+    const nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    return nodes;
+  }
+
   /**
-   * Replaces each match of `pattern` (a /g regex) in the direct text nodes of `el` with the element `build(text)`
-   * makes (elements already there, links say, are left whole); returns whether anything matched. What people typed
-   * stays text: the pieces around a match are text nodes, and `build` sets textContent. Links here, and attention.js's
-   * mentions (this script comes first: views/room.tsx).
+   * Replaces each match of `pattern` (a /g regex) in the text of `el` with the element `build(text)` makes, except in
+   * links, code and marks, which are left whole; returns whether anything matched. What people typed stays text: the
+   * pieces around a match are text nodes, and `build` sets textContent. Links here, and attention.js's mentions (this
+   * script comes first: views/room.tsx).
    */
   chat.wrapMatches = function wrapMatches(el, pattern, build) {
     let found = false;
-    for (const node of [...el.childNodes]) {
-      if (node.nodeType !== Node.TEXT_NODE) continue;
+    for (const node of textNodes(el)) {
       const parts = [];
       let last = 0;
       for (const match of node.data.matchAll(pattern)) {
@@ -45,7 +57,10 @@
   const stamp = (li) => Date.parse(li.querySelector('time')?.dateTime ?? '');
 
   const LINK = /\bhttps?:\/\/[^\s<>"']*[^\s<>"'.,;:!?)\]}]/g;
-  /** Turns http(s) URLs in a message's text into links. */
+  /**
+   * Turns http(s) URLs in a message's text into links: those the server's Markdown did not make already (it links
+   * bare URLs too, views/markdown.ts), outside code.
+   */
   const linkify = (el) => chat.wrapMatches(el, LINK, (url) => {
     const a = document.createElement('a');
     a.href = url;
