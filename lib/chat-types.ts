@@ -19,6 +19,8 @@ export interface ChatMessage {
   author?: string;
   /** Milliseconds since the epoch of its last edit (`PATCH …/messages/:id`); absent for a message never edited. */
   edited?: number;
+  /** The message it answers, as it was when answered (`reply_to`); absent for a message that answers none. */
+  replyTo?: ReplyQuote;
 }
 
 export interface NewMessage {
@@ -28,6 +30,17 @@ export interface NewMessage {
   client: string | null;
   verified?: boolean;
   author?: string;
+  replyTo?: ReplyQuote;
+}
+
+/**
+ * The message a reply answers: its id, its sender's name and the start of its text, kept with the reply, so a
+ * quote needs no second read and stays when the original is trimmed or deleted.
+ */
+export interface ReplyQuote {
+  id: string;
+  name: string;
+  text: string;
 }
 
 /** One arrival, departure or rename in a room (`from`: the old name of a rename). */

@@ -65,6 +65,8 @@ export const newMessageSchema = z.object({
     .transform(cleanText)
     .pipe(z.string().min(1, 'text is empty').max(LIMITS.text, `text is longer than ${LIMITS.text} characters`)),
   client: clientKeySchema.nullable().optional().default(null),
+  /** The id of the message this one answers, in the same room. */
+  reply_to: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(STORE_ID, 'reply_to must be the id of a message in the room').optional()),
 });
 export type MessageInput = z.infer<typeof newMessageSchema>;
 

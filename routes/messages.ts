@@ -22,6 +22,9 @@ const messageParams = valid('param', z.object({ room: roomSchema, id: eventIdSch
 /** An edit's body: its new text, cleaned and limited as a new message's is. */
 const editSchema = z.object({ text: newMessageSchema.shape.text });
 
+/** A message as clients see it in JSON: without its sender's key and author, its quote as `reply_to` (as in streams). */
+const shown = ({ client: _private, author: _author, replyTo, ...m }: ChatMessage) => ({ ...m, ...(replyTo ? { reply_to: replyTo } : {}) });
+
 /**
  * Whether `who` posted `message`: the same signed-in identity (its `author`), or, for an anonymous post, the client
  * key it was posted with (`key`, the request's X-Client-Id).
@@ -40,7 +43,12 @@ export const messages = new Hono<AppEnv>()
     // Signed in, the name is the identity's; a name in the request counts only for the anonymous.
     const who = c.get('who');
     // The author is kept (never shown) so that a signed-in sender, and only they or an admin, may delete it.
-    const input = { ...c.get('message'), name: who.name ?? c.get('message').name, ...verifiedOf(c), ...(who.via === 'anonymous' ? {} : { author: who.id }) };
+    const { reply_to: answers, ...posted } = c.get('message');
+    // A reply keeps what it answers (its sender and first words), read now from the same room.
+    const original = answers === undefined ? null : await store.find(room, answers);
+    if (answers !== undefined && !original) fail(422, `reply_to: there is no message ${answers} in #${room} (deleted, or never there)`);
+    const replyTo = original ? { replyTo: { id: original.id, name: original.name, text: original.text.slice(0, 400) } } : {};
+    const input = { ...posted, name: who.name ?? posted.name, ...verifiedOf(c), ...(who.via === 'anonymous' ? {} : { author: who.id }), ...replyTo };
     const key = c.get('idempotencyKey');
     // With a key: once per key and sender (the client id; none is a sender of its own), a retry answered alike.
     const { message: saved, replayed } = key
@@ -52,7 +60,7 @@ export const messages = new Hono<AppEnv>()
     // What people write stays out of the logs unless the operator asks for it (--log-messages).
     if (config['log-messages']) logger.info('message', { room, id: saved.id, name: saved.name, text: saved.text });
     else logger.debug('message', { room, id: saved.id, chars: saved.text.length });
-    const { client: _private, author: _author, ...message } = saved;
+    const message = shown(saved);
     if (c.req.header('hx-request')) return c.html(renderMessage(saved), 201);
     // A browser without JavaScript posted the page's form: back to the room page.
     if (!c.req.header('accept')?.includes('application/json') && c.req.header('accept')?.includes('text/html')) {
@@ -75,7 +83,7 @@ export const messages = new Hono<AppEnv>()
         if (as === 'html') return c.html(renderSearchResults(room, { query: q, messages: found, limit }));
         if (as === 'text' || as === 'raw') return c.text(found.map((m) => messageFrame(m, 'raw')).join(''));
         if (as === 'ndjson') return c.body(found.map((m) => messageFrame(m, 'ndjson')).join(''), 200, { 'Content-Type': 'application/x-ndjson' });
-        return c.json({ room, messages: found.map(({ client: _private, author: _author, ...m }) => m), query: q });
+        return c.json({ room, messages: found.map(shown), query: q });
       }
       const after = since ? await startOf(store, room, since) : afterId;
       if (before !== undefined) {
@@ -89,7 +97,7 @@ export const messages = new Hono<AppEnv>()
           if (page.messages[0]) c.header('X-Oldest-Id', page.messages[0].id);
           return c.text(olderPageText(room, page.messages, edgeOf(page), config.retention));
         }
-        const list = page.messages.map(({ client: _private, author: _author, ...m }) => m);
+        const list = page.messages.map(shown);
         // `trimmed`: nothing older is kept, and retention removed older messages (the room's start is gone).
         return c.json({ room, messages: list, more: page.more, gap: false, unknown: page.unknown ?? false, trimmed: page.trimmed });
       }
@@ -99,7 +107,7 @@ export const messages = new Hono<AppEnv>()
       // Plain lines for curl and scripts: terminal lines (text, raw), or one JSON object per line (ndjson).
       if (format === 'text' || format === 'raw') return c.text(page.messages.map((m) => messageFrame(m, 'raw')).join(''));
       if (format === 'ndjson') return c.body(page.messages.map((m) => messageFrame(m, 'ndjson')).join(''), 200, { 'Content-Type': 'application/x-ndjson' });
-      const list = page.messages.map(({ client: _private, author: _author, ...m }) => m);
+      const list = page.messages.map(shown);
       // `unknown`: `after` is not an id of this store (it was reset since); the client should start again.
       return c.json({ room, messages: list, more: page.more, gap: page.gap, unknown: page.unknown ?? false });
     },
@@ -141,6 +149,5 @@ export const messages = new Hono<AppEnv>()
     if (!edited) fail(404, `there is no message ${id} in #${room} (deleted, or never there)`); // deleted meanwhile
     if (config['log-messages']) logger.info('message edited', { room, id, by: who.id, text: edited.text });
     else logger.info('message edited', { room, id, by: who.id, chars: edited.text.length });
-    const { client: _private, author: _author, ...shown } = edited;
-    return c.json(shown);
+    return c.json(shown(edited));
   });

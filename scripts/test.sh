@@ -66,7 +66,7 @@ NODE_E2E=(tests/e2e/chat.test.ts tests/e2e/fanout.test.ts tests/e2e/curl.test.ts
   tests/e2e/status.test.ts tests/e2e/https.test.ts tests/e2e/idempotency.test.ts
   tests/e2e/data-folder.test.ts tests/e2e/full-disk.test.ts tests/e2e/accounts.test.ts tests/e2e/jwt-mode.test.ts tests/e2e/stream-key.test.ts
   tests/e2e/thread-limit.test.ts tests/e2e/names.test.ts tests/e2e/quota.test.ts tests/e2e/unix-socket.test.ts tests/e2e/search.test.ts
-  tests/e2e/moderation.test.ts tests/e2e/edits.test.ts tests/e2e/plain-formats.test.ts tests/e2e/room-names.test.ts tests/e2e/room-list.test.ts)
+  tests/e2e/moderation.test.ts tests/e2e/edits.test.ts tests/e2e/plain-formats.test.ts tests/e2e/room-names.test.ts tests/e2e/room-list.test.ts tests/e2e/replies.test.ts)
 # The core HTTP/SSE files once more on Bun and on Node with every server over HTTPS (HTTP/2 and HTTP/1.1 on one
 # port): the run's own certificate, trusted by fetch (NODE_EXTRA_CA_CERTS) and curl (CURL_CA_BUNDLE) in these passes.
 # The others test plain HTTP itself (raw sockets, the cookie without Secure, forwarded http://) and stay out.

@@ -5,7 +5,8 @@
 import type Redis from 'ioredis';
 import type { Logger } from '../lib/logger.ts';
 import { reconnectDelay, whenReady } from './redis-connection.ts';
-import type { ChatMessage } from '../lib/chat-types.ts';
+import type { ChatMessage, ReplyQuote } from '../lib/chat-types.ts';
+import { z } from 'zod';
 import { compareIds } from './types.ts';
 
 export interface FeedKeys {
@@ -34,6 +35,17 @@ type Entry = [id: string, fields: string[]];
  */
 export const timeOf = (id: string) => Number(id.split('-', 1)[0]);
 
+/** A stored quote (`r`), checked: an entry from elsewhere cannot put anything else in a message. */
+const quoteSchema = z.object({ id: z.string().max(64), name: z.string().max(64), text: z.string().max(400) });
+const readQuote = (raw: string): ReplyQuote | undefined => {
+  try {
+    const parsed = quoteSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 /** A stream entry as a message; `n` is the feed sequence number (room streams have none). */
 export function parseEntry([id, fields]: Entry): { n: number | null; message: ChatMessage } {
   const f: Record<string, string> = {};
@@ -45,6 +57,7 @@ export function parseEntry([id, fields]: Entry): { n: number | null; message: Ch
       id, room: f.room ?? '', name: f.name ?? '', text: f.text ?? '', ts: timeOf(id), client: f.client || null,
       ...(f.v === undefined ? {} : { verified: f.v === '1' }), // no `v`: not said (open mode, or an older entry)
       ...(f.a ? { author: f.a } : {}),
+      ...(f.r ? { replyTo: readQuote(f.r) } : {}),
     },
   };
 }

@@ -58,7 +58,7 @@ export interface RedisStoreOptions {
 /**
  * KEYS: feed, room stream, rooms set, counter, idempotency key, first id. ARGV: room, feed maxlen, room maxlen, name,
  * text, client, fingerprint ('' for no idempotency key), key lifetime in ms, verified ('1', '0'; '' for not said:
- * the entry then has no `v`, as entries from before the mark have none), author (`a`; '' for the anonymous: none).
+ * the entry then has no `v`, as entries from before the mark have none), author (`a`; '' for the anonymous: none), the quote it answers (`r`, JSON; '' for none).
  * Returns {'stored', id}, or {'held', 'FINGERPRINT ID'} when the idempotency key was stored before (nothing written).
  * Entries carry no `ts`: a message's time is its id's milliseconds, Redis's clock when it ordered the message, so
  * `ts` never runs backwards in id order, whichever instance appended (instance clocks disagree by milliseconds).
@@ -71,6 +71,7 @@ end
 local fields = {'room', ARGV[1], 'name', ARGV[4], 'text', ARGV[5], 'client', ARGV[6]}
 if ARGV[9] ~= '' then fields[#fields + 1] = 'v'; fields[#fields + 1] = ARGV[9] end
 if ARGV[10] ~= '' then fields[#fields + 1] = 'a'; fields[#fields + 1] = ARGV[10] end
+if ARGV[11] ~= '' then fields[#fields + 1] = 'r'; fields[#fields + 1] = ARGV[11] end
 local n = redis.call('INCR', KEYS[4])
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'n', n, unpack(fields))
 local stored = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], id, unpack(fields))
@@ -260,7 +261,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
       await unavailableOnFailure('append', () =>
         appendScript(keys.feed, keys.room(input.room), keys.rooms, keys.seq, idemKey, keys.first,
           input.room, String(options.feedRetention ?? 10_000), String(retention), input.name, input.text, input.client ?? '',
-          key?.fingerprint ?? '', String(options.idempotencyTtlMs ?? IDEMPOTENCY_TTL_MS), input.verified === undefined ? '' : input.verified ? '1' : '0', input.author ?? ''),
+          key?.fingerprint ?? '', String(options.idempotencyTtlMs ?? IDEMPOTENCY_TTL_MS), input.verified === undefined ? '' : input.verified ? '1' : '0', input.author ?? '', input.replyTo ? JSON.stringify(input.replyTo) : ''),
       ),
     );
     if (!('stored' in reply)) {

@@ -1,5 +1,6 @@
 import { openSqlite, type SqlDatabase } from './sqlite-driver.ts';
 import type { IdempotencyKey } from './types.ts';
+import type { ReplyQuote } from '../lib/chat-types.ts';
 
 export type SyncMode = 'full' | 'normal';
 
@@ -47,7 +48,7 @@ export function openDatabase(file: string, sync: SyncMode): SqlDatabase {
 function addLaterColumns(db: SqlDatabase) {
   const missing = () => {
     const have = new Set(db.prepare<{ name: string }>('PRAGMA table_info(messages)').all().map((c) => c.name));
-    return [['verified', 'INTEGER'], ['author', 'TEXT'], ['edited', 'INTEGER']].filter(([name]) => !have.has(name!));
+    return [['verified', 'INTEGER'], ['author', 'TEXT'], ['edited', 'INTEGER'], ['reply_to', 'TEXT']].filter(([name]) => !have.has(name!));
   };
   if (missing().length === 0) return;
   db.exec('BEGIN IMMEDIATE');
@@ -102,6 +103,8 @@ export interface Row {
   /** 1, 0 or null (not said); absent from a message kept under an idempotency key before the column. */
   verified?: number | null;
   author?: string | null;
+  /** The ReplyQuote as JSON, or NULL. */
+  reply_to?: string | null;
   /** When it was last edited; null: never (absent, as `verified`, from a message kept before the column). */
   edited?: number | null;
 }
@@ -111,7 +114,7 @@ export type WriterRequest =
   /** First message: which file to open and how. */
   | { type: 'open'; file: string; sync: SyncMode; retention: number; idempotencyTtlMs: number; diskFullFlag?: string | undefined }
   /** `key`: store it once per idempotency key (Store.appendOnce). */
-  | { type: 'append'; seq: number; room: string; name: string; text: string; ts: number; client: string | null; verified?: boolean; author?: string; key?: IdempotencyKey }
+  | { type: 'append'; seq: number; room: string; name: string; text: string; ts: number; client: string | null; verified?: boolean; author?: string; replyTo?: ReplyQuote; key?: IdempotencyKey }
   | { type: 'close' };
 export type WriterReply =
   /** `replayed`: the key was held, `row` is the message first stored with it and nothing was stored now. */

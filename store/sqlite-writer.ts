@@ -22,8 +22,8 @@ function createWriter({ file, sync, retention, idempotencyTtlMs, diskFullFlag: f
   const db = openDatabase(file, sync);
   const checkpointIfLarge = keepWalSmall(db, file);
   const applyFullFlag = diskFullFlag(db, fullFlag);
-  const insert = db.prepare<Row, [string, string, string, number, string | null, number | null, string | null]>(
-    'INSERT INTO messages (room, name, text, ts, client, verified, author) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *',
+  const insert = db.prepare<Row, [string, string, string, number, string | null, number | null, string | null, string | null]>(
+    'INSERT INTO messages (room, name, text, ts, client, verified, author, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *',
   );
   const cutoff = db.prepare<{ id: number }, [string, number]>('SELECT id FROM messages WHERE room = ? ORDER BY id DESC LIMIT 1 OFFSET ?');
   const deleteThrough = db.prepare<never, [string, number]>('DELETE FROM messages WHERE room = ? AND id <= ?');
@@ -59,7 +59,7 @@ function createWriter({ file, sync, retention, idempotencyTtlMs, diskFullFlag: f
       }
     }
     lastTs = Math.max(lastTs, a.ts);
-    const row = insert.get(a.room, a.name, a.text, lastTs, a.client, a.verified === undefined ? null : Number(a.verified), a.author ?? null)!;
+    const row = insert.get(a.room, a.name, a.text, lastTs, a.client, a.verified === undefined ? null : Number(a.verified), a.author ?? null, a.replyTo ? JSON.stringify(a.replyTo) : null)!;
     if (a.key) holdKey.run(a.key.scope, a.key.key, a.key.fingerprint, JSON.stringify(row), now + idempotencyTtlMs);
     return { seq: a.seq, row };
   };

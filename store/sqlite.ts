@@ -3,7 +3,7 @@ import { type Row, type SyncMode, type WriterReply, type WriterRequest } from '.
 import { openDataFolder } from './sqlite-start.ts';
 import { failureKind, writeFailure } from './sqlite-disk.ts';
 import { createOutageLog } from './outage-log.ts';
-import type { ChatMessage, NewMessage } from '../lib/chat-types.ts';
+import type { ChatMessage, NewMessage, ReplyQuote } from '../lib/chat-types.ts';
 import type { Logger } from '../lib/logger.ts';
 import { IDEMPOTENCY_TTL_MS, IdempotencyConflictError, StoreUnavailableError, type AppendOnce, type BeforePage, type IdempotencyKey, type SincePage, type Store } from './types.ts';
 import { spawnThread } from '../runtime/thread.ts';
@@ -34,8 +34,9 @@ export interface SqliteStoreOptions {
 
 // `verified` is 1, 0 or NULL in the table; a message says it only when it was said (ChatMessage.verified), and
 // `edited` only when it was edited.
-const toMessage = ({ verified, author, edited, ...r }: Row): ChatMessage => ({
+const toMessage = ({ verified, author, edited, reply_to, ...r }: Row): ChatMessage => ({
   ...r,
+  ...(reply_to == null ? {} : { replyTo: JSON.parse(reply_to) as ReplyQuote }),
   id: String(r.id),
   ...(verified == null ? {} : { verified: verified === 1 }),
   ...(author == null ? {} : { author }),

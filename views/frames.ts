@@ -1,4 +1,5 @@
-import type { ChatMessage, Presence } from '../lib/chat-types.ts';
+import type { ChatMessage, Presence, ReplyQuote } from '../lib/chat-types.ts';
+import { quoteWords } from './quote.ts';
 import { renderMarkdown } from './markdown.ts';
 import { renderMessage } from './message.tsx';
 import { ndjsonLine, rawLine } from './plain-frames.ts';
@@ -23,7 +24,8 @@ export type EndReason = 'slow' | 'error' | 'shutdown' | 'closed' | 'revoked' | '
  * `verified`: true for a signed-in sender's name, false for one an anonymous sender chose; absent where nobody signs in.
  * `edited`: when it was last edited, for a message that was (history, and a replay after the edit).
  */
-export type MessagePayload = Pick<ChatMessage, 'id' | 'room' | 'name' | 'text' | 'ts' | 'verified' | 'edited'>;
+/** `reply_to`: the message it answers (id, name, its first words), when it answers one. */
+export type MessagePayload = Pick<ChatMessage, 'id' | 'room' | 'name' | 'text' | 'ts' | 'verified' | 'edited'> & { reply_to?: ReplyQuote };
 export interface ResetPayload {
   reason: 'gap' | 'unknown';
   after: string | null;
@@ -53,6 +55,7 @@ const publicMessage = (m: ChatMessage): MessagePayload => ({
   id: m.id, room: m.room, name: m.name, text: m.text, ts: m.ts,
   ...(m.verified === undefined ? {} : { verified: m.verified }),
   ...(m.edited === undefined ? {} : { edited: m.edited }),
+  ...(m.replyTo === undefined ? {} : { reply_to: m.replyTo }),
 });
 
 /**
@@ -71,7 +74,9 @@ export function textLine(m: ChatMessage): string {
   const hh = String(t.getHours()).padStart(2, '0');
   const mm = String(t.getMinutes()).padStart(2, '0');
   const ss = String(t.getSeconds()).padStart(2, '0');
-  return `[${hh}:${mm}:${ss}] ${textName(m)}: ${m.text.replaceAll('\n', '\n    ')}`;
+  // A reply says what it answers first, as a quote would sit above it: `    ↳ ann: shall we meet…`.
+  const quote = m.replyTo ? `    ↳ ${m.replyTo.name}: ${quoteWords(m.replyTo.text)}\n` : '';
+  return `${quote}[${hh}:${mm}:${ss}] ${textName(m)}: ${m.text.replaceAll('\n', '\n    ')}`;
 }
 
 /** A chat message: unnamed (htmx 4 swaps only unnamed events; EventSource's onmessage sees only those). */

@@ -1,7 +1,8 @@
 /** @jsxImportSource hono/jsx */
 import { raw } from 'hono/html';
-import type { ChatMessage } from '../lib/chat-types.ts';
+import type { ChatMessage, ReplyQuote } from '../lib/chat-types.ts';
 import { renderMarkdown } from './markdown.ts';
+import { quoteWords } from './quote.ts';
 
 /** Seconds-free UTC clock time; the page's script rewrites it into the viewer's local time. */
 export const clock = (ts: number) => `${new Date(ts).toISOString().slice(11, 16)} UTC`;
@@ -41,6 +42,13 @@ const Name = ({ name, verified }: { name: string; verified: boolean | undefined 
 /** An edited message's mark, after its time (views/assets/app.js adds the same when an `edit` event arrives). */
 const Edited = ({ edited }: { edited: number }) => <span class="edited" title={`edited ${new Date(edited).toISOString()}`}>(edited)</span>;
 
+/** The message a reply answers: a quote that links to it in the room (when the page still shows it). */
+const Quote = ({ quote }: { quote: ReplyQuote }) => (
+  <a class="quote" href={`#m-${quote.id}`} data-reply-to={quote.id}>
+    <b>{quote.name}</b> {quoteWords(quote.text)}
+  </a>
+);
+
 /**
  * One chat message, the same markup in the page's history and in the SSE `html` stream. `found`: the message a
  * search result opened the room at (routes/page.ts `at=`), highlighted.
@@ -54,7 +62,13 @@ export const MessageItem = ({ message, found = false }: { message: ChatMessage; 
         <div class="meta">
           <Name name={message.name} verified={message.verified} /> <time datetime={iso} title={iso}>{clock(message.ts)}</time>
           {message.edited === undefined ? null : <> <Edited edited={message.edited} /></>}
+          {/* Out of the Tab order (one stop per message would bury the box): from the focused list, the arrow keys
+              reach them (views/assets/replying.js). */}
+          <button type="button" class="reply-button" tabindex={-1} aria-label={`Reply to ${message.name}`} title="Reply">
+            ↩
+          </button>
         </div>
+        {message.replyTo ? <Quote quote={message.replyTo} /> : null}
         {/* Markdown rendered on the server with raw HTML off (views/markdown.ts): the one markup not escaped here. */}
         <div class="text">{raw(renderMarkdown(message.text))}</div>
       </div>

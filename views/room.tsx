@@ -20,6 +20,7 @@ const FEATURE_SCRIPTS: AssetName[] = [
   'slow-post.js',
   'scroll-back.js',
   'attention.js',
+  'replying.js',
 ];
 
 export interface RoomPageProps {

@@ -25,6 +25,7 @@ const ASSETS = {
   'typing.js': page('typing.js'),
   'scroll-back.js': page('scroll-back.js'),
   'attention.js': page('attention.js'),
+  'replying.js': page('replying.js'),
   'htmx.min.js': { path: join(htmxDist, 'htmx.min.js'), type: JS },
   'hx-sse.min.js': { path: join(htmxDist, 'ext', 'hx-sse.min.js'), type: JS },
 } as const;

@@ -187,6 +187,16 @@ describe('accessibility, checked with axe-core in Chromium', () => {
     await waitFor(() => page.locator('#messages').evaluate((l) => l.scrollHeight - l.scrollTop - l.clientHeight < 80), 'the list at its end');
     await page.locator('#jump').waitFor({ state: 'hidden' });
 
+    // Replying: from the list, Up reaches the newest message's reply button, Enter answers it, Escape drops it.
+    await tabTo('#messages', true);
+    await page.keyboard.press('ArrowUp');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Reply to lee');
+    await page.keyboard.press('Enter');
+    await page.locator('.replying', { hasText: 'Replying to lee' }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('text');
+    await page.keyboard.press('Escape');
+    await page.locator('.replying').waitFor({ state: 'hidden' });
+
     // The notify button is on the way too.
     expect(await tabTo('#sign-out', true)).toContain('button#notify');
 

@@ -211,6 +211,17 @@ for (const [kind, make] of Object.entries(backends)) {
       await store.close();
     });
 
+    it('keeps the quote a reply answers, in every read', async () => {
+      const store = await make();
+      const replyTo = { id: '1', name: 'ann', text: 'the question' };
+      const reply = await store.append({ ...msg('quotes', 'the answer'), replyTo });
+      await store.append(msg('quotes', 'no answer'));
+      expect(reply.replyTo).toEqual(replyTo);
+      expect((await store.recent('quotes', 10)).map((m) => m.replyTo)).toEqual([replyTo, undefined]);
+      expect((await store.find('quotes', reply.id))?.replyTo).toEqual(replyTo);
+      await store.close();
+    });
+
     it('lists the rooms that keep messages, newest first, each with its newest message', async () => {
       const store = await make();
       const a = await store.append(msg('list-a', 'one'));
