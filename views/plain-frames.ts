@@ -16,4 +16,10 @@ export const ndjsonLine = (event: string, id: string | undefined, payload: objec
 export const isSse = (format: string) => format !== 'raw' && format !== 'ndjson';
 
 export const RAW_KEEPALIVE = '\n';
+/**
+ * The first bytes of a plain stream, as SSE's `retry:` line is of an SSE one: the response starts at once, even
+ * in an empty room (ntfy's JSON stream opens with an `open` event likewise).
+ */
+export const RAW_OPEN = RAW_KEEPALIVE;
+export const NDJSON_OPEN = '{"event":"open"}\n';
 export const NDJSON_KEEPALIVE = '{"event":"keepalive"}\n';

@@ -19,7 +19,7 @@ import { createRingOutput } from './ring-output.ts';
 import { createStopSignal, Stopped } from './stop-signal.ts';
 import type { StreamFormat } from '../views/frames.ts';
 // Not views/frames.ts itself: it would bring the page's markup code into every Worker.
-import { isSse, NDJSON_KEEPALIVE, RAW_KEEPALIVE } from '../views/plain-frames.ts';
+import { isSse, NDJSON_KEEPALIVE, NDJSON_OPEN, RAW_KEEPALIVE, RAW_OPEN } from '../views/plain-frames.ts';
 
 const parent = connectParent<MainToWorker, WorkerToMain>(); // Bun: self; Node: worker_threads' parentPort
 
@@ -107,7 +107,8 @@ function createStream(
 
   return {
     async run() {
-      if (isSse(options.format)) await output.write(encoder.encode(`retry: ${options.retryMs}\n\n`));
+      const opening = isSse(options.format) ? `retry: ${options.retryMs}\n\n` : options.format === 'ndjson' ? NDJSON_OPEN : RAW_OPEN;
+      await output.write(encoder.encode(opening));
       const beat = heartbeatOf(options.format);
       const heartbeat = setInterval(() => {
         if (output.ring.write(beat)) output.ringBell();

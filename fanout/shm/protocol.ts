@@ -32,7 +32,8 @@ export const LOG_INDEX_OFFSET = 1;
 export const LOG_INDEX_LENGTH = 2;
 export const LOG_INDEX_ROOM = 3;
 export const LOG_INDEX_META = 4;
-export const LOG_INDEX_FIELDS = 16;
+/** At least LOG_INDEX_META + META_INTS (fanout/shm/entry.ts: 6 + 2 per format, 16 with five formats); tests/fanout/shm/entry.test.ts checks it. */
+export const LOG_INDEX_FIELDS = 24;
 
 export interface LogSizes {
   /** Entries the index can hold before the oldest is forgotten. Power of two. */

@@ -64,6 +64,7 @@ describe('plain formats, since= and poll=1', () => {
     other.close();
     nd.close();
     const objects = nd.text().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; id?: string; text?: string });
+    expect(objects[0]).toEqual({ event: 'open' }); // the response starts at once, even in an empty room
     expect(objects.find((o) => o.event === 'message')).toMatchObject({ event: 'message', id: m.id, text: 'hello', name: 'ann' });
     expect(objects.some((o) => o.event === 'presence')).toBe(true);
   });

@@ -8,7 +8,7 @@ import {
   compareIdParts, encodeEntry, FORMAT_INDEX, FORMATS, idHi, idParts, KIND_MESSAGE, KIND_PRESENCE, META_CLIENT,
   META_FRAMES, META_ID_DASH, META_ID_HIGH, META_ID_LO, META_ID_LOW, META_INTS, META_KIND,
 } from '../../../fanout/shm/entry.ts';
-import { LOG_INDEX_META, LOG_INDEX_OFFSET } from '../../../fanout/shm/protocol.ts';
+import { LOG_INDEX_FIELDS, LOG_INDEX_META, LOG_INDEX_OFFSET } from '../../../fanout/shm/protocol.ts';
 import { createLogReader, createLogWriter } from '../../../fanout/shm/shared-log.ts';
 import { compareIds } from '../../../store/types.ts';
 
@@ -32,6 +32,10 @@ describe('log entry encoding', () => {
     for (const format of FORMATS) expect(frameOf(bytes, meta, FORMAT_INDEX[format])).toBe(frames[FORMAT_INDEX[format]]!);
     expect(meta[META_FRAMES]).toBe(0);
     expect(meta[META_FRAMES + 2 * FORMATS.length - 1]).toBe(bytes.length);
+  });
+
+  it("fits an entry's fields in its index slot, whatever the number of formats", () => {
+    expect(LOG_INDEX_META + META_INTS).toBeLessThanOrEqual(LOG_INDEX_FIELDS);
   });
 
   it('keeps FORMAT_INDEX in step with FORMATS', () => {
