@@ -21,10 +21,23 @@ md.linkify.set({ fuzzyLink: false, fuzzyEmail: false, fuzzyIP: false, maxLength:
 const SAFE_URL = /^(?:https?:\/\/|mailto:)/i;
 md.validateLink = (url) => SAFE_URL.test(url);
 
-md.renderer.rules.link_open = (tokens, idx, options, _env, self) => {
-  tokens[idx]!.attrSet('target', '_blank');
-  tokens[idx]!.attrSet('rel', 'nofollow noopener noreferrer');
+type LinkEnv = { unlinked?: boolean };
+md.renderer.rules.link_open = (tokens, idx, options, rendering, self) => {
+  const link = tokens[idx]!;
+  const env = rendering as LinkEnv;
+  // markdown-it keeps a link that has no URL (`[x]()`) with an empty href: its text stays, unlinked, and so does
+  // its closing tag's place (links do not nest: one flag is enough).
+  env.unlinked = !SAFE_URL.test(String(link.attrGet('href') ?? ''));
+  if (env.unlinked) return '';
+  link.attrSet('target', '_blank');
+  link.attrSet('rel', 'nofollow noopener noreferrer');
   return self.renderToken(tokens, idx, options);
+};
+md.renderer.rules.link_close = (tokens, idx, options, rendering, self) => {
+  const env = rendering as LinkEnv;
+  if (!env.unlinked) return self.renderToken(tokens, idx, options);
+  env.unlinked = false;
+  return '';
 };
 
 /**
@@ -32,6 +45,6 @@ md.renderer.rules.link_open = (tokens, idx, options, _env, self) => {
  * end (a page that reads the element's text gets the message back). Safe to put in the page as it is.
  */
 export function renderMarkdown(text: string): string {
-  const html = md.render(text).replace(/\n$/, '');
+  const html = md.render(text, {}).replace(/\n$/, '');
   return html || `<p>${md.utils.escapeHtml(text)}</p>`;
 }
