@@ -160,7 +160,7 @@ export function createHub(options: HubOptions): Hub {
   }, 1000);
   (expiry as { unref?: () => void }).unref?.();
   const sampler = createStatusSampler({
-    store, rooms, metrics, occupants: slots.occupants, stats: hub.stats, baselineRss,
+    store, rooms, metrics, occupants: slots.occupants, stats: hub.stats, baselineRss, nameOf: presence.nameOf,
     publish: (frames) => publisher.status(STATUS_ROOM, frames),
   });
   return hub;

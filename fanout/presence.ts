@@ -69,6 +69,8 @@ export function createPresence(shared?: SharedPresence) {
     onChange(listener: PresenceListener) {
       emit = listener;
     },
+    /** The name the stream in `slot` goes by now (renames included), or null. */
+    nameOf: (room: string, slot: number): string | null => rooms.get(room)?.get(slot)?.name ?? null,
     join(room: string, slot: number, member: Member) {
       let members = rooms.get(room);
       if (!members) rooms.set(room, (members = new Map()));

@@ -20,6 +20,8 @@ export interface SamplerParts {
   publish(frames: string[]): void;
   /** RSS before the first Worker started. */
   baselineRss: number;
+  /** The name the stream in a slot goes by now (a rename changes it; the request keeps the first one). */
+  nameOf(room: string, slot: number): string | null;
 }
 
 interface Counts {
@@ -52,9 +54,9 @@ export function createStatusSampler(parts: SamplerParts) {
   const snapshot = (): StatusSnapshot => {
     const stats = parts.stats();
     const perRoom = new Map<string, number>();
-    const slowest: { session: StreamSession; buffered: number }[] = [];
+    const slowest: { session: StreamSession; slot: number; buffered: number }[] = [];
     let status = 0;
-    for (const session of parts.occupants) {
+    for (const [slot, session] of parts.occupants.entries()) {
       if (!session) continue;
       const room = session.request.room;
       if (room === STATUS_ROOM) {
@@ -64,7 +66,7 @@ export function createStatusSampler(parts: SamplerParts) {
       perRoom.set(room, (perRoom.get(room) ?? 0) + 1);
       const buffered = session.buffered();
       if (slowest.length < MAX_SLOWEST || buffered > slowest.at(-1)!.buffered) {
-        slowest.push({ session, buffered });
+        slowest.push({ session, slot, buffered });
         slowest.sort((a, b) => b.buffered - a.buffered);
         if (slowest.length > MAX_SLOWEST) slowest.pop();
       }
@@ -93,10 +95,11 @@ export function createStatusSampler(parts: SamplerParts) {
       rates,
       latency: metrics.recent.read(now),
       memory: { rss, baseline: parts.baselineRss, perThread: stats.threads > 0 ? Math.max(0, rss - parts.baselineRss) / stats.threads : null },
-      slowest: slowest.map(({ session, buffered }) => ({
+      slowest: slowest.map(({ session, slot, buffered }) => ({
         room: session.request.room,
-        // A name, never an address: /status is open to all in open mode, and addresses are for the logs.
-        who: session.request.name ?? '(no name)',
+        // A name, never an address: /status is open to all in open mode, and addresses are for the logs. The name
+        // now, after any rename.
+        who: parts.nameOf(session.request.room, slot) ?? '(no name)',
         buffered,
       })),
     };

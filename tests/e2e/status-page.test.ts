@@ -92,3 +92,23 @@ describe('the status page in a browser', () => {
     await context.close();
   }, 60_000);
 });
+
+describe('the status page when the server has no room for its stream at first', () => {
+  it('retries the refused first connect, and goes live once there is room', async () => {
+    const server = await startServer(['--store', 'memory', '--max-streams', '1']);
+    const browser = await launchBrowser();
+    try {
+      const taken = await openStream(`${server.url}/rooms/full/events`); // the one stream the server takes
+      expect(taken.status).toBe(200);
+      const page = await (await browser.newContext()).newPage();
+      const refused = page.waitForResponse((r) => r.url().includes('/status/events') && r.status() === 503);
+      await page.goto(`${server.url}/status`);
+      await refused; // the first connect was answered 503
+      taken.close();
+      await page.locator('.status-view').waitFor({ timeout: 15_000 }); // retried once there is room
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
+});

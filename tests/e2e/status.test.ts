@@ -205,3 +205,22 @@ describe('status streams with Redis presence', () => {
     }
   });
 });
+
+describe('GET /status/events after a rename', () => {
+  it("shows a stream by the name it goes by now, not the one it opened with", async () => {
+    const server = await startServer(['--store', 'memory', '--warm', '2']);
+    try {
+      const key = 'a-client-key-of-enough-length-0001';
+      const renamed = await openStream(`${server.url}/rooms/renames/events?name=carol`, { 'X-Client-Id': key });
+      const put = await fetch(`${server.url}/rooms/renames/members/me`, { method: 'PUT', headers: { 'Content-Type': 'text/plain', 'X-Client-Id': key }, body: 'caroline' });
+      expect(put.status).toBe(200);
+      const status = await openStream(`${server.url}/status/events?format=json`);
+      const shown = await waitFor(() => snapshots(status).find((s) => s.slowest.some((w) => w.room === 'renames')), 'a snapshot with the room', 5000);
+      expect(shown.slowest.filter((w) => w.room === 'renames').map((w) => w.who)).toEqual(['caroline']);
+      status.close();
+      renamed.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});

@@ -10,7 +10,7 @@
 (() => {
   'use strict';
   const app = document.querySelector('.app[data-room]');
-  if (!app) return;
+  if (!app) return keepStatusConnected();
   document.documentElement.classList.add('js');
 
   const $ = (id) => document.getElementById(id);
@@ -378,5 +378,44 @@
   } else {
     if (myName) setName(myName);
     askName(!myName);
+  }
+
+  /**
+   * The status page: hx-sse retries a stream that dropped, not a first connect that failed (a 503 while the server
+   * has no room): that one is retried here, in a new element, as the room page does its own (reconnect(), above),
+   * keeping what the page shows meanwhile.
+   */
+  function keepStatusConnected() {
+    let live = document.getElementById('status-live');
+    if (!live) return;
+    let failures = 0;
+    let timer = 0;
+    const renew = () => {
+      const old = live;
+      const next = document.createElement('div');
+      for (const attr of ['id', 'class', 'hx-sse:connect', 'hx-swap']) {
+        const value = old.getAttribute(attr);
+        if (value !== null) next.setAttribute(attr, value);
+      }
+      next.append(...old.childNodes);
+      live = next;
+      old.removeAttribute('hx-sse:connect');
+      htmx.process(old, true);
+      old.replaceWith(next);
+      htmx.process(next);
+    };
+    const retry = () => {
+      clearTimeout(timer);
+      timer = setTimeout(renew, Math.min(30_000, 1000 * 2 ** failures++));
+    };
+    const onLive = (name, handler) => document.addEventListener(name, (e) => e.target === live && handler(e));
+    onLive('htmx:error', retry);
+    onLive('htmx:sse:close', retry);
+    onLive('htmx:before:swap', (e) => {
+      if ((e.detail.ctx.response?.status ?? 200) < 300) return;
+      e.preventDefault(); // a refusal (503) is no snapshot
+      retry();
+    });
+    onLive('htmx:sse:after:connection', () => (failures = 0));
   }
 })();
