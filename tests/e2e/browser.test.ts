@@ -305,6 +305,8 @@ describe('the room page in a browser', () => {
       expect(ids[0]).toBeString();
       expect(ids[1]).toBeString();
       expect(ids[0]).not.toBe(ids[1]);
+      // The id is the tab's secret: it goes in a header, never in the stream's URL (logs and proxies keep URLs).
+      for (const tab of [one, two]) expect(await tab.locator('[hx-sse\\:connect]').first().getAttribute('hx-sse:connect')).not.toContain('client=');
       await send(one, 'from the first tab');
       await shows(two, 'from the first tab');
       await send(two, 'from the second tab');

@@ -187,7 +187,8 @@
     return li;
   }
 
-  // ---- The stream: an hx-sse element whose URL carries where to start, this tab's client id and the name.
+  // ---- The stream: an hx-sse element whose URL carries where to start and the name; the tab's client id, a secret,
+  // goes in a header (htmx:before:request below), never in a URL that logs and proxies keep.
   let stream = $('stream');
   const rendered = new URL(stream.getAttribute(STREAM), location.href);
   /** The last message id the page holds from the server: where a fresh connection resumes. */
@@ -195,7 +196,6 @@
   function streamUrl() {
     const url = new URL(rendered);
     url.searchParams.set('lastEventId', lastStreamId);
-    url.searchParams.set('client', clientId);
     if (myName) url.searchParams.set('name', myName);
     else url.searchParams.delete('name');
     return url.pathname + url.search;
@@ -256,7 +256,10 @@
   }
 
   const on = (name, handler) => document.addEventListener(name, (e) => fromStream(e) && handler(e));
-  on('htmx:before:request', (e) => (streamRequest = e.detail.ctx.request));
+  on('htmx:before:request', (e) => {
+    streamRequest = e.detail.ctx.request;
+    streamRequest.headers['X-Client-Id'] = clientId; // kept by hx-sse for its reconnects
+  });
   on('htmx:sse:before:connection', (e) => e.detail.connection.attempt > 0 && setState('reconnecting'));
   on('htmx:sse:after:connection', (e) => {
     if (e.detail.connection.attempt > 0) quietUntil = Date.now() + 10_000;
