@@ -26,7 +26,8 @@ export async function startTarget(target: string, streams: number, extra: string
   const tlsArgs = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : [];
   const common = [
     '--port', '0', '--log', 'silent', '--max-streams', String(streams + 500), '--max-streams-per-ip', String(streams + 500),
-    '--post-rate', '0', '--post-rate-ip', '0', ...tlsArgs, ...extra,
+    // The bench measures the fan-out: its one publisher may post as much, into as many rooms, as a run asks.
+    '--post-rate', '0', '--post-rate-ip', '0', '--quota-bytes-day', '0', '--quota-rooms-hour', '0', ...tlsArgs, ...extra,
   ];
   const cmd =
     target === 'baseline' ? [process.execPath, join(ROOT, 'bench/baseline-server.ts'), ...tlsArgs]
