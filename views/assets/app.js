@@ -144,8 +144,15 @@
   let pinned = true;
   let unseen = 0;
   const toBottom = () => { list.scrollTop = list.scrollHeight; };
+  let lastTop = 0;
+  let lastHeight = 0;
   list.addEventListener('scroll', () => {
-    pinned = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    // Off the bottom lets go of it, unless the list only grew under a reader who had not moved: a scroll event lands
+    // at the next frame, and in a burst more messages may have come since the last toBottom().
+    if (list.scrollHeight - list.scrollTop - list.clientHeight < 80) pinned = true;
+    else if (list.scrollTop < lastTop || list.scrollHeight === lastHeight) pinned = false;
+    lastTop = list.scrollTop;
+    lastHeight = list.scrollHeight;
     if (pinned) {
       unseen = 0;
       jump.hidden = true;
