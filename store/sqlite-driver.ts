@@ -34,7 +34,7 @@ interface NativeStatement {
 interface NativeDatabase {
   exec(sql: string): unknown;
   prepare(sql: string): NativeStatement;
-  transaction<F extends (...args: never[]) => unknown>(fn: F): F;
+  transaction<F extends (...args: never[]) => unknown>(fn: F): F & { immediate: F };
   close(): unknown;
 }
 
@@ -63,7 +63,10 @@ export function openSqlite(file: string): SqlDatabase {
         run: (...params) => void statement.run(...params),
       };
     },
-    transaction: (fn) => db.transaction(fn),
+    // BEGIN IMMEDIATE: the write lock is taken at the start, waiting under busy_timeout. A deferred transaction that
+    // reads first and then writes fails at once (SQLITE_BUSY) when another connection wrote in between, as the
+    // main thread's and the writer's connections may (seen as a 503 right after a restart).
+    transaction: (fn) => db.transaction(fn).immediate,
     close: () => void db.close(),
   };
 }
