@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import type { Logger } from '../lib/logger.ts';
-import { firstIssue } from '../lib/input.ts';
 import type { AccessToken, Account, Session } from './identity-types.ts';
 
 export const levelSchema = z.enum(['read-write', 'read-only', 'deny']);
@@ -35,17 +34,8 @@ export const sessionSchema: z.ZodType<Session> = z.object({
 export const noticeSchema = z.object({ from: z.string(), subject: z.string(), session: z.string().optional() });
 export type IdentityNotice = z.infer<typeof noticeSchema>;
 
-/** `text` read as JSON and checked by `schema`: the value, or why it is unusable. */
-export function readJson<T>(schema: z.ZodType<T>, text: string): { value: T } | { problem: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { problem: 'not JSON' };
-  }
-  const result = schema.safeParse(json);
-  return result.success ? { value: result.data } : { problem: firstIssue(result.error) };
-}
+/** `text` read as JSON and checked by a schema: one reader for every value kept in Redis. */
+export { readJson } from './redis-presence-wire.ts';
 
 /** Unusable data is read as absent: this says so, at most once a minute (a bad value is read again on each use). */
 export function reportUnusable(logger: Logger | undefined) {
