@@ -1,5 +1,5 @@
 /**
- * Optional store ability: accounts, access tokens and sessions, kept where the messages are, so every instance on
+ * Optional store ability: accounts, access tokens, sessions and read positions, kept where the messages are, so every instance on
  * the same store shares them and `bun run user` edits them while servers run. Secrets are never kept: a token or a
  * session id is looked up by its SHA-256 digest (both are 256 random bits, so a fast digest is enough), and a
  * password only as its argon2id hash (lib/passwords.ts).
@@ -51,12 +51,15 @@ export interface IdentityChange {
   session?: string;
 }
 
+/** Rooms a subject keeps a read position in at the most (IdentityStore.setReadPosition): past it the oldest-updated goes. */
+export const MAX_READ_ROOMS = 1000;
+
 export interface IdentityStore {
   /** Creates or replaces an account. */
   putAccount(account: Account): Promise<void>;
   getAccount(name: string): Promise<Account | null>;
   listAccounts(): Promise<Account[]>;
-  /** Removes the account, its tokens and its sessions; false when there was none. */
+  /** Removes the account, its tokens, its sessions and its read positions; false when there was none. */
   deleteAccount(name: string): Promise<boolean>;
   /** Sets (or, with null, removes) the level a room pattern gives `name`; false when there is no such account. */
   setAccess(name: string, pattern: string, level: AccessLevel | null): Promise<boolean>;
@@ -75,6 +78,17 @@ export interface IdentityStore {
   deleteSession(digest: string): Promise<void>;
   /** Revokes every session of `subject`; returns how many. */
   deleteSessionsOf(subject: string): Promise<number>;
+
+  /**
+   * Records that `subject` (`Who.id`: `user:NAME`, `jwt:SUB`) has read `room` up to message `id`, keeping the later
+   * of this and what is stored (store/types.ts compareIds): a stale browser never moves it back. A subject keeps
+   * positions in 1000 rooms at the most: a new room past that drops the position updated longest ago (a room not
+   * visited for that long counts nothing unread, as in a browser that never read it). deleteAccount removes the
+   * positions of `user:NAME`.
+   */
+  setReadPosition(subject: string, room: string, id: string): Promise<void>;
+  /** Where `subject` last read each room: room → message id ({} when nowhere). */
+  readPositions(subject: string): Promise<Record<string, string>>;
 
   /**
    * Called (on every instance, and for changes `bun run user` made in another process) within about a second of

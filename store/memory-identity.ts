@@ -1,6 +1,7 @@
 import type { AccessLevel } from '../lib/identity.ts';
 import { createEmitter } from './emitter.ts';
-import type { AccessToken, Account, IdentityChange, IdentityStore, Session } from './identity-types.ts';
+import { MAX_READ_ROOMS, type AccessToken, type Account, type IdentityChange, type IdentityStore, type Session } from './identity-types.ts';
+import { compareIds } from './types.ts';
 
 /** Sessions kept at the most; past it the oldest are dropped (they sign in again). Bounds what sign-ins can grow. */
 const MAX_SESSIONS = 100_000;
@@ -10,6 +11,8 @@ export function createMemoryIdentity(): IdentityStore {
   const accounts = new Map<string, Account>();
   const tokens = new Map<string, AccessToken>();
   const sessions = new Map<string, Session>(); // insertion order: the oldest first
+  /** Subject → room → id, each subject's rooms in the order they were last updated (the oldest first). */
+  const reads = new Map<string, Map<string, string>>();
   const changes = createEmitter<IdentityChange>();
   const subjectOf = (name: string) => `user:${name}`;
 
@@ -33,6 +36,7 @@ export function createMemoryIdentity(): IdentityStore {
       return [...accounts.values()].map((a) => structuredClone(a)).sort((a, b) => (a.name < b.name ? -1 : 1));
     },
     async deleteAccount(name) {
+      reads.delete(subjectOf(name));
       if (!accounts.delete(name)) return false;
       for (const [digest, token] of tokens) if (token.name === name) tokens.delete(digest);
       deleteSessionsOf(subjectOf(name));
@@ -89,6 +93,18 @@ export function createMemoryIdentity(): IdentityStore {
       const n = deleteSessionsOf(subject);
       if (n) changes.emit({ subject });
       return n;
+    },
+    async setReadPosition(subject, room, id) {
+      let rooms = reads.get(subject);
+      if (!rooms) reads.set(subject, (rooms = new Map()));
+      const held = rooms.get(room);
+      if (held !== undefined && compareIds(held, id) >= 0) return;
+      rooms.delete(room); // re-inserted: the newest update last
+      rooms.set(room, id);
+      if (rooms.size > MAX_READ_ROOMS) rooms.delete(rooms.keys().next().value!);
+    },
+    async readPositions(subject) {
+      return Object.fromEntries(reads.get(subject) ?? []);
     },
     onIdentityChange: changes.subscribe,
   };

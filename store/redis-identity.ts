@@ -5,6 +5,7 @@
  *   account's token digests, scored by their end (+inf: never), so the expired ones are pruned by score.
  * - `session:<digest>`: a session as JSON, expiring at its absolute end; `sessions-of:<subject>`: a sorted set of
  *   the subject's session digests scored by their end, expiring with the last of them.
+ * - `read:<subject>`, `read-at:<subject>`: read positions (redis-read-positions.ts).
  * Changes that may end streams are published on `<prefix>identity@<db>` (pub/sub ignores the database number, so
  * the name carries it) by the same Lua script that makes them: every update of more than one key is one script,
  * so it is atomic, and is told exactly when it happened. An instance tells its own listeners at once and skips its
@@ -22,6 +23,7 @@ import { createEmitter } from './emitter.ts';
 import type { IdentityChange, IdentityStore, StandaloneIdentity } from './identity-types.ts';
 import { accountSchema, noticeSchema, readJson, reportUnusable, sessionSchema, tokenSchema, type IdentityNotice } from './identity-wire.ts';
 import { connectRedis, defineScript, parseRedisUrl, unavailableOnFailure } from './redis-connection.ts';
+import { redisReadPositions } from './redis-read-positions.ts';
 
 /** KEYS: account, accounts. ARGV: JSON, name, channel, notice. Publishes when it replaced an account. */
 const PUT_ACCOUNT_LUA = `
@@ -31,9 +33,10 @@ redis.call('SADD', KEYS[2], ARGV[2])
 if existed == 1 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return existed`;
 
-/** KEYS: account, accounts, tokens-of, sessions-of. ARGV: name, prefix, channel, notice. */
+/** KEYS: account, accounts, tokens-of, sessions-of, read, read-at. ARGV: name, prefix, channel, notice. */
 const DELETE_ACCOUNT_LUA = `
 redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[5], KEYS[6])
 if redis.call('DEL', KEYS[1]) == 0 then return 0 end
 for _, d in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do redis.call('DEL', ARGV[2] .. 'token:' .. d) end
 for _, d in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do redis.call('DEL', ARGV[2] .. 'session:' .. d) end
@@ -132,7 +135,8 @@ export async function createRedisIdentityOn(options: RedisIdentityOptions): Prom
   };
   const script = (name: string, lua: string, n: number) => defineScript(commands, `threadchatIdentity${name}`, lua, n);
   const putAccountScript = script('PutAccount', PUT_ACCOUNT_LUA, 2);
-  const deleteAccountScript = script('DeleteAccount', DELETE_ACCOUNT_LUA, 4);
+  const deleteAccountScript = script('DeleteAccount', DELETE_ACCOUNT_LUA, 6);
+  const reads = redisReadPositions(commands, prefix);
   const replaceScript = script('Replace', REPLACE_LUA, 1);
   const putExpiringScript = script('PutExpiring', PUT_EXPIRING_LUA, 2);
   const deleteMembersScript = script('DeleteMembers', DELETE_MEMBERS_LUA, 1);
@@ -212,7 +216,8 @@ export async function createRedisIdentityOn(options: RedisIdentityOptions): Prom
     async deleteAccount(name) {
       const subject = subjectOf(name);
       const deleted = await call('deleteAccount', () =>
-        deleteAccountScript(keys.account(name), keys.accounts, keys.tokensOf(name), keys.sessionsOf(subject), name, prefix, channel, notice({ subject })),
+        deleteAccountScript(keys.account(name), keys.accounts, keys.tokensOf(name), keys.sessionsOf(subject), reads.keys.read(subject), reads.keys.readAt(subject),
+          name, prefix, channel, notice({ subject })),
       );
       if (deleted === 1) changes.emit({ subject });
       return deleted === 1;
@@ -293,6 +298,8 @@ export async function createRedisIdentityOn(options: RedisIdentityOptions): Prom
       if (n > 0) changes.emit({ subject });
       return n;
     },
+    setReadPosition: reads.setReadPosition,
+    readPositions: reads.readPositions,
     onIdentityChange(listener) {
       if (!closed && typeof options.subscriber === 'function') subscribeLater(options.subscriber);
       return changes.subscribe(listener);

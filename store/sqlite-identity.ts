@@ -1,8 +1,9 @@
 /**
- * The identity ability on SQLite: accounts, access tokens and sessions in tables of `chat.sqlite`, beside the
- * messages. It needs no writer thread: it runs on the store's main-thread connection, or on a connection of its
- * own (`createSqliteIdentity({ dir })`, what `bun run user` opens while servers run). Its writes are few (sign-ins,
- * sign-outs, a session's use at most once a minute, the operator's edits), each one short IMMEDIATE transaction.
+ * The identity ability on SQLite: accounts, access tokens, sessions and read positions (sqlite-read-positions.ts)
+ * in tables of `chat.sqlite`, beside the messages. It needs no writer thread: it runs on the store's main-thread
+ * connection, or on a connection of its own (`createSqliteIdentity({ dir })`, what `bun run user` opens while
+ * servers run). Its writes are few (sign-ins, sign-outs, a session's use at most once a minute, a page's read
+ * position at most every 2 s, the operator's edits), each one short IMMEDIATE transaction.
  *
  * Other processes hear of changes through `identity_changes`: every change that may end streams appends a row in
  * the same transaction, and while this store has listeners it reads the rows after the last one it saw every
@@ -17,6 +18,7 @@ import { createEmitter } from './emitter.ts';
 import type { AccessToken, Account, IdentityChange, Session, StandaloneIdentity } from './identity-types.ts';
 import { levelSchema, readJson, reportUnusable, rulesSchema } from './identity-wire.ts';
 import { openSqlite, type SqlDatabase } from './sqlite-driver.ts';
+import { READ_POSITIONS_TABLE, sqliteReadPositions } from './sqlite-read-positions.ts';
 import { StoreUnavailableError } from './types.ts';
 
 export type SqliteIdentityOptions = (
@@ -49,6 +51,7 @@ export function createIdentityTables(db: SqlDatabase) {
   db.exec('CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires)');
   db.exec(`CREATE TABLE IF NOT EXISTS identity_changes (
     id INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT NOT NULL, session TEXT, at INTEGER NOT NULL)`);
+  db.exec(READ_POSITIONS_TABLE); // made on every open: a database from before read positions gets it too
 }
 
 /** A connection of its own on the folder's database: WAL (readers beside the server's writer), fsynced commits. */
@@ -164,6 +167,7 @@ export function createSqliteIdentity(options: SqliteIdentityOptions): Standalone
     told.push(session === undefined ? { subject } : { subject, session });
   };
   const count = () => changed.get()?.n ?? 0;
+  const reads = sqliteReadPositions(db, (what, fn) => write(what, fn));
   const subjectOf = (name: string) => `user:${name}`;
 
   /** Old change rows, expired sessions and tokens: at most once a minute, a bounded number each, never failing a call. */
@@ -255,6 +259,7 @@ export function createSqliteIdentity(options: SqliteIdentityOptions): Standalone
     },
     async deleteAccount(name) {
       return write('deleteAccount', (told) => {
+        reads.deleteOf(subjectOf(name)); // first: count() reads the changes of the last statement
         deleteAccountRow.run(name);
         if (count() === 0) return false;
         deleteRules.run(name);
@@ -337,6 +342,7 @@ export function createSqliteIdentity(options: SqliteIdentityOptions): Standalone
         return n;
       });
     },
+    setReadPosition: reads.setReadPosition, readPositions: reads.readPositions,
     onIdentityChange(listener) {
       const off = changes.subscribe(listener);
       if (listeners++ === 0 && !closed) startPolling();

@@ -10,6 +10,8 @@ import { createRedisIdentity } from '../../store/redis-identity.ts';
 import { createRedisStore } from '../../store/redis.ts';
 import { createSqliteIdentity } from '../../store/sqlite-identity.ts';
 import { createSqliteStore } from '../../store/sqlite.ts';
+import { openSqlite } from '../../store/sqlite-driver.ts';
+import { join } from 'node:path';
 import { tempDir, waitFor } from '../helpers.ts';
 import { DB, deleteKeys, SHARED_REDIS, storeUrl, uniquePrefix } from './redis-helpers.ts';
 
@@ -176,5 +178,78 @@ for (const [kind, open] of Object.entries(identityBackends)) {
       off();
       expect(await other.getAccount('cat')).toBeNull();
     });
+
+    it('keeps read positions per subject and room: the later id wins, an earlier one never moves it back', async () => {
+      const { store, again, close } = await open();
+      cleanups.push(close);
+      expect(await store.readPositions('user:eve')).toEqual({});
+      await store.setReadPosition('user:eve', 'dev', '9');
+      expect(await store.readPositions('user:eve')).toEqual({ dev: '9' });
+      await store.setReadPosition('user:eve', 'dev', '10'); // later as a number, though not as text
+      await store.setReadPosition('user:eve', 'dev', '8'); // a stale browser: kept at 10
+      await store.setReadPosition('user:eve', 'dev', '10');
+      expect(await store.readPositions('user:eve')).toEqual({ dev: '10' });
+      // Redis stream ids: the sequence counts after the milliseconds.
+      await store.setReadPosition('user:eve', 'łódź', '1700000000000-2');
+      await store.setReadPosition('user:eve', 'łódź', '1700000000000-10');
+      await store.setReadPosition('user:eve', 'łódź', '1699999999999-99');
+      // Other subjects and rooms are their own.
+      await store.setReadPosition('jwt:eve', 'dev', '3');
+      await store.setReadPosition('user:fay', 'ops', '7');
+      expect(await store.readPositions('user:eve')).toEqual({ dev: '10', 'łódź': '1700000000000-10' });
+      expect(await store.readPositions('jwt:eve')).toEqual({ dev: '3' });
+      expect(await store.readPositions('user:fay')).toEqual({ ops: '7' });
+      if (again) {
+        // Another instance, or another connection to the same file (SQLite: what a restart reads), sees them.
+        const other = await again();
+        expect(await other.readPositions('user:eve')).toEqual({ dev: '10', 'łódź': '1700000000000-10' });
+        await other.setReadPosition('user:eve', 'dev', '9');
+        expect(await store.readPositions('user:eve')).toEqual({ dev: '10', 'łódź': '1700000000000-10' });
+      }
+    });
+
+    it("forgets an account's read positions with the account, and keeps 1000 rooms a subject at the most", async () => {
+      const { store, close } = await open();
+      cleanups.push(close);
+      await store.putAccount(account('gus'));
+      await store.setReadPosition('user:gus', 'dev', '5');
+      await store.setReadPosition('jwt:gus', 'dev', '6');
+      expect(await store.deleteAccount('gus')).toBe(true);
+      expect(await store.readPositions('user:gus')).toEqual({});
+      expect(await store.readPositions('jwt:gus')).toEqual({ dev: '6' }); // not the account's
+      // Past 1000 rooms the position updated longest ago goes.
+      await store.setReadPosition('user:hal', 'room-0', '1');
+      await Bun.sleep(2);
+      for (let i = 1; i < 1000; i++) await store.setReadPosition('user:hal', `room-${i}`, '1');
+      await Bun.sleep(2);
+      await store.setReadPosition('user:hal', 'room-1000', '1');
+      const kept = await store.readPositions('user:hal');
+      expect(Object.keys(kept).length).toBe(1000);
+      expect(kept['room-0']).toBeUndefined();
+      expect(kept['room-1000']).toBe('1');
+    });
   });
 }
+
+describe('read positions on SQLite', () => {
+  it('survive closing and opening the folder again, and a database made before them gets their table', async () => {
+    const dir = tempDir('threadchat-identity-');
+    cleanups.push(() => dir.remove());
+    const first = createSqliteStore({ dir: dir.path });
+    await first.setReadPosition('user:ivy', 'dev', '4');
+    await first.close();
+    const reopened = createSqliteIdentity({ dir: dir.path });
+    expect(await reopened.readPositions('user:ivy')).toEqual({ dev: '4' });
+    await reopened.close();
+    // As a database from before read positions: without their table, which the next open makes.
+    const db = openSqlite(join(dir.path, 'chat.sqlite'));
+    db.exec('PRAGMA busy_timeout = 5000'); // the closed store's writer thread may still be letting go
+    db.exec('DROP TABLE read_positions');
+    db.close();
+    const older = createSqliteStore({ dir: dir.path });
+    expect(await older.readPositions('user:ivy')).toEqual({});
+    await older.setReadPosition('user:ivy', 'dev', '5');
+    expect(await older.readPositions('user:ivy')).toEqual({ dev: '5' });
+    await older.close();
+  });
+});
