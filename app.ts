@@ -27,10 +27,13 @@ import { observeRequests } from './middleware/observe-requests.ts';
 import { clientAddress } from './middleware/client-address.ts';
 import { hostName } from './middleware/host-name.ts';
 import { sameOrigin } from './middleware/same-origin.ts';
+import { createPeopleDirectory } from './middleware/people.ts';
+import { direct } from './routes/direct.ts';
 
 /** The whole HTTP surface, the same on Bun and Node. */
-export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metrics'] }) {
-  const deps: Deps = { ...given, identity: given.identity ?? identityStoreOf(given.store), metrics: given.metrics ?? createAppMetrics() };
+export function createApp(given: Omit<Deps, 'metrics' | 'people'> & { metrics?: Deps['metrics'] }) {
+  const identity = given.identity ?? identityStoreOf(given.store);
+  const deps: Deps = { ...given, identity, metrics: given.metrics ?? createAppMetrics(), people: createPeopleDirectory(identity) };
   const app = new Hono<AppEnv>();
   const guards = createGuards(deps.config);
   // First: everything after may ask who this is. On a unix socket (--listen) the peer is a local process, the proxy.
@@ -47,6 +50,10 @@ export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metri
   app.use(hostName(deps.config, deps.logger));
   app.use(sameOrigin(deps.config['public-url']));
   app.use(createIdentify({ config: deps.config, identity: deps.identity, sessions, limit: signIn, jwt: deps.jwt }));
+  app.use(async (c, next) => {
+    deps.people.note(c.get('who')); // the names behind person keys, for direct rooms
+    await next();
+  });
   // The rights a room's routes need, checked on the identity decided at the door (middleware/access.ts).
   const open = deps.config.auth === 'open';
   app.on(['GET', 'HEAD'], ['/rooms/:room/events', '/rooms/:room/messages', '/rooms/:room/members', '/rooms/:room'], requireRight('read'));
@@ -71,6 +78,7 @@ export function createApp(given: Omit<Deps, 'metrics'> & { metrics?: Deps['metri
   app.route('/', events);
   app.route('/', members);
   app.route('/', typing);
+  app.route('/', direct);
   app.route('/', page);
   app.route('/', status);
   app.route('/', debug); // 404 unless config.faults

@@ -3,6 +3,8 @@
  * the hub and presence read this, never a name or id the client chose.
  */
 
+import { inDirectRoom, looksDirect } from './direct.ts';
+
 /** What a person may do in the rooms a pattern matches. */
 export type AccessLevel = 'read-write' | 'read-only' | 'deny';
 export const ACCESS_LEVELS: readonly AccessLevel[] = ['read-write', 'read-only', 'deny'];
@@ -60,13 +62,24 @@ export function levelIn(rules: AccessRules, room: string): AccessLevel | null {
   return best?.level ?? null;
 }
 
-/** The one rights check, used everywhere a room is touched. Admins may do anything; `admin` needs an admin. */
+/**
+ * The one rights check, used everywhere a room is touched. A direct room (lib/direct.ts) is its two people's
+ * alone, admins included, whatever the rules but those written for direct rooms (`dm-*`: an operator may make a
+ * person's direct rooms read-only or deny them). Elsewhere admins may do anything, and `admin` needs an admin.
+ */
 export function may(who: Who, right: Right, room: string): boolean {
+  if (looksDirect(room)) {
+    if (right === 'admin' || !inDirectRoom(who.id, room)) return false;
+    const direct = Object.fromEntries(Object.entries(who.rules).filter(([pattern]) => pattern.startsWith('dm-')));
+    return allows(levelIn(direct, room) ?? 'read-write', right);
+  }
   if (who.admin) return true;
   if (right === 'admin') return false;
-  const level = levelIn(who.rules, room);
-  return right === 'read' ? level === 'read-write' || level === 'read-only' : level === 'read-write';
+  return allows(levelIn(who.rules, room), right);
 }
+
+const allows = (level: AccessLevel | null, right: 'read' | 'write') =>
+  right === 'read' ? level === 'read-write' || level === 'read-only' : level === 'read-write';
 
 /** A room pattern as `user access` and JWT claims take it: 1-64 of the room characters and `*`. */
 export const ROOM_PATTERN = /^[\p{L}\p{M}\p{N}_*-]{1,64}$/u;

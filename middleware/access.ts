@@ -10,7 +10,8 @@ import { fail } from '../lib/errors.ts';
 import { may, type Right } from '../lib/identity.ts';
 import { normalizeRoom } from '../lib/input.ts';
 
-const wantsPage = (c: Context<AppEnv>) => c.req.method === 'GET' && (c.req.header('accept')?.includes('text/html') ?? false) && !c.req.path.endsWith('/events');
+/** A browser asking for a page (sent to sign in rather than given a 401). */
+export const wantsPage = (c: Context<AppEnv>) => c.req.method === 'GET' && (c.req.header('accept')?.includes('text/html') ?? false) && !c.req.path.endsWith('/events');
 
 /** How to sign in, per mode: what a 401 tells a curl user to send. */
 const HOW = {
@@ -20,7 +21,8 @@ const HOW = {
   jwt: 'send "Authorization: Bearer <JWT>", or sign in on the page',
 } as const;
 
-function refuse(c: Context<AppEnv>, what: string): never {
+/** Refuses `what`: 403 when signed in, else 401 saying how to sign in. */
+export function refuse(c: Context<AppEnv>, what: string): never {
   const who = c.get('who');
   if (who.via !== 'anonymous') fail(403, `${who.name ?? 'this identity'} may not ${what}`);
   const mode = c.get('deps').config.auth;

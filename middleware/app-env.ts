@@ -7,6 +7,7 @@ import type { Who } from '../lib/identity.ts';
 import type { JwtCheck } from '../lib/jwt.ts';
 import type { Hub } from '../fanout/hub-api.ts';
 import type { Runtime } from '../runtime/platform.ts';
+import type { PeopleDirectory } from './people.ts';
 
 export interface Deps {
   config: Config;
@@ -18,6 +19,8 @@ export interface Deps {
   jwt?: JwtCheck;
   logger: Logger;
   runtime: Runtime;
+  /** The names behind person keys (direct rooms); createApp makes it. */
+  people: PeopleDirectory;
   /** What GET /metrics reports; createApp makes one when none is given. */
   metrics: AppMetrics;
 }

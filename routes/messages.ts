@@ -6,7 +6,8 @@ import { fail } from '../lib/errors.ts';
 import { valid } from '../lib/validate.ts';
 import { eventIdSchema, firstIssue, historyQuerySchema, LIMITS, newMessageSchema, publicClient, roomPath, roomSchema } from '../lib/input.ts';
 import type { ChatMessage } from '../lib/chat-types.ts';
-import type { Who } from '../lib/identity.ts';
+import { may, type Who } from '../lib/identity.ts';
+import { personOf } from '../lib/direct.ts';
 import { messageBody, readBodyFields } from '../middleware/message-body.ts';
 import { idempotencyKey } from '../middleware/idempotency-key.ts';
 import { checkName, verifiedOf } from '../middleware/names.ts';
@@ -23,7 +24,8 @@ const messageParams = valid('param', z.object({ room: roomSchema, id: eventIdSch
 const editSchema = z.object({ text: newMessageSchema.shape.text });
 
 /** A message as clients see it in JSON: without its sender's key and author, its quote as `reply_to` (as in streams). */
-const shown = ({ client: _private, author: _author, replyTo, ...m }: ChatMessage) => ({ ...m, ...(replyTo ? { reply_to: replyTo } : {}) });
+/** A message as JSON answers show it: as the streams do (views/frames.ts), the author only as a person key. */
+const shown = ({ client: _private, author, replyTo, ...m }: ChatMessage) => ({ ...m, ...(replyTo ? { reply_to: replyTo } : {}), ...personOf({ author }) });
 
 /**
  * Whether `who` posted `message`: the same signed-in identity (its `author`), or, for an anonymous post, the client
@@ -122,7 +124,7 @@ export const messages = new Hono<AppEnv>()
     const who = c.get('who');
     const message = await store.find(room, id);
     if (!message) fail(404, `there is no message ${id} in #${room} (deleted already, or never there)`);
-    if (!who.admin && !postedBy(message, who, c.req.header('x-client-id'))) {
+    if (!may(who, 'admin', room) && !postedBy(message, who, c.req.header('x-client-id'))) { // no admin in a direct room
       fail(403, message.author === undefined ? 'only the client that posted it (its X-Client-Id), or an admin, may delete this message' : 'only its author, or an admin, may delete this message');
     }
     await store.remove(room, id);

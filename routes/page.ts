@@ -3,6 +3,7 @@ import type { ChatMessage } from '../lib/chat-types.ts';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
+import { looksDirect } from '../lib/direct.ts';
 import { eventIdSchema, firstIssue, LIMITS, normalizeRoom, ROOM_RULE, roomPath, roomSchema, searchQuerySchema } from '../lib/input.ts';
 import type { Store } from '../store/types.ts';
 import { roomList } from './rooms.ts';
@@ -76,9 +77,11 @@ const renderRoom = async (c: Context<AppEnv>, room: string) => {
   const search = q === undefined ? {} : { search: await searchOf(store, room, q) };
   const place = opened ? { found: at } : at !== undefined ? { notice: 'That message is not here any more (deleted, or no longer kept): here is the recent history.' } : {};
   const { members, count, watching } = hub.members(room);
+  // A direct room reads as the other person (lib/direct.ts), or as "someone" when no name for them is known here.
+  const label = looksDirect(room) ? `@${(await c.get('deps').people.partnerIn(who, room)) ?? 'someone'}` : undefined;
   // The page carries live state (history, who is here): always fetch it fresh; its assets are versioned instead.
   c.header('Cache-Control', 'no-cache');
-  return c.html('<!DOCTYPE html>' + String(RoomPage({ room, messages, older, retention: config.retention, presence: { members, count, watching }, signOut: who.session !== null, me: who.via === 'anonymous' ? null : who.name, sendKey: crypto.randomUUID(), name: c.req.query('name'), ...search, ...place })));
+  return c.html('<!DOCTYPE html>' + String(RoomPage({ room, messages, older, retention: config.retention, presence: { members, count, watching }, signOut: who.session !== null, me: who.via === 'anonymous' ? null : who.name, sendKey: crypto.randomUUID(), name: c.req.query('name'), label, ...search, ...place })));
 };
 
 /** The htmx page of a room; `/` is room `main`; `/rooms?room=NAME` is the room switcher without JavaScript. */

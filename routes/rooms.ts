@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { may } from '../lib/identity.ts';
+import { looksDirect } from '../lib/direct.ts';
 import { roomListText, RoomListView, type RoomListing } from '../views/room-list.tsx';
 
 /** Rooms listed at the most: the newest by their last message. */
@@ -23,6 +24,11 @@ export async function roomList(c: Context<AppEnv>): Promise<Response> {
       const { members, watching } = hub.members(r.room);
       return { name: r.room, here: members.length, watching: watching ?? 0, last: r.last, lastId: r.lastId };
     });
+  // A direct room is listed with the other person's name (lib/direct.ts), where this instance knows it.
+  for (const r of rooms) {
+    const partner = looksDirect(r.name) ? await c.get('deps').people.partnerIn(who, r.name) : null;
+    if (partner !== null) r.with = partner;
+  }
   if (format === 'text') return c.text(roomListText(rooms));
   if (format === 'html') return c.html(RoomListView({ rooms }));
   return c.json({ rooms });

@@ -7,7 +7,7 @@ import { LIMITS } from '../lib/input.ts';
  * for a name once, then remembers it; asked again (the ✎ button) it is a rename, under a label of its own, beside
  * the message box.
  */
-export const Composer = ({ room, sendKey, me = null, name = '' }: { room: string; sendKey: string; me?: string | null; name?: string }) => (
+export const Composer = ({ room, label = `#${room}`, sendKey, me = null, name = '' }: { room: string; label?: string; sendKey: string; me?: string | null; name?: string }) => (
   <footer class="composer">
     {/* typing.js: who else is typing, from the stream's `typing` events. */}
     <p id="typing" class="typing" aria-live="polite" hidden></p>
@@ -49,7 +49,7 @@ export const Composer = ({ room, sendKey, me = null, name = '' }: { room: string
         <label class="sr-only" for="text">
           Message
         </label>
-        <textarea id="text" name="text" rows={1} placeholder={`Message #${room}`} maxlength={LIMITS.text} enterkeyhint="send" required></textarea>
+        <textarea id="text" name="text" rows={1} placeholder={`Message ${label}`} maxlength={LIMITS.text} enterkeyhint="send" required></textarea>
         <button type="submit" class="primary send-button">
           Send
         </button>

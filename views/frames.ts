@@ -1,3 +1,4 @@
+import { personOf } from '../lib/direct.ts';
 import type { ChatMessage, Presence, ReplyQuote } from '../lib/chat-types.ts';
 import { quoteWords } from './quote.ts';
 import { renderMarkdown } from './markdown.ts';
@@ -25,7 +26,8 @@ export type EndReason = 'slow' | 'error' | 'shutdown' | 'closed' | 'revoked' | '
  * `edited`: when it was last edited, for a message that was (history, and a replay after the edit).
  */
 /** `reply_to`: the message it answers (id, name, its first words), when it answers one. */
-export type MessagePayload = Pick<ChatMessage, 'id' | 'room' | 'name' | 'text' | 'ts' | 'verified' | 'edited'> & { reply_to?: ReplyQuote };
+/** `person`: a signed-in sender's person key, for `GET /dm/KEY` (their direct room with you; lib/direct.ts). */
+export type MessagePayload = Pick<ChatMessage, 'id' | 'room' | 'name' | 'text' | 'ts' | 'verified' | 'edited'> & { reply_to?: ReplyQuote; person?: string };
 export interface ResetPayload {
   reason: 'gap' | 'unknown';
   after: string | null;
@@ -56,6 +58,7 @@ const publicMessage = (m: ChatMessage): MessagePayload => ({
   ...(m.verified === undefined ? {} : { verified: m.verified }),
   ...(m.edited === undefined ? {} : { edited: m.edited }),
   ...(m.replyTo === undefined ? {} : { reply_to: m.replyTo }),
+  ...personOf(m),
 });
 
 /**

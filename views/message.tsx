@@ -3,6 +3,7 @@ import { raw } from 'hono/html';
 import type { ChatMessage, ReplyQuote } from '../lib/chat-types.ts';
 import { renderMarkdown } from './markdown.ts';
 import { quoteWords } from './quote.ts';
+import { personOf } from '../lib/direct.ts';
 
 /** Seconds-free UTC clock time; the page's script rewrites it into the viewer's local time. */
 export const clock = (ts: number) => `${new Date(ts).toISOString().slice(11, 16)} UTC`;
@@ -29,12 +30,19 @@ export const initial = (name: string) => (Array.from(name)[0] ?? '?').toUpperCas
  * format writes it; where nobody signs in, neither (every name there is chosen). The mark sits inside the name's
  * element, which the page's grid places whole.
  */
-const Name = ({ name, verified }: { name: string; verified: boolean | undefined }) =>
+const Name = ({ name, verified, person }: { name: string; verified: boolean | undefined; person?: string }) =>
   verified === false ? (
     <b class="name anon" title="not signed in">{name}</b>
   ) : (
     <b class="name">
-      {name}
+      {person ? (
+        // Out of the Tab order, as the reply button (the arrow keys reach it: views/assets/replying.js).
+        <a class="person-link" href={`/dm/${person}`} tabindex={-1} title={`Send ${name} a direct message`}>
+          {name}
+        </a>
+      ) : (
+        name
+      )}
       {verified ? <span class="verified" role="img" aria-label="verified" title="signed in: a verified name">✓</span> : null}
     </b>
   );
@@ -60,7 +68,7 @@ export const MessageItem = ({ message, found = false }: { message: ChatMessage; 
       <span class="avatar" aria-hidden="true">{initial(message.name)}</span>
       <div class="bubble">
         <div class="meta">
-          <Name name={message.name} verified={message.verified} /> <time datetime={iso} title={iso}>{clock(message.ts)}</time>
+          <Name name={message.name} verified={message.verified} {...personOf(message)} /> <time datetime={iso} title={iso}>{clock(message.ts)}</time>
           {message.edited === undefined ? null : <> <Edited edited={message.edited} /></>}
           {/* Out of the Tab order (one stop per message would bury the box): from the focused list, the arrow keys
               reach them (views/assets/replying.js). */}

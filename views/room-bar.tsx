@@ -1,15 +1,15 @@
 /** @jsxImportSource hono/jsx */
 
 /** The top bar: where you are, whether the page is live, and a way to another room. */
-export const RoomBar = ({ room, signOut = false }: { room: string; signOut?: boolean }) => (
+export const RoomBar = ({ room, label = `#${room}`, signOut = false }: { room: string; label?: string; signOut?: boolean }) => (
   <header class="bar">
     <a class="brand" href="/" title="threadchat: room #main">
       <span class="logo" aria-hidden="true"></span>
       <span class="brand-name">threadchat</span>
     </a>
     <h1 class="room-name">
-      <span class="hash" aria-hidden="true">#</span>
-      {room}
+      <span class="hash" aria-hidden="true">{label.slice(0, 1)}</span>
+      {label.slice(1)}
     </h1>
     {/* app.js sets data-state (connecting, live, reconnecting); without JavaScript it stays hidden. */}
     <span id="status" class="status" data-state="static" role="status" aria-live="polite"></span>

@@ -45,6 +45,8 @@ export interface RoomPageProps {
   found?: string;
   /** A line above the messages (the message asked for is not there any more). */
   notice?: string;
+  /** What the room is called on the page: `#room`, or `@name` for a direct room (routes/page.ts). */
+  label?: string;
 }
 
 /**
@@ -56,23 +58,23 @@ export const streamUrl = (room: string, lastId: string | undefined) =>
   `/rooms/${room}/events?format=html&lastEventId=${lastId ?? '0'}`;
 
 /** A room: its recent history in the HTML (works without JavaScript), then live updates over SSE. */
-export const RoomPage = ({ room, messages, older = 'start', retention = 0, presence, signOut = false, me = null, sendKey = '', name = '', search, found, notice }: RoomPageProps) => (
-  <Layout title={`#${room} · threadchat`} scripts={FEATURE_SCRIPTS}>
+export const RoomPage = ({ room, messages, older = 'start', retention = 0, presence, signOut = false, me = null, sendKey = '', name = '', search, found, notice, label = `#${room}` }: RoomPageProps) => (
+  <Layout title={`${label} · threadchat`} scripts={FEATURE_SCRIPTS}>
     <div class="app" data-room={room} data-me={me ?? undefined}>
-      <RoomBar room={room} signOut={signOut} />
+      <RoomBar room={room} label={label} signOut={signOut} />
       <People {...presence} />
       <main class="chat">
         <noscript>
           <p class="banner">Live updates need JavaScript: reload the page to see new messages.</p>
         </noscript>
-        <SearchArea room={room} search={search} />
+        <SearchArea room={room} label={label} search={search} />
         {notice ? <p class="banner" role="status">{notice}</p> : null}
         {/* The live stream: hx-sse appends each message to the list; app.js adds this tab's client id and name. It
             stays open in a background tab (hx-sse would close it): you are still in the room, and attention.js
             counts what arrives meanwhile. */}
         <div id="stream" hidden hx-sse:connect={streamUrl(room, messages.at(-1)?.id)} hx-config="sse.pauseOnBackground:false" hx-target="#messages" hx-swap="beforeend"></div>
         {/* Focusable, so the keyboard scrolls it too (and so reaches older messages: scroll-back.js). */}
-        <ol id="messages" class="messages" aria-label={`Messages in #${room}`} aria-live="polite" tabindex={0}>
+        <ol id="messages" class="messages" aria-label={`Messages in ${label}`} aria-live="polite" tabindex={0}>
           <li class="empty">No messages yet. Say hello!</li>
           {messages[0] && <HistoryTop room={room} oldest={messages[0].id} edge={older} retention={retention} />}
           {messages.map((m) => (
@@ -83,7 +85,7 @@ export const RoomPage = ({ room, messages, older = 'start', retention = 0, prese
           New messages ↓
         </button>
       </main>
-      <Composer room={room} sendKey={sendKey} me={me} name={name} />
+      <Composer room={room} label={label} sendKey={sendKey} me={me} name={name} />
     </div>
   </Layout>
 );

@@ -58,7 +58,7 @@ export const renderSearchResults = (room: string, search: SearchState): string =
  * `?q=`, which renders the results in the panel; with it, htmx asks `GET …/messages?q=` (html) and puts the items in
  * the panel. The panel is hidden while empty (app.css).
  */
-export const SearchArea = ({ room, search }: { room: string; search?: SearchState | undefined }) => (
+export const SearchArea = ({ room, label = `#${room}`, search }: { room: string; label?: string; search?: SearchState | undefined }) => (
   <div class="search-area">
     <form
       class="search"
@@ -78,7 +78,7 @@ export const SearchArea = ({ room, search }: { room: string; search?: SearchStat
         type="search"
         name="q"
         value={search?.query ?? ''}
-        placeholder={`Search #${room}…`}
+        placeholder={`Search ${label}…`}
         maxlength={LIMITS.search}
         pattern=".*[\p{L}\p{N}].*"
         title="words to find: letters or digits"
