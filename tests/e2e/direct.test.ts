@@ -100,7 +100,7 @@ describe('direct messages with accounts', () => {
     expect((await post(server.url, withDave, 'hi alice', basic('dave'))).status).toBe(403);
   });
 
-  it("opens from a person's name on the page, titled after them", async () => {
+  it("opens from a person's name on the page, with the keyboard alone, titled after them", async () => {
     const signIn = async (page: Page, name: string) => {
       await page.goto(`${server.url}/login?next=/rooms/lobby`);
       await page.locator('#login-user').fill(name);
@@ -116,7 +116,12 @@ describe('direct messages with accounts', () => {
     const name = page.locator(`#m-${said.id} .person-link`);
     await name.waitFor();
     expect(await name.textContent()).toBe('bob');
-    await name.click();
+    // The keyboard reaches it: from the list, Up to the newest message, Left to its sender's name, Enter.
+    await page.locator('#messages').focus();
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('bob');
+    await page.keyboard.press('Enter');
     await page.waitForURL((url) => url.pathname.startsWith('/rooms/dm-'));
     expect(await page.locator('h1.room-name').textContent()).toBe('@bob');
     expect(await page.title()).toBe('@bob · threadchat');

@@ -38,13 +38,23 @@
     if (li?.dataset.id) replyTo(li);
   });
   // The keyboard: the list takes focus with Tab; Up and Down then go from message to message (their reply
-  // buttons), Enter or Space answers the one focused, Escape goes back to the box.
+  // buttons), Enter or Space answers the one focused, Left reaches its sender's name where it is a link (their
+  // direct messages) and Right comes back, Escape goes back to the box.
   chat.list.addEventListener('keydown', (e) => {
-    if (e.key !== 'ArrowUp' && e.key !== 'ArrowDown' && e.key !== 'Escape') return;
+    if (!['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Escape'].includes(e.key)) return;
     if (e.key === 'Escape') return box.focus();
+    const here = document.activeElement?.closest?.('.msg');
+    if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
+      const target = here?.querySelector(e.key === 'ArrowLeft' ? '.person-link' : '.reply-button');
+      if (target) {
+        e.preventDefault();
+        target.focus();
+      }
+      return;
+    }
     const buttons = [...chat.list.querySelectorAll('.reply-button')];
     if (!buttons.length) return;
-    const at = buttons.indexOf(document.activeElement);
+    const at = here ? buttons.indexOf(here.querySelector('.reply-button')) : -1;
     const next = at < 0 ? (e.key === 'ArrowUp' ? buttons.length - 1 : 0) : Math.min(buttons.length - 1, Math.max(0, at + (e.key === 'ArrowUp' ? -1 : 1)));
     e.preventDefault();
     buttons[next].focus();
