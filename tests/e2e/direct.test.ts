@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { BUN, openStream, ROOT, startServer, tempDir, waitFor, type ServerProcess } from '../helpers.ts';
+import { DB, deleteKeys, SHARED_REDIS, storeUrl, uniquePrefix } from '../store/redis-helpers.ts';
 import { launchBrowser, openPage } from './browser-helpers.ts';
 
 const password = (name: string) => `${name} has a long password`;
@@ -21,8 +22,10 @@ const dm = async (base: string, target: string, headers: Record<string, string>)
   expect(res.status).toBe(200);
   return (await res.json()) as { room: string; with: string | null; url: string };
 };
+/** `bun run user ARGS` on a data folder (or, with `--store URL` given, on that store); the password is the name's. */
 const user = (data: string, ...args: string[]) => {
-  const run = Bun.spawnSync([BUN, join(ROOT, 'scripts/user.ts'), ...args, '--data', data], { stdin: new Blob([password(args[1]!)]) });
+  const where = data.startsWith('redis://') ? ['--store', data] : ['--data', data];
+  const run = Bun.spawnSync([BUN, join(ROOT, 'scripts/user.ts'), ...args, ...where], { stdin: new Blob([password(args[1]!)]) });
   expect(run.exitCode).toBe(0);
 };
 
@@ -134,6 +137,34 @@ describe('direct messages with accounts', () => {
       return ((await res.json()) as { messages: { text: string }[] }).messages.some((m) => m.text === 'hello bob, privately');
     }, "carol's message in bob's history");
     expect(problems).toEqual([]);
+  });
+});
+
+describe('direct messages on two instances sharing Redis', () => {
+  const prefix = uniquePrefix('direct');
+  const url = storeUrl(SHARED_REDIS, DB.e2e, prefix);
+  let a: ServerProcess;
+  let b: ServerProcess;
+  beforeAll(async () => {
+    for (const name of ['alice', 'bob', 'carol']) user(url, 'add', name, '--password-stdin');
+    [a, b] = await Promise.all([startServer(['--store', url, '--auth', 'accounts']), startServer(['--store', url, '--auth', 'accounts'])]);
+  });
+  afterAll(async () => {
+    await Promise.all([a.stop(), b.stop()]);
+    await deleteKeys(SHARED_REDIS, DB.e2e, prefix);
+  });
+
+  it('is the same room on both, delivered across them, and refused to a third person on either', async () => {
+    const { room } = await dm(a.url, '@bob', basic('alice'));
+    expect(await dm(b.url, '@alice', basic('bob'))).toEqual({ room, with: 'alice', url: `/rooms/${room}` });
+    const onB = await openStream(`${b.url}/rooms/${room}/events?history=0`, basic('bob'));
+    const sent = (await (await post(a.url, room, 'across instances', basic('alice'))).json()) as { id: string };
+    await onB.next((e) => e.id === sent.id, "alice's message on bob's stream on the other instance");
+    for (const server of [a, b]) {
+      expect((await fetch(`${server.url}/rooms/${room}/messages`, { headers: basic('carol') })).status).toBe(403);
+      expect((await fetch(`${server.url}/rooms/${room}/events`, { headers: basic('carol') })).status).toBe(403);
+    }
+    onB.close();
   });
 });
 
