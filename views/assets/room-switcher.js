@@ -30,9 +30,35 @@
 
   // Where this browser last read each room: the newest message the page showed while it was in view.
   const readKey = (room) => `threadchat.read.${room}`;
+  // Signed in (accounts, jwt: the page carries the name), the server keeps it too, for this person's other browsers
+  // (PUT /rooms/:room/read, which keeps the later place): at most one request every 2 s, the last place sent when
+  // the page goes away, failures ignored (localStorage still has it).
+  const signedIn = Boolean(document.querySelector('.app')?.dataset.me);
+  let toSend = null;
+  let sentId = null;
+  let sentAt = 0;
+  let timer = null;
+  const sendRead = (keepalive = false) => {
+    clearTimeout(timer);
+    timer = null;
+    if (!toSend || toSend === sentId) return;
+    sentId = toSend;
+    sentAt = Date.now();
+    fetch(`/rooms/${encodeURIComponent(chat.room)}/read`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ id: sentId }), keepalive,
+    }).catch(() => {});
+  };
+  const shareRead = (id) => {
+    if (!signedIn) return;
+    toSend = id;
+    timer ??= setTimeout(sendRead, Math.max(0, sentAt + 2_000 - Date.now()));
+  };
+  addEventListener('pagehide', () => timer !== null && sendRead(true));
   const noteRead = () => {
     const last = [...chat.list.querySelectorAll('.msg')].at(-1)?.dataset.id;
-    if (last && document.visibilityState === 'visible') chat.local.set(readKey(chat.room), last);
+    if (!last || document.visibilityState !== 'visible') return;
+    chat.local.set(readKey(chat.room), last);
+    shareRead(last);
   };
   noteRead();
   chat.list.addEventListener('chat:message', noteRead);
@@ -40,10 +66,11 @@
 
   /**
    * The rooms this person may read (GET /rooms), newest first, each offered with its unread count where this
-   * browser read it before ("dev · 3 new"): counted from the history after that place, up to 99.
+   * person (`read`, signed in: their place in any browser) or else this browser read it before ("dev · 3 new"):
+   * counted from the history after that place, up to 99.
    */
   const unread = async (room) => {
-    const read = chat.local.get(readKey(room.name));
+    const read = room.read ?? chat.local.get(readKey(room.name));
     if (!read || read === room.lastId) return read ? 0 : null;
     const res = await fetch(`/rooms/${encodeURIComponent(room.name)}/messages?after=${encodeURIComponent(read)}&limit=99&format=ndjson`);
     return res.ok ? (await res.text()).split('\n').filter(Boolean).length : null;
