@@ -8,6 +8,7 @@ import { events } from './routes/events.ts';
 import { health } from './routes/health.ts';
 import { members } from './routes/members.ts';
 import { typing } from './routes/typing.ts';
+import { readPositions } from './routes/read-positions.ts';
 import { messages } from './routes/messages.ts';
 import { page } from './routes/page.ts';
 import { status } from './routes/status.ts';
@@ -63,6 +64,7 @@ export function createApp(given: Omit<Deps, 'metrics' | 'people'> & { metrics?: 
   app.delete('/rooms/:room/messages/:id', requireRight('read')); // and its author's or an admin's (routes/messages.ts)
   app.patch('/rooms/:room/messages/:id', requireRight('write')); // and its author's (routes/messages.ts)
   app.post('/rooms/:room/typing', requireRight('write'));
+  app.put('/rooms/:room/read', requireRight('read'));
   app.use('/status/*', requireAdmin(open));
   app.use('/status', requireAdmin(open));
   app.use('/metrics', requireAdmin(open));
@@ -78,6 +80,7 @@ export function createApp(given: Omit<Deps, 'metrics' | 'people'> & { metrics?: 
   app.route('/', events);
   app.route('/', members);
   app.route('/', typing);
+  app.route('/', readPositions);
   app.route('/', direct);
   app.route('/', page);
   app.route('/', status);

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
+import { hasPersonKey } from '../lib/direct.ts';
 import { eventIdSchema, roomSchema } from '../lib/input.ts';
 import { valid } from '../lib/validate.ts';
 import { readBodyFields } from '../middleware/message-body.ts';
@@ -16,7 +17,7 @@ import { readBodyFields } from '../middleware/message-body.ts';
  * `PUT /rooms/:room/read` with `{"id": "<message id>"}`: 204; a position never moves back (the later id is kept).
  * The room's read right is checked before (app.ts). `GET /read`: `{"read": {room: id, ...}}`, `{}` for the others.
  */
-const ownsPositions = (id: string) => id.startsWith('user:') || id.startsWith('jwt:');
+const ownsPositions = hasPersonKey; // a person of their own: an account, a JWT subject
 const bodySchema = z.object({ id: eventIdSchema });
 
 /** The identity store, for an identity of one's own; refuses the others. */

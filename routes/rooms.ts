@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../middleware/app-env.ts';
 import { fail } from '../lib/errors.ts';
 import { may } from '../lib/identity.ts';
-import { looksDirect } from '../lib/direct.ts';
+import { hasPersonKey, looksDirect } from '../lib/direct.ts';
 import { roomListText, RoomListView, type RoomListing } from '../views/room-list.tsx';
 
 /** Rooms listed at the most: the newest by their last message. */
@@ -31,5 +31,11 @@ export async function roomList(c: Context<AppEnv>): Promise<Response> {
   }
   if (format === 'text') return c.text(roomListText(rooms));
   if (format === 'html') return c.html(RoomListView({ rooms }));
+  // Signed in with an identity of one's own: where this person last read each room (routes/read-positions.ts), as `read`.
+  const { identity } = c.get('deps');
+  if (identity && hasPersonKey(who.id)) {
+    const read = await identity.readPositions(who.id);
+    return c.json({ rooms: rooms.map((r) => (Object.hasOwn(read, r.name) ? { ...r, read: read[r.name] } : r)) });
+  }
   return c.json({ rooms });
 }

@@ -59,21 +59,23 @@ if command -v redis-server >/dev/null && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/
 fi
 
 # The HTTP/SSE end-to-end files that run a second time, against the Node build (`node dist/server.js`).
-# The page (browser) and bin/chat (terminal) tests drive clients of the same app and stay on Bun (README).
+# The bin/chat (terminal) tests, and the page (browser) files but those listed, drive clients of the same app
+# and stay on Bun (README).
 NODE_E2E=(tests/e2e/chat.test.ts tests/e2e/fanout.test.ts tests/e2e/curl.test.ts tests/e2e/metrics.test.ts tests/e2e/logging.test.ts
   tests/e2e/limits.test.ts tests/e2e/resilience.test.ts tests/e2e/redis.test.ts tests/e2e/soak.test.ts tests/e2e/reset.test.ts
   tests/e2e/heartbeat.test.ts tests/e2e/readme.test.ts tests/config.test.ts tests/e2e/trust-proxy.test.ts tests/e2e/door.test.ts tests/e2e/sign-in.test.ts tests/e2e/typing.test.ts
   tests/e2e/status.test.ts tests/e2e/https.test.ts tests/e2e/idempotency.test.ts
   tests/e2e/data-folder.test.ts tests/e2e/full-disk.test.ts tests/e2e/accounts.test.ts tests/e2e/jwt-mode.test.ts tests/e2e/stream-key.test.ts
   tests/e2e/thread-limit.test.ts tests/e2e/names.test.ts tests/e2e/quota.test.ts tests/e2e/unix-socket.test.ts tests/e2e/search.test.ts
-  tests/e2e/moderation.test.ts tests/e2e/edits.test.ts tests/e2e/plain-formats.test.ts tests/e2e/room-names.test.ts tests/e2e/room-list.test.ts tests/e2e/replies.test.ts)
+  tests/e2e/moderation.test.ts tests/e2e/edits.test.ts tests/e2e/plain-formats.test.ts tests/e2e/room-names.test.ts tests/e2e/room-list.test.ts tests/e2e/replies.test.ts
+  tests/e2e/read-positions.test.ts tests/e2e/direct.test.ts)
 # The core HTTP/SSE files once more on Bun and on Node with every server over HTTPS (HTTP/2 and HTTP/1.1 on one
 # port): the run's own certificate, trusted by fetch (NODE_EXTRA_CA_CERTS) and curl (CURL_CA_BUNDLE) in these passes.
 # The others test plain HTTP itself (raw sockets, the cookie without Secure, forwarded http://) and stay out.
 TLS_E2E=(tests/e2e/chat.test.ts tests/e2e/fanout.test.ts tests/e2e/curl.test.ts tests/e2e/redis.test.ts
   tests/e2e/reset.test.ts tests/e2e/typing.test.ts tests/e2e/soak.test.ts tests/e2e/status.test.ts tests/e2e/idempotency.test.ts
   tests/e2e/accounts.test.ts tests/e2e/jwt-mode.test.ts tests/e2e/stream-key.test.ts
-  tests/e2e/plain-formats.test.ts)
+  tests/e2e/plain-formats.test.ts tests/e2e/read-positions.test.ts tests/e2e/direct.test.ts)
 
 total_passed=0
 total_failed=0

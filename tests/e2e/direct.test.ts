@@ -136,6 +136,11 @@ describe('direct messages with accounts', () => {
       const res = await fetch(`${server.url}/rooms/${room}/messages`, { headers: { Accept: 'application/json', ...basic('bob') } });
       return ((await res.json()) as { messages: { text: string }[] }).messages.some((m) => m.text === 'hello bob, privately');
     }, "carol's message in bob's history");
+    // Back in another room, the switcher offers the direct room under the other person's name.
+    await page.goto(`${server.url}/rooms/lobby`);
+    await page.locator('#room-input').focus();
+    const labels = () => page.locator('#recent-rooms option').evaluateAll((os) => os.map((o) => `${(o as HTMLOptionElement).value} ${(o as HTMLOptionElement).label}`));
+    expect(await waitFor(async () => (await labels()).find((l) => l.startsWith(room)), 'the direct room in the switcher')).toStartWith(`${room} @bob`);
     expect(problems).toEqual([]);
   });
 });

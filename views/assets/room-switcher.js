@@ -85,7 +85,7 @@
     const counts = await Promise.all(rooms.map((r) => unread(r).catch(() => null)));
     options.replaceChildren(...rooms.map((r, i) => Object.assign(document.createElement('option'), {
       value: r.name,
-      label: `#${r.name}${counts[i] ? ` · ${counts[i] >= 99 ? '99+' : counts[i]} new` : ''}${r.here ? ` · ${r.here} here` : ''}`,
+      label: `${r.with === undefined ? `#${r.name}` : `@${r.with}`}${counts[i] ? ` · ${counts[i] >= 99 ? '99+' : counts[i]} new` : ''}${r.here ? ` · ${r.here} here` : ''}`,
     })));
     options.dataset.listed = String(rooms.length);
   };
