@@ -117,9 +117,11 @@ describe('names in accounts mode with anonymous posting allowed', () => {
 
     const aliceHtml = await frame('html', fromAlice.id);
     const carolHtml = await frame('html', fromCarol.id);
-    expect(aliceHtml).toContain('<b class="name">alice<span class="verified" role="img" aria-label="verified"');
+    // A verified name links to your direct messages with them (by their person key, never their id).
+    expect(aliceHtml).toMatch(/<b class="name"><a class="person-link" href="\/dm\/[0-9a-f]{20}" tabindex="-1" title="Send alice a direct message">alice<\/a><span class="verified" role="img" aria-label="verified"/);
     expect(carolHtml).toContain('<b class="name anon" title="not signed in">carol</b>');
     expect(carolHtml).not.toContain('verified');
+    expect(carolHtml).not.toContain('/dm/');
 
     expect(await frame('text', fromAlice.id)).toMatch(/^\[\d\d:\d\d:\d\d\] alice: signed hello$/);
     expect(await frame('text', fromCarol.id)).toMatch(/^\[\d\d:\d\d:\d\d\] ~carol: anonymous hello$/);

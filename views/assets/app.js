@@ -182,8 +182,11 @@
   }
   jump.addEventListener('click', () => list.scrollTo({ top: list.scrollHeight, behavior: 'smooth' }));
   const anchor = location.hash.startsWith('#m-') && document.getElementById(location.hash.slice(1));
-  if (anchor) anchor.scrollIntoView({ block: 'center' });
-  else toBottom();
+  // Opened at a message (a search result): the reader is there, not at the bottom, until they scroll down to it.
+  if (anchor) {
+    pinned = false;
+    anchor.scrollIntoView({ block: 'center' });
+  } else toBottom();
 
   function notice(text) {
     const li = document.createElement('li');
