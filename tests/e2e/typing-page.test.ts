@@ -81,4 +81,18 @@ describe('typing on the page', () => {
       watcher.close();
     }
   });
+
+  it('sends no more notices than the server takes when messages go one after another', async () => {
+    const refused: string[] = [];
+    alice.on('response', (r) => r.url().endsWith('/typing') && r.status() !== 204 && refused.push(`${r.status()}`));
+    for (let i = 0; i < 6; i++) {
+      await alice.locator('#text').fill(`quick ${i}`);
+      await alice.locator('#text').press('Enter');
+      await alice.locator('#messages .msg', { hasText: `quick ${i}` }).waitFor();
+    }
+    await post(server.url, 'typing', { name: 'carol', text: 'after the quick ones' });
+    await alice.locator('#messages .msg', { hasText: 'after the quick ones' }).waitFor();
+    expect(refused).toEqual([]);
+    expect(problems).toEqual([]);
+  });
 });

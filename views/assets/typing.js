@@ -19,10 +19,15 @@
   const STALE_MS = 1000;
 
   let lastSent = 0;
+  /** When the last notices went: never more than the server takes (three at once, then one a second). */
+  const sent = [];
   box.addEventListener('input', () => {
     const name = chat.name();
     if (!name || !box.value.trim() || Date.now() - lastSent < EVERY_MS) return;
+    if (sent.length === 3 && Date.now() - sent[0] < 3000) return; // quick messages one after another: enough said
     lastSent = Date.now();
+    sent.push(lastSent);
+    if (sent.length > 3) sent.shift();
     fetch(`/rooms/${chat.room}/typing`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-Client-Id': chat.clientId },
