@@ -44,7 +44,7 @@ export function directPair(room: string): [string, string] | null {
 }
 
 /** Whether `room` is a direct room by its name's form (keys out of order included: nobody may use those). */
-export const looksDirect = (room: string) => room.startsWith('dm-') && /^dm-[0-9a-f]{20}-[0-9a-f]{20}$/.test(room);
+export const looksDirect = (room: string) => room.startsWith('dm-') && DIRECT_ROOM.test(room);
 
 /** Whether identity `id` is one of the two people of direct room `room`. */
 export function inDirectRoom(id: string, room: string): boolean {
